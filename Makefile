@@ -1,0 +1,55 @@
+# NHS Patient View. `make run` starts the portal; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run migrate demo test lint format train evaluate bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, on its own: the CPU build of this exact version, before anything depends on it.
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py import_ods
+	@echo "Demo staff logins (new passwords each run):"
+	@$(BIN)/python manage.py load_demo_staff
+
+run: demo
+	HOST=$(HOST) PORT=$(PORT) scripts/run-local
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+train: install
+	$(BIN)/python manage.py train_models
+
+evaluate: install
+	$(BIN)/python manage.py evaluate_models
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""API views: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback.api.serializers import (
+    FeedbackSubmitInputSerializer,
+    FeedbackSubmitOutputSerializer,
+    TrackingOutputSerializer,
+)
+from feedback.choices import Channel
+from feedback.selectors import feedback_get_by_token
+from feedback.services.intake import feedback_submit
+
+
+class FeedbackSubmitApi(APIView):
+    """Leave feedback about NHS care. No account needed; identity fields are optional."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        request=FeedbackSubmitInputSerializer,
+        responses={201: FeedbackSubmitOutputSerializer},
+        operation_id="feedback_submit",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FeedbackSubmitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = feedback_submit(channel=Channel.API, **serializer.validated_data)
+        return Response(FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class TrackingApi(APIView):
+    """Where an item stands: status, who is handling it, and when a reply is due."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(responses={200: TrackingOutputSerializer}, operation_id="tracking_retrieve")
+    def get(self, request: Request, token: str) -> Response:
+        item = feedback_get_by_token(token)
+        return Response(TrackingOutputSerializer(item).data)

@@ -1,0 +1,88 @@
+"""Enumerations shared by the feedback app: kinds, channels, service types, routes, statuses."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    COMPLAINT = "complaint", "Complaint"
+    CONCERN = "concern", "Concern"
+    COMPLIMENT = "compliment", "Compliment"
+    SUGGESTION = "suggestion", "Suggestion"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web form"
+    API = "api", "REST API"
+    PHONE = "phone", "Phone call"
+    LETTER = "letter", "Letter"
+    PAPER = "paper", "Paper form"
+    FFT_IMPORT = "fft_import", "FFT import"
+
+
+class ServiceType(models.TextChoices):
+    ACUTE = "acute", "Hospital (acute)"
+    MENTAL_HEALTH = "mental_health", "Mental health service"
+    COMMUNITY = "community", "Community health service"
+    AMBULANCE = "ambulance", "Ambulance"
+    NHS_111 = "111", "NHS 111"
+    PATIENT_TRANSPORT = "patient_transport", "Patient transport"
+    GP = "gp", "GP practice"
+    DENTAL = "dental", "Dentist"
+    PHARMACY = "pharmacy", "Pharmacy"
+    OPTOMETRY = "optometry", "Optician"
+
+
+# Since 1 July 2023 integrated care boards handle commissioner complaints about primary care.
+PRIMARY_CARE_SERVICES: frozenset[str] = frozenset(
+    {ServiceType.GP, ServiceType.DENTAL, ServiceType.PHARMACY, ServiceType.OPTOMETRY}
+)
+
+
+class Route(models.TextChoices):
+    TRUST = "trust", "NHS trust"
+    ICB = "icb", "Integrated care board"
+    CQC = "cqc", "Care Quality Commission"
+
+
+class OrganisationKind(models.TextChoices):
+    TRUST = "trust", "NHS trust"
+    ICB = "icb", "Integrated care board"
+    CQC = "cqc", "Care Quality Commission"
+
+
+class RiskFlag(models.TextChoices):
+    SAFEGUARDING = "safeguarding", "Safeguarding concern"
+    MENTAL_HEALTH_ACT = "mental_health_act", "Mental Health Act"
+    SERIOUS_RISK = "serious_risk", "Serious risk to safety"
+
+
+class TrustType(models.TextChoices):
+    ACUTE = "acute", "Acute"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    COMMUNITY = "community", "Community"
+    AMBULANCE = "ambulance", "Ambulance"
+    SPECIALIST = "specialist", "Specialist"
+
+
+class Role(models.TextChoices):
+    HANDLER = "handler", "Handler"
+    MANAGER = "manager", "Manager"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", "Received"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    INVESTIGATING = "investigating", "Investigating"
+    AWAITING_COMPLAINANT = "awaiting_complainant", "Awaiting complainant"
+    RESPONDED = "responded", "Responded"
+    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class AnalysisState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"

@@ -1,0 +1,213 @@
+"""Organisations, staff, patient feedback and the trail of what happened to it."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from feedback.choices import (
+    AnalysisState,
+    Channel,
+    Kind,
+    OrganisationKind,
+    Role,
+    Route,
+    ServiceType,
+    Status,
+    TrustType,
+)
+
+
+class Region(models.Model):
+    """One of the seven NHS England regions that group the integrated care boards."""
+
+    code = models.CharField(max_length=5, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    """An NHS body that can handle feedback: a trust, an integrated care board, or the CQC.
+
+    Loaded from the ODS directory (``manage.py import_ods``); the ODS code is the key everyone else
+    uses for it.
+    """
+
+    ods_code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=OrganisationKind.choices)
+    trust_type = models.CharField(max_length=20, choices=TrustType.choices, blank=True)
+    icb = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trusts",
+        limit_choices_to={"kind": OrganisationKind.ICB},
+        help_text="The integrated care board a trust sits in.",
+    )
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
+    postcode = models.CharField(max_length=10, blank=True)
+    # Four weeks is the national target; some organisations work to 25 working days instead.
+    response_target_days = models.PositiveSmallIntegerField(default=28)
+    response_target_working_days = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+
+class User(AbstractUser):
+    """A member of staff. Every account belongs to one organisation and sees only its queue."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    role = models.CharField(max_length=15, choices=Role.choices, default=Role.HANDLER)
+
+
+def new_tracking_token() -> str:
+    # 32 bytes from the OS CSPRNG: 256 bits, far past guessing.
+    return secrets.token_urlsafe(32)
+
+
+class Feedback(models.Model):
+    """One piece of patient feedback (complaint, concern, compliment or suggestion).
+
+    The text and its analysis live here; who wrote it lives in ``Identity``, apart.
+    """
+
+    tracking_token = models.CharField(
+        max_length=64, unique=True, default=new_tracking_token, editable=False
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.WEB)
+    service_type = models.CharField(max_length=20, choices=ServiceType.choices, blank=True)
+    provider = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback_as_provider",
+        help_text="The trust that gave the care, when the patient named one.",
+    )
+    area = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback_in_area",
+        help_text="The integrated care board for the place where care was given.",
+    )
+    wants_commissioner = models.BooleanField(default=False)
+    question = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=25, choices=Status.choices, default=Status.RECEIVED)
+
+    # Analysis (filled by the worker).
+    analysis_state = models.CharField(
+        max_length=12, choices=AnalysisState.choices, default=AnalysisState.QUEUED
+    )
+    analysis_claim = models.UUIDField(null=True, blank=True, editable=False)
+    analysis_claimed_at = models.DateTimeField(null=True, blank=True)
+    analysis_attempts = models.PositiveSmallIntegerField(default=0)
+    sentiment = models.PositiveSmallIntegerField(null=True, blank=True)
+    sentiment_label = models.CharField(max_length=10, blank=True)
+    sentiment_confidence = models.FloatField(null=True, blank=True)
+    risk_safeguarding = models.BooleanField(default=False)
+    risk_mental_health_act = models.BooleanField(default=False)
+    risk_serious = models.BooleanField(default=False)
+    model_version = models.CharField(max_length=60, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    needs_review = models.BooleanField(
+        default=False, help_text="Routed by the rules alone because the model was unavailable."
+    )
+
+    # Routing.
+    handled_by = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queue",
+    )
+    route = models.CharField(max_length=10, choices=Route.choices, blank=True)
+    route_rule = models.CharField(max_length=60, blank=True)
+    route_evidence = models.JSONField(default=list, blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    # Clocks (set when routed; compliments and suggestions have none).
+    acknowledge_due = models.DateField(null=True, blank=True)
+    response_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "feedback"
+        indexes = [
+            models.Index(fields=["handled_by", "-received_at"]),
+            models.Index(fields=["analysis_state", "received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class FeedbackTheme(models.Model):
+    """One theme of the patient-experience framework that the model found in an item."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="themes")
+    theme = models.CharField(max_length=40)
+    score = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "theme"], name="unique_feedback_theme")
+        ]
+        indexes = [models.Index(fields=["theme"])]
+
+
+class Identity(models.Model):
+    """Contact details of the person who left an item, kept apart from the feedback text."""
+
+    feedback = models.OneToOneField(Feedback, on_delete=models.CASCADE, related_name="identity")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    nhs_number = models.CharField(max_length=10, blank=True)
+
+
+class AuditEvent(models.Model):
+    """Something that happened to an item: who did what, when, from which value to which.
+
+    Rows are written in the same transaction as the change they record and are never edited.
+    """
+
+    feedback = models.ForeignKey(
+        Feedback, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    action = models.CharField(max_length=40)
+    from_value = models.CharField(max_length=100, blank=True)
+    to_value = models.CharField(max_length=100, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["feedback", "at"])]

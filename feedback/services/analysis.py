@@ -1,0 +1,193 @@
+"""Analysing queued items in batches and routing them to the queue that should act on them.
+
+Exactly once, whatever the broker does: a batch is claimed with a conditional update that stamps a
+claim id on rows still ``queued``; results are written with a second conditional update that only
+succeeds while the claim is still ours. A redelivered message finds nothing left to claim; a worker
+that died leaves a stale claim that ``feedback_requeue_stale`` hands out again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
+from feedback import clocks
+from feedback.audit import audit_record
+from feedback.choices import AnalysisState, RiskFlag, Route
+from feedback.models import Feedback, FeedbackTheme, Organisation
+from feedback.routing import RouteDecision, RoutingInput, route_feedback
+from feedback.selectors import organisation_cqc
+
+logger = logging.getLogger(__name__)
+
+
+def feedback_claim_batch(*, first_id: int | None = None, limit: int | None = None) -> uuid.UUID:
+    """Claim up to ``limit`` queued items (``first_id`` first, then the oldest); returns the claim.
+
+    The claim is one UPDATE conditional on the rows still being queued, so two workers never
+    claim the same row, on PostgreSQL or SQLite alike.
+    """
+    limit = limit or settings.ANALYSIS_BATCH_SIZE
+    claim = uuid.uuid4()
+    queued = Feedback.objects.filter(analysis_state=AnalysisState.QUEUED)
+    candidates: list[int] = []
+    if first_id is not None:
+        candidates.extend(queued.filter(pk=first_id).values_list("pk", flat=True))
+    candidates.extend(
+        queued.exclude(pk__in=candidates)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[: limit - len(candidates)]
+    )
+    if candidates:
+        Feedback.objects.filter(pk__in=candidates, analysis_state=AnalysisState.QUEUED).update(
+            analysis_state=AnalysisState.PROCESSING,
+            analysis_claim=claim,
+            analysis_claimed_at=timezone.now(),
+            analysis_attempts=F("analysis_attempts") + 1,
+        )
+    return claim
+
+
+def _handler_for(route: str, item: Feedback, cqc: Organisation) -> Organisation | None:
+    if route == Route.CQC:
+        return cqc
+    if route == Route.ICB:
+        return item.area or (item.provider.icb if item.provider else None)
+    return item.provider
+
+
+def _routing_input(item: Feedback, result: AnalysisResult | None) -> RoutingInput:
+    return RoutingInput(
+        text=item.text,
+        kind=item.kind,
+        service_type=item.service_type,
+        wants_commissioner=item.wants_commissioner,
+        has_provider=item.provider_id is not None,
+        question=item.question,
+        themes=[slug for slug, _ in result.themes] if result else (),
+        risk_scores=dict(result.risk_scores) if result else {},
+    )
+
+
+def _save_result(
+    *,
+    item: Feedback,
+    claim: uuid.UUID,
+    result: AnalysisResult | None,
+    decision: RouteDecision,
+    handler: Organisation | None,
+) -> bool:
+    """Write one item's analysis and route if the claim is still ours. True when written."""
+    now = timezone.now()
+    fields: dict[str, object] = {
+        "analysis_state": AnalysisState.DONE,
+        "analysed_at": now,
+        "route": decision.route,
+        "route_rule": decision.rule,
+        "route_evidence": list(decision.evidence),
+        "routed_at": now,
+        "handled_by": handler,
+        "risk_safeguarding": RiskFlag.SAFEGUARDING in decision.risk_flags,
+        "risk_mental_health_act": RiskFlag.MENTAL_HEALTH_ACT in decision.risk_flags,
+        "risk_serious": RiskFlag.SERIOUS_RISK in decision.risk_flags,
+        "needs_review": result is None,
+    }
+    if result is not None:
+        fields |= {
+            "sentiment": result.sentiment,
+            "sentiment_label": result.sentiment_label,
+            "sentiment_confidence": result.sentiment_confidence,
+            "model_version": result.model_version,
+        }
+    if handler is not None and clocks.has_clock(item.kind):
+        fields["acknowledge_due"] = clocks.acknowledge_due(item.received_at)
+        fields["response_due"] = clocks.response_due(item.received_at, handler)
+    with transaction.atomic():
+        written = Feedback.objects.filter(
+            pk=item.pk, analysis_claim=claim, analysis_state=AnalysisState.PROCESSING
+        ).update(**fields)
+        if not written:
+            return False
+        if result is not None:
+            FeedbackTheme.objects.bulk_create(
+                [FeedbackTheme(feedback=item, theme=slug, score=score) for slug, score in result.themes]
+            )
+        audit_record(
+            feedback=item,
+            actor=None,
+            action="analysed" if result is not None else "analysed_rules_only",
+            to_value=result.model_version if result is not None else "",
+            detail=(
+                {
+                    "sentiment": result.sentiment,
+                    "themes": [slug for slug, _ in result.themes],
+                }
+                if result is not None
+                else {"reason": "model unavailable"}
+            ),
+        )
+        audit_record(
+            feedback=item,
+            actor=None,
+            action="routed",
+            to_value=handler.ods_code if handler else "",
+            detail={"route": decision.route, "rule": decision.rule, "evidence": list(decision.evidence)},
+        )
+    return True
+
+
+def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = None) -> list[int]:
+    """Claim, analyse and route a batch of queued items; returns the ids written."""
+    claim = feedback_claim_batch(first_id=first_id, limit=limit)
+    items = list(
+        Feedback.objects.filter(analysis_claim=claim, analysis_state=AnalysisState.PROCESSING)
+        .select_related("provider__icb", "area")
+        .order_by("received_at", "pk")
+    )
+    if not items:
+        return []
+    results: Sequence[AnalysisResult | None]
+    try:
+        analyser = get_analyser()
+        results = analyser.analyse(
+            [AnalysisInput(text=i.text, question=i.question, service_type=i.service_type) for i in items]
+        )
+    except ModelUnavailable:
+        # Rules alone still route every item; people review what the model did not read.
+        logger.exception("model unavailable: routing %d items by rules alone", len(items))
+        results = [None] * len(items)
+    cqc = organisation_cqc()
+    written: list[int] = []
+    for item, result in zip(items, results, strict=True):
+        decision = route_feedback(_routing_input(item, result))
+        handler = _handler_for(decision.route, item, cqc)
+        if _save_result(item=item, claim=claim, result=result, decision=decision, handler=handler):
+            written.append(item.pk)
+    return written
+
+
+def feedback_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """Hand out again what a lost message or a dead worker left behind; returns the ids to send.
+
+    Items claimed longer ago than the claim timeout go back to ``queued``; items queued for longer
+    than the requeue delay are returned so the caller can enqueue them.
+    """
+    now = now or timezone.now()
+    stale_claims = now - dt.timedelta(seconds=settings.ANALYSIS_CLAIM_TIMEOUT_SECONDS)
+    Feedback.objects.filter(
+        analysis_state=AnalysisState.PROCESSING, analysis_claimed_at__lt=stale_claims
+    ).update(analysis_state=AnalysisState.QUEUED, analysis_claim=None)
+    waiting_since = now - dt.timedelta(seconds=settings.ANALYSIS_REQUEUE_AFTER_SECONDS)
+    return list(
+        Feedback.objects.filter(analysis_state=AnalysisState.QUEUED, received_at__lt=waiting_since)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:1000]
+    )

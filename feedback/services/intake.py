@@ -1,0 +1,111 @@
+"""Taking feedback in, from every channel, into one place."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from nhs_number import is_valid as nhs_number_is_valid
+
+from feedback.audit import audit_record
+from feedback.choices import Channel, Kind, OrganisationKind, ServiceType
+from feedback.errors import InvalidFeedback
+from feedback.models import Feedback, Identity, Organisation, User
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_analysis(feedback_id: int) -> None:
+    """Send an item to the analysis queue. Runs after commit, so the worker finds the row.
+
+    A broker that is down must not lose the patient's submission, which is already saved: the
+    periodic ``requeue_unanalysed`` task sends it again once the broker is back.
+    """
+    from feedback.tasks import analyse_feedback
+
+    try:
+        analyse_feedback.delay(feedback_id)
+    except Exception:
+        logger.warning(
+            "could not enqueue analysis of feedback %s; the periodic requeue will retry",
+            feedback_id,
+            exc_info=True,
+        )
+
+
+def normalise_nhs_number(value: str) -> str:
+    return "".join(ch for ch in value if not ch.isspace() and ch != "-")
+
+
+def feedback_submit(
+    *,
+    kind: str,
+    text: str,
+    channel: str = Channel.WEB,
+    service_type: str = "",
+    provider: Organisation | None = None,
+    area: Organisation | None = None,
+    wants_commissioner: bool = False,
+    question: str = "",
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    nhs_number: str = "",
+    actor: User | None = None,
+) -> Feedback:
+    """Save a new item with its (optional) identity apart, and queue it for analysis."""
+    errors: dict[str, str] = {}
+    text = text.strip()
+    limit = settings.FEEDBACK_TEXT_MAX_LENGTH
+    if kind not in Kind.values:
+        errors["kind"] = "Choose complaint, concern, compliment or suggestion."
+    if channel not in Channel.values:
+        errors["channel"] = "Unknown channel."
+    if service_type and service_type not in ServiceType.values:
+        errors["service_type"] = "Unknown service type."
+    if not text:
+        errors["text"] = "Tell us about your experience."
+    elif len(text) > limit:
+        errors["text"] = f"Your feedback must be {limit} characters or fewer."
+    if provider is not None and provider.kind != OrganisationKind.TRUST:
+        errors["provider"] = "Choose an NHS trust."
+    if area is not None and area.kind != OrganisationKind.ICB:
+        errors["area"] = "Choose an integrated care board."
+    if provider is None and area is None:
+        errors["provider"] = "Choose the NHS trust that gave the care, or the area it was in."
+    nhs_number = normalise_nhs_number(nhs_number)
+    if nhs_number and not (
+        len(nhs_number) == 10 and nhs_number.isdigit() and nhs_number_is_valid(nhs_number)
+    ):
+        errors["nhs_number"] = "Enter a valid 10-digit NHS number, like 943 476 5919."
+    if errors:
+        raise InvalidFeedback(errors)
+
+    if provider is not None and area is None:
+        area = provider.icb
+
+    with transaction.atomic():
+        item = Feedback.objects.create(
+            kind=kind,
+            channel=channel,
+            service_type=service_type,
+            provider=provider,
+            area=area,
+            wants_commissioner=wants_commissioner,
+            question=question.strip()[:300],
+            text=text,
+        )
+        if name or email or phone or nhs_number:
+            Identity.objects.create(
+                feedback=item, name=name, email=email, phone=phone, nhs_number=nhs_number
+            )
+        audit_record(
+            feedback=item,
+            actor=actor,
+            action="submitted",
+            to_value=item.status,
+            detail={"channel": channel},
+        )
+        transaction.on_commit(lambda: enqueue_analysis(item.pk))
+    return item

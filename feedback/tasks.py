@@ -1,0 +1,33 @@
+"""Celery tasks: thin wrappers that take ids and call services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from feedback.services.analysis import feedback_analyse_batch, feedback_requeue_stale
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    # A batch of 32 takes about a second on two cores; a minute means something is stuck.
+    soft_time_limit=60,
+    time_limit=90,
+)
+def analyse_feedback(feedback_id: int) -> int:
+    """Analyse and route this item, with whatever else is queued, as one batch."""
+    return len(feedback_analyse_batch(first_id=feedback_id))
+
+
+@shared_task(acks_late=True, time_limit=60)
+def requeue_unanalysed() -> int:
+    """Send again items left unanalysed by a lost message or a dead worker."""
+    ids = feedback_requeue_stale()
+    # Each message claims a whole batch, so one message per batch's worth of items is enough.
+    for pk in ids[:: settings.ANALYSIS_BATCH_SIZE]:
+        analyse_feedback.delay(pk)
+    return len(ids)

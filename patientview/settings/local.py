@@ -1,0 +1,9 @@
+"""Settings for a laptop: embedded defaults, debug on unless switched off."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Local development only; production reads DJANGO_SECRET_KEY and has no default.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -1,0 +1,70 @@
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feedback import clocks
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass
+class Target:
+    response_target_days: int = 28
+    response_target_working_days: bool = False
+
+
+def at(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        (at(2026, 11, 24), dt.date(2026, 11, 27)),  # Tuesday -> Friday
+        (at(2026, 11, 26), dt.date(2026, 12, 1)),  # Thursday -> skips the weekend
+        (at(2026, 11, 28), dt.date(2026, 12, 2)),  # received on a Saturday
+        # Christmas Day, Boxing Day (Saturday, substitute Monday 28th) and New Year's Day 2027
+        (at(2026, 12, 23), dt.date(2026, 12, 30)),
+        (at(2026, 12, 31), dt.date(2027, 1, 6)),
+        # Easter 2027: Good Friday 26 March, Easter Monday 29 March
+        (at(2027, 3, 25), dt.date(2027, 4, 1)),
+        # Early May bank holiday 2027: Monday 3 May
+        (at(2027, 4, 30), dt.date(2027, 5, 6)),
+    ],
+)
+def test_acknowledgement_is_due_three_working_days_later(received, due):
+    assert clocks.acknowledge_due(received) == due
+
+
+def test_response_is_due_four_weeks_after_receipt_by_default():
+    assert clocks.response_due(at(2026, 11, 24), Target()) == dt.date(2026, 12, 22)
+
+
+def test_response_target_can_be_working_days():
+    target = Target(response_target_days=25, response_target_working_days=True)
+    # 25 working days from Tue 1 Dec 2026 crosses Christmas, Boxing Day (sub. 28th) and New Year.
+    assert clocks.response_due(at(2026, 12, 1), target) == dt.date(2027, 1, 8)
+
+
+def test_dates_are_english_dates_whatever_the_utc_time():
+    # 23:30 UTC on 28 June 2026 is 00:30 on 29 June in London (British Summer Time).
+    late_utc = dt.datetime(2026, 6, 28, 23, 30, tzinfo=dt.UTC)
+    assert clocks.local_date(late_utc) == dt.date(2026, 6, 29)
+    # In winter London is on UTC.
+    assert clocks.local_date(dt.datetime(2026, 12, 28, 23, 30, tzinfo=dt.UTC)) == dt.date(
+        2026, 12, 28
+    )
+
+
+def test_clocks_refuse_naive_datetimes():
+    with pytest.raises(ValueError, match="time zone aware"):
+        clocks.acknowledge_due(dt.datetime(2026, 11, 24, 12, 0))
+
+
+def test_only_complaints_and_concerns_have_clocks():
+    assert clocks.has_clock("complaint")
+    assert clocks.has_clock("concern")
+    assert not clocks.has_clock("compliment")
+    assert not clocks.has_clock("suggestion")

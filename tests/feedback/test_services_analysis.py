@@ -1,0 +1,120 @@
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from analytics.ml.analyser import ModelUnavailable
+from feedback.choices import AnalysisState, Route
+from feedback.models import AuditEvent, Feedback, FeedbackTheme
+from feedback.services.analysis import (
+    feedback_analyse_batch,
+    feedback_claim_batch,
+    feedback_requeue_stale,
+)
+from tests.factories import FeedbackFactory
+
+
+@pytest.mark.django_db
+def test_batch_analyses_and_routes_each_item_to_the_right_queue(trust, icb, cqc):
+    to_trust = FeedbackFactory(
+        provider=trust, text="The nurses were kind but I waited five hours to be seen."
+    )
+    to_icb = FeedbackFactory(
+        provider=None, area=icb, service_type="gp", text="My GP surgery never answers the phone."
+    )
+    to_cqc = FeedbackFactory(
+        provider=trust, text="A member of staff slapped my father and shouted at him."
+    )
+    written = feedback_analyse_batch()
+    assert sorted(written) == sorted([to_trust.pk, to_icb.pk, to_cqc.pk])
+
+    for item, route, handler, rule_prefix in [
+        (to_trust, Route.TRUST, trust, "trust"),
+        (to_icb, Route.ICB, icb, "icb_primary_care"),
+        (to_cqc, Route.CQC, cqc, "cqc_safeguarding"),
+    ]:
+        item.refresh_from_db()
+        assert item.analysis_state == AnalysisState.DONE
+        assert item.route == route
+        assert item.handled_by == handler
+        assert item.route_rule.startswith(rule_prefix)
+        assert item.route_evidence
+        assert item.sentiment in {1, 2, 3, 4, 5}
+        assert item.sentiment_label in {"positive", "neutral", "negative"}
+        assert 0 < item.sentiment_confidence <= 1
+        assert item.model_version
+        assert item.acknowledge_due is not None and item.response_due is not None
+        assert item.response_due - timezone.localdate(item.received_at) == dt.timedelta(days=28)
+        actions = list(AuditEvent.objects.filter(feedback=item).values_list("action", flat=True))
+        assert actions == ["analysed", "routed"]
+
+    to_cqc.refresh_from_db()
+    assert to_cqc.risk_safeguarding
+    assert to_trust.sentiment_label != "positive" or to_trust.sentiment <= 3
+
+
+@pytest.mark.django_db
+def test_compliments_have_no_clock(trust, cqc):
+    item = FeedbackFactory(provider=trust, kind="compliment", text="Thank you to ward 5.")
+    feedback_analyse_batch()
+    item.refresh_from_db()
+    assert item.route == Route.TRUST
+    assert item.acknowledge_due is None and item.response_due is None
+
+
+@pytest.mark.django_db
+def test_a_redelivered_message_does_nothing_twice(trust, cqc):
+    item = FeedbackFactory(provider=trust)
+    assert feedback_analyse_batch(first_id=item.pk) == [item.pk]
+    assert feedback_analyse_batch(first_id=item.pk) == []
+    assert AuditEvent.objects.filter(feedback=item, action="routed").count() == 1
+    themes = FeedbackTheme.objects.filter(feedback=item).count()
+    feedback_analyse_batch(first_id=item.pk)
+    assert FeedbackTheme.objects.filter(feedback=item).count() == themes
+
+
+@pytest.mark.django_db
+def test_a_claim_taken_over_after_timeout_cannot_be_written_by_the_old_worker(trust, cqc):
+    item = FeedbackFactory(provider=trust)
+    first_claim = feedback_claim_batch(first_id=item.pk)
+    # The first worker dies; after the timeout the item is handed out again and analysed.
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert feedback_requeue_stale(now=later) == [item.pk]
+    assert feedback_analyse_batch(first_id=item.pk) == [item.pk]
+    item.refresh_from_db()
+    assert item.analysis_claim != first_claim
+    assert item.analysis_attempts == 2
+    assert AuditEvent.objects.filter(feedback=item, action="routed").count() == 1
+
+
+@pytest.mark.django_db
+def test_claims_take_only_queued_items(trust, cqc):
+    done = FeedbackFactory(provider=trust, analysis_state=AnalysisState.DONE)
+    queued = FeedbackFactory(provider=trust)
+    claim = feedback_claim_batch(first_id=done.pk)
+    assert list(Feedback.objects.filter(analysis_claim=claim).values_list("pk", flat=True)) == [
+        queued.pk
+    ]
+
+
+@pytest.mark.django_db
+def test_requeue_returns_items_left_queued(trust):
+    old = FeedbackFactory(provider=trust, received_at=timezone.now() - dt.timedelta(minutes=10))
+    FeedbackFactory(provider=trust)  # just arrived: its own message is still on its way
+    assert feedback_requeue_stale() == [old.pk]
+
+
+@pytest.mark.django_db
+def test_without_the_model_items_are_routed_by_rules_and_flagged_for_review(trust, cqc):
+    item = FeedbackFactory(provider=trust, text="The staff sectioned my son under the Mental Health Act.")
+    with mock.patch(
+        "feedback.services.analysis.get_analyser", side_effect=ModelUnavailable("missing")
+    ):
+        assert feedback_analyse_batch() == [item.pk]
+    item.refresh_from_db()
+    assert item.needs_review
+    assert item.route == Route.CQC
+    assert item.sentiment is None
+    assert item.analysis_state == AnalysisState.DONE
+    assert AuditEvent.objects.filter(feedback=item, action="analysed_rules_only").exists()

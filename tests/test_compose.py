@@ -1,0 +1,47 @@
+"""The production shape in docker-compose.yml: services, their commands and health checks."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_production_services():
+    services = load_compose()["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+
+
+def test_services_run_the_right_commands():
+    services = load_compose()["services"]
+    assert "gunicorn patientview.wsgi" in " ".join(services["web"]["command"])
+    assert services["worker"]["command"][:4] == ["celery", "-A", "patientview", "worker"]
+    assert "analysis" in services["worker"]["command"][services["worker"]["command"].index("--queues") + 1]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "patientview", "beat"]
+
+
+def test_stateful_services_have_volumes_and_health_checks():
+    compose = load_compose()
+    for name in ("postgres", "redis"):
+        service = compose["services"][name]
+        assert service["healthcheck"]["test"]
+        assert any(":" in volume for volume in service["volumes"])
+    assert {"postgres-data", "redis-data"} <= set(compose["volumes"])
+    assert compose["services"]["web"]["healthcheck"]["test"]
+    assert compose["services"]["worker"]["healthcheck"]["test"]
+
+
+def test_app_services_use_real_services_and_no_default_secret():
+    compose = load_compose()
+    for name in ("web", "worker", "beat"):
+        service = compose["services"][name]
+        env = service["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["CELERY_BROKER_URL"].startswith("redis://")
+        assert env["DJANGO_SETTINGS_MODULE"] == "patientview.settings.production"
+        assert ":?" in env["DJANGO_SECRET_KEY"]  # compose refuses to start without one
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
