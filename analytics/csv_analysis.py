@@ -1,4 +1,4 @@
-"""Offline analysis of a CSV file of comments, through the same analyser and routing as the worker."""
+"""Offline analysis of a CSV of comments, through the same analyser and routing as the worker."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
+from feedback.routing import RoutingInput, route_feedback
+
 from analytics.ml.analyser import AnalysisInput, get_analyser
 from feedback.choices import PRIMARY_CARE_SERVICES, ServiceType
-from feedback.routing import RoutingInput, route_feedback
 
 OUTPUT_COLUMNS = (
     "sentiment",
@@ -56,7 +57,7 @@ def _check_header(fieldnames: list[str] | None) -> list[str]:
 def analyse_csv_stream(
     source: TextIO, destination: TextIO, *, batch_size: int = 64
 ) -> CsvAnalysisSummary:
-    """Read comments from ``source``, write them with their analysis and route to ``destination``."""
+    """Copy comments from ``source`` to ``destination`` with their analysis and route."""
     reader = csv.DictReader(source)
     fieldnames = _check_header(list(reader.fieldnames) if reader.fieldnames else None)
     writer = csv.DictWriter(destination, fieldnames=[*fieldnames, *OUTPUT_COLUMNS])

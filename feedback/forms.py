@@ -11,7 +11,7 @@ from feedback.selectors import organisation_icbs, organisation_trusts
 
 
 class OrganisationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organisation) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Organisation) -> str:
         return obj.name
 
 
@@ -53,21 +53,29 @@ class FeedbackForm(forms.Form):
         },
     )
     wants_commissioner = forms.BooleanField(
-        label="I want the integrated care board (the commissioner), not the provider, to handle this",
+        label=(
+            "I want the integrated care board (the commissioner), not the provider, to handle this"
+        ),
         required=False,
     )
     name = forms.CharField(label="Full name (optional)", max_length=200, required=False)
     email = forms.EmailField(
         label="Email address (optional)",
         required=False,
-        error_messages={"invalid": "Enter an email address in the correct format, like name@example.com"},
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.com"
+        },
     )
     phone = forms.CharField(label="Phone number (optional)", max_length=30, required=False)
     nhs_number = forms.CharField(label="NHS number (optional)", max_length=12, required=False)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        if not cleaned.get("provider") and not cleaned.get("area") and not self.has_error("provider"):
+        if (
+            not cleaned.get("provider")
+            and not cleaned.get("area")
+            and not self.has_error("provider")
+        ):
             self.add_error(
                 "provider", "Choose the NHS trust that gave the care, or the area it was in."
             )

@@ -179,6 +179,9 @@ class FeedbackTheme(models.Model):
         ]
         indexes = [models.Index(fields=["theme"])]
 
+    def __str__(self) -> str:
+        return f"{self.theme} ({self.score:.2f})"
+
 
 class Identity(models.Model):
     """Contact details of the person who left an item, kept apart from the feedback text."""
@@ -188,6 +191,9 @@ class Identity(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     nhs_number = models.CharField(max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return f"Identity for feedback #{self.feedback_id}"
 
 
 class AuditEvent(models.Model):
@@ -211,3 +217,6 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["feedback", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

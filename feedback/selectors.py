@@ -42,9 +42,7 @@ def feedback_get_by_token(token: str) -> Feedback:
 
 
 def organisation_trusts() -> QuerySet[Organisation]:
-    return Organisation.objects.filter(kind=OrganisationKind.TRUST, is_active=True).order_by(
-        "name"
-    )
+    return Organisation.objects.filter(kind=OrganisationKind.TRUST, is_active=True).order_by("name")
 
 
 def organisation_icbs() -> QuerySet[Organisation]:

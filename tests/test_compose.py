@@ -20,7 +20,10 @@ def test_services_run_the_right_commands():
     services = load_compose()["services"]
     assert "gunicorn patientview.wsgi" in " ".join(services["web"]["command"])
     assert services["worker"]["command"][:4] == ["celery", "-A", "patientview", "worker"]
-    assert "analysis" in services["worker"]["command"][services["worker"]["command"].index("--queues") + 1]
+    assert (
+        "analysis"
+        in services["worker"]["command"][services["worker"]["command"].index("--queues") + 1]
+    )
     assert services["beat"]["command"][:4] == ["celery", "-A", "patientview", "beat"]
 
 

@@ -35,9 +35,7 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    nhs_number = serializers.CharField(
-        max_length=12, required=False, allow_blank=True, default=""
-    )
+    nhs_number = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
 
 
 class FeedbackSubmitOutputSerializer(serializers.Serializer):

@@ -4,182 +4,502 @@ import django.contrib.auth.models
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import feedback.models
 from django.conf import settings
 from django.db import migrations, models
 
+import feedback.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tracking_token', models.CharField(default=feedback.models.new_tracking_token, editable=False, max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('complaint', 'Complaint'), ('concern', 'Concern'), ('compliment', 'Compliment'), ('suggestion', 'Suggestion')], max_length=12)),
-                ('channel', models.CharField(choices=[('web', 'Web form'), ('api', 'REST API'), ('phone', 'Phone call'), ('letter', 'Letter'), ('paper', 'Paper form'), ('fft_import', 'FFT import')], default='web', max_length=12)),
-                ('service_type', models.CharField(blank=True, choices=[('acute', 'Hospital (acute)'), ('mental_health', 'Mental health service'), ('community', 'Community health service'), ('ambulance', 'Ambulance'), ('111', 'NHS 111'), ('patient_transport', 'Patient transport'), ('gp', 'GP practice'), ('dental', 'Dentist'), ('pharmacy', 'Pharmacy'), ('optometry', 'Optician')], max_length=20)),
-                ('wants_commissioner', models.BooleanField(default=False)),
-                ('question', models.CharField(blank=True, max_length=300)),
-                ('text', models.TextField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('received', 'Received'), ('acknowledged', 'Acknowledged'), ('investigating', 'Investigating'), ('awaiting_complainant', 'Awaiting complainant'), ('responded', 'Responded'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn')], default='received', max_length=25)),
-                ('analysis_state', models.CharField(choices=[('queued', 'Queued'), ('processing', 'Processing'), ('done', 'Done')], default='queued', max_length=12)),
-                ('analysis_claim', models.UUIDField(blank=True, editable=False, null=True)),
-                ('analysis_claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('analysis_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('sentiment', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('sentiment_label', models.CharField(blank=True, max_length=10)),
-                ('sentiment_confidence', models.FloatField(blank=True, null=True)),
-                ('risk_safeguarding', models.BooleanField(default=False)),
-                ('risk_mental_health_act', models.BooleanField(default=False)),
-                ('risk_serious', models.BooleanField(default=False)),
-                ('model_version', models.CharField(blank=True, max_length=60)),
-                ('analysed_at', models.DateTimeField(blank=True, null=True)),
-                ('needs_review', models.BooleanField(default=False, help_text='Routed by the rules alone because the model was unavailable.')),
-                ('route', models.CharField(blank=True, choices=[('trust', 'NHS trust'), ('icb', 'Integrated care board'), ('cqc', 'Care Quality Commission')], max_length=10)),
-                ('route_rule', models.CharField(blank=True, max_length=60)),
-                ('route_evidence', models.JSONField(blank=True, default=list)),
-                ('routed_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledge_due', models.DateField(blank=True, null=True)),
-                ('response_due', models.DateField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tracking_token",
+                    models.CharField(
+                        default=feedback.models.new_tracking_token,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("complaint", "Complaint"),
+                            ("concern", "Concern"),
+                            ("compliment", "Compliment"),
+                            ("suggestion", "Suggestion"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web form"),
+                            ("api", "REST API"),
+                            ("phone", "Phone call"),
+                            ("letter", "Letter"),
+                            ("paper", "Paper form"),
+                            ("fft_import", "FFT import"),
+                        ],
+                        default="web",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("acute", "Hospital (acute)"),
+                            ("mental_health", "Mental health service"),
+                            ("community", "Community health service"),
+                            ("ambulance", "Ambulance"),
+                            ("111", "NHS 111"),
+                            ("patient_transport", "Patient transport"),
+                            ("gp", "GP practice"),
+                            ("dental", "Dentist"),
+                            ("pharmacy", "Pharmacy"),
+                            ("optometry", "Optician"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("wants_commissioner", models.BooleanField(default=False)),
+                ("question", models.CharField(blank=True, max_length=300)),
+                ("text", models.TextField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("acknowledged", "Acknowledged"),
+                            ("investigating", "Investigating"),
+                            ("awaiting_complainant", "Awaiting complainant"),
+                            ("responded", "Responded"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="received",
+                        max_length=25,
+                    ),
+                ),
+                (
+                    "analysis_state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("processing", "Processing"),
+                            ("done", "Done"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                ("analysis_claim", models.UUIDField(blank=True, editable=False, null=True)),
+                ("analysis_claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("analysis_attempts", models.PositiveSmallIntegerField(default=0)),
+                ("sentiment", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("sentiment_label", models.CharField(blank=True, max_length=10)),
+                ("sentiment_confidence", models.FloatField(blank=True, null=True)),
+                ("risk_safeguarding", models.BooleanField(default=False)),
+                ("risk_mental_health_act", models.BooleanField(default=False)),
+                ("risk_serious", models.BooleanField(default=False)),
+                ("model_version", models.CharField(blank=True, max_length=60)),
+                ("analysed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "needs_review",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Routed by the rules alone because the model was unavailable.",
+                    ),
+                ),
+                (
+                    "route",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("trust", "NHS trust"),
+                            ("icb", "Integrated care board"),
+                            ("cqc", "Care Quality Commission"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("route_rule", models.CharField(blank=True, max_length=60)),
+                ("route_evidence", models.JSONField(blank=True, default=list)),
+                ("routed_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledge_due", models.DateField(blank=True, null=True)),
+                ("response_due", models.DateField(blank=True, null=True)),
             ],
             options={
-                'verbose_name_plural': 'feedback',
-                'ordering': ['-received_at'],
+                "verbose_name_plural": "feedback",
+                "ordering": ["-received_at"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=5, unique=True)),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=5, unique=True)),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('nhs_number', models.CharField(blank=True, max_length=10)),
-                ('feedback', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='identity', to='feedback.feedback')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                ("nhs_number", models.CharField(blank=True, max_length=10)),
+                (
+                    "feedback",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identity",
+                        to="feedback.feedback",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ods_code', models.CharField(max_length=10, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('trust', 'NHS trust'), ('icb', 'Integrated care board'), ('cqc', 'Care Quality Commission')], max_length=10)),
-                ('trust_type', models.CharField(blank=True, choices=[('acute', 'Acute'), ('mental_health', 'Mental health'), ('community', 'Community'), ('ambulance', 'Ambulance'), ('specialist', 'Specialist')], max_length=20)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('response_target_days', models.PositiveSmallIntegerField(default=28)),
-                ('response_target_working_days', models.BooleanField(default=False)),
-                ('is_active', models.BooleanField(default=True)),
-                ('icb', models.ForeignKey(blank=True, help_text='The integrated care board a trust sits in.', limit_choices_to={'kind': 'icb'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='trusts', to='feedback.organisation')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='feedback.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ods_code", models.CharField(max_length=10, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("trust", "NHS trust"),
+                            ("icb", "Integrated care board"),
+                            ("cqc", "Care Quality Commission"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "trust_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("acute", "Acute"),
+                            ("mental_health", "Mental health"),
+                            ("community", "Community"),
+                            ("ambulance", "Ambulance"),
+                            ("specialist", "Specialist"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                ("response_target_days", models.PositiveSmallIntegerField(default=28)),
+                ("response_target_working_days", models.BooleanField(default=False)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "icb",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The integrated care board a trust sits in.",
+                        limit_choices_to={"kind": "icb"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trusts",
+                        to="feedback.organisation",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="feedback.region",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='feedback',
-            name='area',
-            field=models.ForeignKey(blank=True, help_text='The integrated care board for the place where care was given.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='feedback_in_area', to='feedback.organisation'),
+            model_name="feedback",
+            name="area",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The integrated care board for the place where care was given.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="feedback_in_area",
+                to="feedback.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='feedback',
-            name='handled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='queue', to='feedback.organisation'),
+            model_name="feedback",
+            name="handled_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="queue",
+                to="feedback.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='feedback',
-            name='provider',
-            field=models.ForeignKey(blank=True, help_text='The trust that gave the care, when the patient named one.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='feedback_as_provider', to='feedback.organisation'),
+            model_name="feedback",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The trust that gave the care, when the patient named one.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="feedback_as_provider",
+                to="feedback.organisation",
+            ),
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('handler', 'Handler'), ('manager', 'Manager'), ('administrator', 'Administrator')], default='handler', max_length=15)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='feedback.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("handler", "Handler"),
+                            ("manager", "Manager"),
+                            ("administrator", "Administrator"),
+                        ],
+                        default="handler",
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="feedback.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=40)),
-                ('from_value', models.CharField(blank=True, max_length=100)),
-                ('to_value', models.CharField(blank=True, max_length=100)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('feedback', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='feedback.feedback')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=40)),
+                ("from_value", models.CharField(blank=True, max_length=100)),
+                ("to_value", models.CharField(blank=True, max_length=100)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to="feedback.feedback",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
-                'indexes': [models.Index(fields=['feedback', 'at'], name='feedback_au_feedbac_ecf159_idx')],
+                "ordering": ["at", "pk"],
+                "indexes": [
+                    models.Index(fields=["feedback", "at"], name="feedback_au_feedbac_ecf159_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FeedbackTheme',
+            name="FeedbackTheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('theme', models.CharField(max_length=40)),
-                ('score', models.FloatField()),
-                ('feedback', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='themes', to='feedback.feedback')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("theme", models.CharField(max_length=40)),
+                ("score", models.FloatField()),
+                (
+                    "feedback",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="themes",
+                        to="feedback.feedback",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['theme'], name='feedback_fe_theme_ca563a_idx')],
-                'constraints': [models.UniqueConstraint(fields=('feedback', 'theme'), name='unique_feedback_theme')],
+                "indexes": [models.Index(fields=["theme"], name="feedback_fe_theme_ca563a_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("feedback", "theme"), name="unique_feedback_theme"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='feedback',
-            index=models.Index(fields=['handled_by', '-received_at'], name='feedback_fe_handled_f67131_idx'),
+            model_name="feedback",
+            index=models.Index(
+                fields=["handled_by", "-received_at"], name="feedback_fe_handled_f67131_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='feedback',
-            index=models.Index(fields=['analysis_state', 'received_at'], name='feedback_fe_analysi_0ed353_idx'),
+            model_name="feedback",
+            index=models.Index(
+                fields=["analysis_state", "received_at"], name="feedback_fe_analysi_0ed353_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='organisation',
-            index=models.Index(fields=['kind', 'name'], name='feedback_or_kind_9c0252_idx'),
+            model_name="organisation",
+            index=models.Index(fields=["kind", "name"], name="feedback_or_kind_9c0252_idx"),
         ),
     ]

@@ -13,12 +13,12 @@ import logging
 import uuid
 from collections.abc import Sequence
 
+from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
 from feedback import clocks
 from feedback.audit import audit_record
 from feedback.choices import AnalysisState, RiskFlag, Route
@@ -118,7 +118,10 @@ def _save_result(
             return False
         if result is not None:
             FeedbackTheme.objects.bulk_create(
-                [FeedbackTheme(feedback=item, theme=slug, score=score) for slug, score in result.themes]
+                [
+                    FeedbackTheme(feedback=item, theme=slug, score=score)
+                    for slug, score in result.themes
+                ]
             )
         audit_record(
             feedback=item,
@@ -139,7 +142,11 @@ def _save_result(
             actor=None,
             action="routed",
             to_value=handler.ods_code if handler else "",
-            detail={"route": decision.route, "rule": decision.rule, "evidence": list(decision.evidence)},
+            detail={
+                "route": decision.route,
+                "rule": decision.rule,
+                "evidence": list(decision.evidence),
+            },
         )
     return True
 
@@ -158,7 +165,10 @@ def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = N
     try:
         analyser = get_analyser()
         results = analyser.analyse(
-            [AnalysisInput(text=i.text, question=i.question, service_type=i.service_type) for i in items]
+            [
+                AnalysisInput(text=i.text, question=i.question, service_type=i.service_type)
+                for i in items
+            ]
         )
     except ModelUnavailable:
         # Rules alone still route every item; people review what the model did not read.

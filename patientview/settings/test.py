@@ -15,7 +15,7 @@ STORAGES = {
 # In-process publishing goes to memory; the integration tests start real web and worker
 # processes with the real broker URL.
 CELERY_BROKER_URL = "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker processes started by the integration tests see it.

@@ -47,7 +47,12 @@ def test_submit_reports_field_errors_with_400(api, trust):
 def test_submit_reports_invalid_nhs_number_with_400(api, trust):
     response = api.post(
         "/api/v1/feedback/",
-        {"kind": "complaint", "text": "Hello", "provider": trust.ods_code, "nhs_number": "1234567890"},
+        {
+            "kind": "complaint",
+            "text": "Hello",
+            "provider": trust.ods_code,
+            "nhs_number": "1234567890",
+        },
         format="json",
     )
     assert response.status_code == 400

@@ -2,9 +2,9 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+from analytics.ml.analyser import ModelUnavailable
 from django.utils import timezone
 
-from analytics.ml.analyser import ModelUnavailable
 from feedback.choices import AnalysisState, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme
 from feedback.services.analysis import (
@@ -107,7 +107,9 @@ def test_requeue_returns_items_left_queued(trust):
 
 @pytest.mark.django_db
 def test_without_the_model_items_are_routed_by_rules_and_flagged_for_review(trust, cqc):
-    item = FeedbackFactory(provider=trust, text="The staff sectioned my son under the Mental Health Act.")
+    item = FeedbackFactory(
+        provider=trust, text="The staff sectioned my son under the Mental Health Act."
+    )
     with mock.patch(
         "feedback.services.analysis.get_analyser", side_effect=ModelUnavailable("missing")
     ):

@@ -83,5 +83,7 @@ def test_an_icb_is_not_accepted_as_the_provider(icb):
 
 @pytest.mark.django_db
 def test_channel_is_recorded(trust):
-    item = feedback_submit(kind=Kind.COMPLAINT, text="Phoned in.", provider=trust, channel=Channel.PHONE)
+    item = feedback_submit(
+        kind=Kind.COMPLAINT, text="Phoned in.", provider=trust, channel=Channel.PHONE
+    )
     assert item.channel == Channel.PHONE

@@ -92,7 +92,9 @@ def test_queue_is_newest_first(client: Client, trust):
 
     from django.utils import timezone
 
-    old = FeedbackFactory(provider=trust, handled_by=trust, received_at=timezone.now() - timedelta(days=2))
+    old = FeedbackFactory(
+        provider=trust, handled_by=trust, received_at=timezone.now() - timedelta(days=2)
+    )
     new = FeedbackFactory(provider=trust, handled_by=trust)
     client.force_login(UserFactory(organisation=trust))
     content = client.get("/staff/queue/").content.decode()

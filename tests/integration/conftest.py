@@ -52,7 +52,9 @@ class Stack:
     worker: subprocess.Popen[bytes]
     web: subprocess.Popen[bytes]
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
             self.base_url + path,
@@ -110,9 +112,20 @@ def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
     logs.mkdir()
     worker = subprocess.Popen(
         [
-            str(BIN / "celery"), "-A", "patientview", "worker", "--queues", "intake,analysis",
-            "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-            "--hostname", f"integration-{port}@%h",
+            str(BIN / "celery"),
+            "-A",
+            "patientview",
+            "worker",
+            "--queues",
+            "intake,analysis",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"integration-{port}@%h",
         ],
         cwd=ROOT,
         env=env,
@@ -121,8 +134,14 @@ def stack(transactional_db: None, tmp_path: Path) -> Iterator[Stack]:
     )
     web = subprocess.Popen(
         [
-            str(BIN / "gunicorn"), "patientview.wsgi", "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", "--timeout", "60",
+            str(BIN / "gunicorn"),
+            "patientview.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "60",
         ],
         cwd=ROOT,
         env=env,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from feedback.services.organisations import organisations_import
 
 pytestmark = pytest.mark.integration
@@ -28,20 +27,35 @@ def test_items_submitted_over_the_api_are_analysed_and_routed_by_a_real_worker(s
     fixtures = django_settings.BASE_DIR / "feedback" / "fixtures" / "ods"
     organisations_import(
         trusts_path=fixtures / "etr.csv",
-        icbs_path=next(p for p in fixtures.glob("*.csv") if p.name not in {"etr.csv", "trust_types.csv"}),
+        icbs_path=next(
+            p for p in fixtures.glob("*.csv") if p.name not in {"etr.csv", "trust_types.csv"}
+        ),
         trust_types_path=fixtures / "trust_types.csv",
     )
     cases = [
         (
-            {"kind": "complaint", "provider": "RJ1", "text": "I waited six hours in A&E and the nurse was rude."},
+            {
+                "kind": "complaint",
+                "provider": "RJ1",
+                "text": "I waited six hours in A&E and the nurse was rude.",
+            },
             ("trust", "RJ1"),
         ),
         (
-            {"kind": "complaint", "area": "QMJ", "service_type": "gp", "text": "My GP practice never answers the phone."},
+            {
+                "kind": "complaint",
+                "area": "QMJ",
+                "service_type": "gp",
+                "text": "My GP practice never answers the phone.",
+            },
             ("icb", "QMJ"),
         ),
         (
-            {"kind": "concern", "provider": "RJ1", "text": "A carer hit my mother and took money from her purse."},
+            {
+                "kind": "concern",
+                "provider": "RJ1",
+                "text": "A carer hit my mother and took money from her purse.",
+            },
             ("cqc", "CQC"),
         ),
     ]
