@@ -23,4 +23,4 @@ def trust(icb: Organisation) -> Organisation:
 
 @pytest.fixture
 def other_trust(db: None) -> Organisation:
-    return TrustFactory(ods_code="RXH", name="University Hospitals Sussex NHS Foundation Trust")
+    return TrustFactory(ods_code="RYR", name="University Hospitals Sussex NHS Foundation Trust")

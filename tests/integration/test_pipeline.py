@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from feedback.services.organisations import organisations_import
 
 pytestmark = pytest.mark.integration
@@ -27,9 +28,7 @@ def test_items_submitted_over_the_api_are_analysed_and_routed_by_a_real_worker(s
     fixtures = django_settings.BASE_DIR / "feedback" / "fixtures" / "ods"
     organisations_import(
         trusts_path=fixtures / "etr.csv",
-        icbs_path=next(
-            p for p in fixtures.glob("*.csv") if p.name not in {"etr.csv", "trust_types.csv"}
-        ),
+        icbs_path=fixtures / "icbs.csv",
         trust_types_path=fixtures / "trust_types.csv",
     )
     cases = [
