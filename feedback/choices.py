@@ -82,6 +82,46 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+TERMINAL_STATUSES: frozenset[str] = frozenset({Status.CLOSED, Status.WITHDRAWN})
+
+# The one map of allowed moves (PHSO NHS Complaint Standards): received -> acknowledged ->
+# investigating -> responded -> closed, with a pause while waiting for the complainant, and
+# withdrawal at any point before the end. Rerouting hands the item to another organisation's queue
+# as newly received there, so it is allowed from every open status.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.RECEIVED: frozenset({Status.ACKNOWLEDGED, Status.WITHDRAWN, Status.CLOSED}),
+    Status.ACKNOWLEDGED: frozenset(
+        {Status.INVESTIGATING, Status.AWAITING_COMPLAINANT, Status.WITHDRAWN, Status.CLOSED}
+    ),
+    Status.INVESTIGATING: frozenset(
+        {Status.AWAITING_COMPLAINANT, Status.RESPONDED, Status.WITHDRAWN}
+    ),
+    Status.AWAITING_COMPLAINANT: frozenset(
+        {Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.WITHDRAWN}
+    ),
+    Status.RESPONDED: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+}
+
+
+class InvestigationApproach(models.TextChoices):
+    EARLY_RESOLUTION = "early_resolution", "Early resolution"
+    DETAILED = "detailed", "Detailed investigation"
+
+
+class NotificationKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+    RESPONSE = "response", "Final response"
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped (no email address)"
+
+
 class AnalysisState(models.TextChoices):
     QUEUED = "queued", "Queued"
     PROCESSING = "processing", "Processing"

@@ -11,6 +11,7 @@ Days are counted on the calendar of England (Europe/London), whatever the server
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from functools import cache
 from typing import Protocol
@@ -71,3 +72,32 @@ def response_due(received_at: dt.datetime, target: ResponseTarget) -> dt.date:
 
 def has_clock(kind: str) -> bool:
     return kind in KINDS_WITH_CLOCKS
+
+
+STATUTORY_LIMIT_MONTHS = 6
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day where that day does not exist."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def statutory_due(received_at: dt.datetime, agreed: dt.date | None = None) -> dt.date:
+    """The outer limit for a response: 6 months, or a later date agreed with the complainant."""
+    limit = add_months(local_date(received_at), STATUTORY_LIMIT_MONTHS)
+    return max(limit, agreed) if agreed else limit
+
+
+def paused_days(paused_at: dt.datetime, resumed_at: dt.datetime) -> int:
+    """Whole calendar days the clock stood still; a pause that ends the same day costs none."""
+    return max(0, (local_date(resumed_at) - local_date(paused_at)).days)
+
+
+def is_overdue(due: dt.date | None, today: dt.date) -> bool:
+    return due is not None and today > due
+
+
+def is_due_within(due: dt.date | None, today: dt.date, days: int) -> bool:
+    return due is not None and today <= due <= today + dt.timedelta(days=days)

@@ -12,7 +12,10 @@ from django.utils import timezone
 from feedback.choices import (
     AnalysisState,
     Channel,
+    InvestigationApproach,
     Kind,
+    NotificationKind,
+    NotificationState,
     OrganisationKind,
     Role,
     Route,
@@ -20,6 +23,7 @@ from feedback.choices import (
     Status,
     TrustType,
 )
+from feedback.ko41 import Outcome, Profession, ServiceArea
 
 
 class Region(models.Model):
@@ -150,15 +154,47 @@ class Feedback(models.Model):
     route_evidence = models.JSONField(default=list, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
 
-    # Clocks (set when routed; compliments and suggestions have none).
+    # Clocks (set when routed; compliments and suggestions have none). response_due moves later by
+    # the days the clock was paused waiting for the complainant.
     acknowledge_due = models.DateField(null=True, blank=True)
     response_due = models.DateField(null=True, blank=True)
+    statutory_due = models.DateField(null=True, blank=True)
+    agreed_due = models.DateField(
+        null=True, blank=True, help_text="A later response date agreed with the complainant."
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_days = models.PositiveIntegerField(default=0)
+    status_before_pause = models.CharField(max_length=25, choices=Status.choices, blank=True)
+
+    # Workflow.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_feedback",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    investigation_approach = models.CharField(
+        max_length=20, choices=InvestigationApproach.choices, blank=True
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    response_text = models.TextField(blank=True)
+    late_reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    ko41_subjects = models.JSONField(default=list, blank=True)
+    ko41_service_area = models.CharField(max_length=20, choices=ServiceArea.choices, blank=True)
+    ko41_profession = models.CharField(max_length=20, choices=Profession.choices, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
         verbose_name_plural = "feedback"
         indexes = [
             models.Index(fields=["handled_by", "-received_at"]),
+            models.Index(fields=["handled_by", "status", "response_due"]),
             models.Index(fields=["analysis_state", "received_at"]),
         ]
 
@@ -220,3 +256,30 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Notification(models.Model):
+    """A message to the patient (acknowledgement or final response), sent at most once.
+
+    The row is created in the transaction of the workflow step; the Celery task that sends it
+    claims it (pending -> sending) so a redelivered message never sends it twice.
+    """
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    state = models.CharField(
+        max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "kind"], name="one_notification_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for feedback #{self.feedback_id} ({self.state})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from feedback.choices import OrganisationKind
+from feedback.choices import OrganisationKind, Status
 from feedback.models import Feedback, Organisation, User
 
 CQC_ODS_CODE = "CQC"
@@ -32,6 +32,15 @@ def feedback_get_for_user(user: User, pk: int) -> Feedback:
         return feedback_queue(user).select_related("area").get(pk=pk)
     except Feedback.DoesNotExist as exc:
         raise Http404("No such item in your organisation's queue.") from exc
+
+
+def feedback_open_with_clock() -> QuerySet[Feedback]:
+    """Items whose response clock is running (not paused, not finished)."""
+    return Feedback.objects.filter(
+        status__in=[Status.RECEIVED, Status.ACKNOWLEDGED, Status.INVESTIGATING],
+        response_due__isnull=False,
+        handled_by__isnull=False,
+    )
 
 
 def feedback_get_by_token(token: str) -> Feedback:

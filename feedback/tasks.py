@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import OperationalError
 
 from feedback.services.analysis import feedback_analyse_batch, feedback_requeue_stale
+from feedback.services.deadlines import deadline_warnings_send
+from feedback.services.notifications import notification_send, notifications_pending
 
 
 @shared_task(
@@ -31,3 +33,30 @@ def requeue_unanalysed() -> int:
     for pk in ids[:: settings.ANALYSIS_BATCH_SIZE]:
         analyse_feedback.delay(pk)
     return len(ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+    # Sending one email takes well under a second; SMTP or Notify hanging for 30 s is a fault.
+    soft_time_limit=30,
+    time_limit=45,
+)
+def send_notification(notification_id: int) -> bool:
+    return notification_send(notification_id=notification_id)
+
+
+@shared_task(acks_late=True, time_limit=60)
+def resend_pending_notifications() -> int:
+    ids = notifications_pending()
+    for pk in ids:
+        send_notification.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, time_limit=300)
+def warn_due_and_overdue() -> int:
+    """Daily: tell each organisation's handlers what is due within two days and what is overdue."""
+    return deadline_warnings_send()

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from feedback import views
+from feedback import staff_views, views
 
 urlpatterns = [
     path("", views.start, name="start"),
@@ -18,8 +18,8 @@ urlpatterns = [
         name="login",
     ),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("staff/queue/", views.staff_queue, name="staff-queue"),
-    path("staff/items/<int:pk>/", views.staff_item, name="staff-item"),
+    path("staff/queue/", staff_views.staff_queue, name="staff-queue"),
+    path("staff/items/<int:pk>/", staff_views.staff_item, name="staff-item"),
     path("api/v1/", include("feedback.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from feedback.choices import Kind, OrganisationKind, ServiceType
+from feedback.choices import Channel, InvestigationApproach, Kind, OrganisationKind, ServiceType
+from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation
 
 
@@ -63,3 +64,131 @@ class TrackingOutputSerializer(serializers.Serializer):
     handled_by = HandlingOrganisationOutputSerializer(allow_null=True)
     acknowledge_due = serializers.DateField(allow_null=True)
     response_due = serializers.DateField(allow_null=True)
+
+
+class QueueItemOutputSerializer(serializers.ModelSerializer):
+    handled_by = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
+    provider = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    themes = serializers.SerializerMethodField()
+    risk_flags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "kind",
+            "channel",
+            "service_type",
+            "provider",
+            "handled_by",
+            "status",
+            "received_at",
+            "question",
+            "text",
+            "sentiment",
+            "sentiment_label",
+            "sentiment_confidence",
+            "themes",
+            "risk_flags",
+            "model_version",
+            "needs_review",
+            "route",
+            "route_rule",
+            "route_evidence",
+            "assigned_to",
+            "acknowledge_due",
+            "response_due",
+            "statutory_due",
+            "paused_days",
+            "acknowledged_at",
+            "investigation_approach",
+            "responded_at",
+            "response_text",
+            "late_reason",
+            "outcome",
+            "ko41_subjects",
+            "ko41_service_area",
+            "ko41_profession",
+            "closed_at",
+            "withdrawn_at",
+        ]
+
+    def get_themes(self, obj: Feedback) -> list[str]:
+        return [t.theme for t in obj.themes.all()]
+
+    def get_risk_flags(self, obj: Feedback) -> list[str]:
+        flags = [
+            ("safeguarding", obj.risk_safeguarding),
+            ("mental_health_act", obj.risk_mental_health_act),
+            ("serious_risk", obj.risk_serious),
+        ]
+        return [name for name, raised in flags if raised]
+
+
+class InvestigationInputSerializer(serializers.Serializer):
+    approach = serializers.ChoiceField(choices=InvestigationApproach.choices)
+
+
+class InformationRequestInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ResponseInputSerializer(serializers.Serializer):
+    response_text = serializers.CharField(max_length=20000)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    subjects = serializers.ListField(
+        child=serializers.ChoiceField(choices=Subject.choices), min_length=1
+    )
+    service_area = serializers.ChoiceField(choices=ServiceArea.choices)
+    profession = serializers.ChoiceField(choices=Profession.choices)
+    late_reason = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
+
+
+class CloseInputSerializer(serializers.Serializer):
+    resolved = serializers.BooleanField(required=False, default=True)
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RerouteInputSerializer(serializers.Serializer):
+    to = serializers.SlugRelatedField(
+        slug_field="ods_code", queryset=Organisation.objects.filter(is_active=True)
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class AssignInputSerializer(serializers.Serializer):
+    assignee = serializers.CharField(
+        allow_null=True, help_text="Username of a colleague, or null to unassign."
+    )
+
+
+class AgreeDeadlineInputSerializer(serializers.Serializer):
+    agreed_due = serializers.DateField()
+
+
+class IdentityOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    nhs_number = serializers.CharField()
+
+
+class AuditEventOutputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
+    action = serializers.CharField()
+    from_value = serializers.CharField()
+    to_value = serializers.CharField()
+    detail = serializers.JSONField()
+
+
+class StaffEntryInputSerializer(FeedbackSubmitInputSerializer):
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.LETTER, Channel.PAPER)]
+    )

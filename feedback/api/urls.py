@@ -1,8 +1,27 @@
 from django.urls import path
 
+from feedback.api import staff_views
 from feedback.api.views import FeedbackSubmitApi, TrackingApi
 
 urlpatterns = [
     path("feedback/", FeedbackSubmitApi.as_view(), name="api-feedback-submit"),
     path("tracking/<str:token>/", TrackingApi.as_view(), name="api-tracking"),
+    path("queue/", staff_views.QueueListApi.as_view(), name="api-queue"),
+    path("queue/entries/", staff_views.StaffEntryApi.as_view(), name="api-queue-entry"),
+    path("queue/<int:pk>/", staff_views.QueueItemApi.as_view(), name="api-queue-item"),
+    path(
+        "queue/<int:pk>/identity/",
+        staff_views.QueueItemIdentityApi.as_view(),
+        name="api-queue-item-identity",
+    ),
+    path(
+        "queue/<int:pk>/audit/",
+        staff_views.QueueItemAuditApi.as_view(),
+        name="api-queue-item-audit",
+    ),
+    path(
+        "queue/<int:pk>/<slug:step>/",
+        staff_views.QueueItemStepApi.as_view(),
+        name="api-queue-item-step",
+    ),
 ]

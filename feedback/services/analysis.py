@@ -110,6 +110,7 @@ def _save_result(
     if handler is not None and clocks.has_clock(item.kind):
         fields["acknowledge_due"] = clocks.acknowledge_due(item.received_at)
         fields["response_due"] = clocks.response_due(item.received_at, handler)
+        fields["statutory_due"] = clocks.statutory_due(item.received_at)
     with transaction.atomic():
         written = Feedback.objects.filter(
             pk=item.pk, analysis_claim=claim, analysis_state=AnalysisState.PROCESSING

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("PATIENTVIEW_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -99,6 +100,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -144,11 +147,20 @@ CELERY_TASK_DEFAULT_QUEUE = "intake"
 CELERY_TASK_ROUTES = {
     "feedback.tasks.analyse_feedback": {"queue": "analysis"},
     "feedback.tasks.requeue_unanalysed": {"queue": "intake"},
+    "feedback.tasks.send_notification": {"queue": "intake"},
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-unanalysed": {
         "task": "feedback.tasks.requeue_unanalysed",
         "schedule": env.float("REQUEUE_INTERVAL_SECONDS", default=60.0),
+    },
+    "resend-pending-notifications": {
+        "task": "feedback.tasks.resend_pending_notifications",
+        "schedule": 300.0,
+    },
+    "warn-due-and-overdue": {
+        "task": "feedback.tasks.warn_due_and_overdue",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -170,6 +182,17 @@ ANALYSIS_CLAIM_TIMEOUT_SECONDS = env.int("ANALYSIS_CLAIM_TIMEOUT_SECONDS", defau
 ANALYSIS_REQUEUE_AFTER_SECONDS = env.int("ANALYSIS_REQUEUE_AFTER_SECONDS", default=60)
 
 FEEDBACK_TEXT_MAX_LENGTH = 5000
+
+# Email to patients and staff. GOV.UK Notify is used when a key is set (one template per kind,
+# each with ((subject)) and ((body)) placeholders); otherwise Django's email backend.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Patient View <noreply@localhost>")
+GOVUK_NOTIFY_API_KEY = env.str("GOVUK_NOTIFY_API_KEY", default="")
+GOVUK_NOTIFY_TEMPLATES = {
+    "acknowledgement": env.str("GOVUK_NOTIFY_TEMPLATE_ACKNOWLEDGEMENT", default=""),
+    "response": env.str("GOVUK_NOTIFY_TEMPLATE_RESPONSE", default=""),
+    "staff_digest": env.str("GOVUK_NOTIFY_TEMPLATE_STAFF_DIGEST", default=""),
+}
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {

@@ -6,4 +6,3 @@ from .base import env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Local development only; production reads DJANGO_SECRET_KEY and has no default.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

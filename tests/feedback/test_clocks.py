@@ -68,3 +68,40 @@ def test_only_complaints_and_concerns_have_clocks():
     assert clocks.has_clock("concern")
     assert not clocks.has_clock("compliment")
     assert not clocks.has_clock("suggestion")
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        (at(2026, 11, 24), dt.date(2027, 5, 24)),
+        (at(2026, 8, 31), dt.date(2027, 2, 28)),  # no 31 February: last day of the month
+        (at(2027, 8, 31), dt.date(2028, 2, 29)),  # leap year
+        (at(2026, 12, 31), dt.date(2027, 6, 30)),
+    ],
+)
+def test_statutory_limit_is_six_months(received, due):
+    assert clocks.statutory_due(received) == due
+
+
+def test_an_agreed_later_date_extends_the_statutory_limit_but_never_shortens_it():
+    received = at(2026, 11, 24)
+    assert clocks.statutory_due(received, agreed=dt.date(2027, 7, 1)) == dt.date(2027, 7, 1)
+    assert clocks.statutory_due(received, agreed=dt.date(2027, 1, 1)) == dt.date(2027, 5, 24)
+
+
+def test_paused_days_count_calendar_days_in_england_across_the_clock_change():
+    # Paused on Saturday 28 March 2026, resumed Monday 30 March: BST began on Sunday 29th.
+    paused = dt.datetime(2026, 3, 28, 23, 30, tzinfo=dt.UTC)  # 23:30 GMT = 23:30 London
+    resumed = dt.datetime(2026, 3, 29, 23, 30, tzinfo=dt.UTC)  # 00:30 BST on the 30th
+    assert clocks.paused_days(paused, resumed) == 2
+    assert clocks.paused_days(at(2026, 11, 24, 9), at(2026, 11, 24, 17)) == 0
+
+
+def test_overdue_and_due_soon_flags():
+    today = dt.date(2026, 11, 24)
+    assert clocks.is_overdue(dt.date(2026, 11, 23), today)
+    assert not clocks.is_overdue(today, today)
+    assert not clocks.is_overdue(None, today)
+    assert clocks.is_due_within(dt.date(2026, 11, 26), today, 2)
+    assert not clocks.is_due_within(dt.date(2026, 11, 27), today, 2)
+    assert not clocks.is_due_within(dt.date(2026, 11, 23), today, 2)

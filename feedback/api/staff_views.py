@@ -1,0 +1,178 @@
+"""The staff API: an organisation's queue, its items and the workflow steps on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback.api import serializers as s
+from feedback.api.permissions import IsManager, IsOrganisationStaff
+from feedback.filters import QueueFilter
+from feedback.models import Feedback, User
+from feedback.selectors import feedback_get_for_user, feedback_queue
+from feedback.services import workflow
+from feedback.services.intake import feedback_submit
+
+
+class QueueListApi(generics.ListAPIView):
+    """Your organisation's queue, newest first unless you choose an ordering."""
+
+    permission_classes = [IsOrganisationStaff]
+    serializer_class = s.QueueItemOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = QueueFilter
+
+    def get_queryset(self) -> Any:
+        return feedback_queue(self.request.user).prefetch_related("themes")  # type: ignore[arg-type]
+
+
+class QueueItemApi(APIView):
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(responses={200: s.QueueItemOutputSerializer}, operation_id="queue_item")
+    def get(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        return Response(s.QueueItemOutputSerializer(item).data)
+
+
+def _assignee(user: User, username: str | None) -> User | None:
+    if username is None:
+        return None
+    try:
+        return User.objects.get(username=username, organisation_id=user.organisation_id)
+    except User.DoesNotExist as exc:
+        raise serializers.ValidationError(
+            {"assignee": ["No colleague with that username in your organisation."]}
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Step:
+    input: type[serializers.Serializer] | None
+    run: Callable[[Feedback, User, dict[str, Any]], Feedback]
+
+
+STEPS: dict[str, Step] = {
+    "acknowledge": Step(None, lambda f, u, d: workflow.complaint_acknowledge(feedback=f, actor=u)),
+    "investigate": Step(
+        s.InvestigationInputSerializer,
+        lambda f, u, d: workflow.complaint_start_investigation(feedback=f, actor=u, **d),
+    ),
+    "request-information": Step(
+        s.InformationRequestInputSerializer,
+        lambda f, u, d: workflow.complaint_request_information(feedback=f, actor=u, **d),
+    ),
+    "resume": Step(None, lambda f, u, d: workflow.complaint_resume(feedback=f, actor=u)),
+    "respond": Step(
+        s.ResponseInputSerializer,
+        lambda f, u, d: workflow.complaint_respond(feedback=f, actor=u, **d),
+    ),
+    "close": Step(
+        s.CloseInputSerializer, lambda f, u, d: workflow.complaint_close(feedback=f, actor=u, **d)
+    ),
+    "withdraw": Step(
+        s.WithdrawInputSerializer,
+        lambda f, u, d: workflow.complaint_withdraw(feedback=f, actor=u, **d),
+    ),
+    "reroute": Step(
+        s.RerouteInputSerializer,
+        lambda f, u, d: workflow.complaint_reroute(feedback=f, actor=u, **d),
+    ),
+    "assign": Step(
+        s.AssignInputSerializer,
+        lambda f, u, d: workflow.complaint_assign(
+            feedback=f, actor=u, assignee=_assignee(u, d["assignee"])
+        ),
+    ),
+    "agree-deadline": Step(
+        s.AgreeDeadlineInputSerializer,
+        lambda f, u, d: workflow.complaint_agree_deadline(feedback=f, actor=u, **d),
+    ),
+}
+
+
+class QueueItemStepApi(APIView):
+    """One workflow step on an item: 200 with the item, 400 for bad input, 409 if not allowed now."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.QueueItemOutputSerializer,
+            400: OpenApiResponse(description="Invalid input, by field"),
+            404: OpenApiResponse(description="Not in your organisation's queue"),
+            409: OpenApiResponse(description="The step is not allowed from the item's status"),
+        },
+        operation_id="queue_item_step",
+    )
+    def post(self, request: Request, pk: int, step: str) -> Response:
+        if step not in STEPS:
+            raise Http404("No such step.")
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        spec = STEPS[step]
+        data: dict[str, Any] = {}
+        if spec.input is not None:
+            serializer = spec.input(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        item = spec.run(item, request.user, data)  # type: ignore[arg-type]
+        return Response(s.QueueItemOutputSerializer(item).data)
+
+
+class QueueItemIdentityApi(APIView):
+    """Reveal the patient's contact details. Every call is written to the audit trail."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        request=None,
+        responses={200: s.IdentityOutputSerializer},
+        operation_id="queue_item_identity",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        identity = workflow.identity_reveal(feedback=item, actor=request.user)  # type: ignore[arg-type]
+        if identity is None:
+            return Response({"name": "", "email": "", "phone": "", "nhs_number": ""})
+        return Response(s.IdentityOutputSerializer(identity).data)
+
+
+class QueueItemAuditApi(APIView):
+    """The item's audit trail, for managers and administrators. Read only."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(
+        responses={200: s.AuditEventOutputSerializer(many=True)}, operation_id="queue_item_audit"
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        events = item.audit_events.select_related("actor")
+        return Response(s.AuditEventOutputSerializer(events, many=True).data)
+
+
+class StaffEntryApi(APIView):
+    """Enter feedback received by phone, letter or paper form on a patient's behalf."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        request=s.StaffEntryInputSerializer,
+        responses={201: s.FeedbackSubmitOutputSerializer},
+        operation_id="queue_entry_create",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.StaffEntryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = feedback_submit(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(s.FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)

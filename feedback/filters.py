@@ -1,0 +1,78 @@
+"""Queue filters, shared by the staff pages and the staff API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from analytics.themes import THEMES
+from feedback.choices import Kind, RiskFlag, Status
+from feedback.models import Feedback
+
+RISK_FIELDS = {
+    RiskFlag.SAFEGUARDING: "risk_safeguarding",
+    RiskFlag.MENTAL_HEALTH_ACT: "risk_mental_health_act",
+    RiskFlag.SERIOUS_RISK: "risk_serious",
+}
+OPEN_STATUSES = [
+    Status.RECEIVED,
+    Status.ACKNOWLEDGED,
+    Status.INVESTIGATING,
+    Status.AWAITING_COMPLAINANT,
+]
+
+
+class QueueFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    kind = django_filters.ChoiceFilter(choices=Kind.choices)
+    sentiment = django_filters.NumberFilter(min_value=1, max_value=5)
+    sentiment_label = django_filters.ChoiceFilter(
+        choices=[("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
+    )
+    theme = django_filters.ChoiceFilter(
+        choices=[(t.slug, t.label) for t in THEMES], method="filter_theme"
+    )
+    risk = django_filters.ChoiceFilter(choices=RiskFlag.choices, method="filter_risk")
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", help_text="A username, 'me' or 'none'."
+    )
+    due = django_filters.ChoiceFilter(
+        choices=[("overdue", "Overdue"), ("this_week", "Due within 7 days")],
+        method="filter_due",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("received_at", "received"), ("response_due", "due"), ("sentiment", "sentiment"))
+    )
+
+    class Meta:
+        model = Feedback
+        fields: list[str] = []
+
+    def filter_theme(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        return queryset.filter(themes__theme=value) if value else queryset
+
+    def filter_risk(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        return queryset.filter(**{RISK_FIELDS[RiskFlag(value)]: True}) if value else queryset
+
+    def filter_assignee(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        if value == "me":
+            return queryset.filter(assigned_to=self.request.user if self.request else None)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset.filter(assigned_to__username=value) if value else queryset
+
+    def filter_due(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        today = timezone.localdate()
+        running = queryset.filter(status__in=OPEN_STATUSES).exclude(
+            status=Status.AWAITING_COMPLAINANT
+        )
+        if value == "overdue":
+            return running.filter(response_due__lt=today)
+        if value == "this_week":
+            return running.filter(
+                Q(response_due__gte=today) & Q(response_due__lte=today + dt.timedelta(days=7))
+            )
+        return queryset

@@ -1,0 +1,134 @@
+"""Messages to the patient: scheduled inside the workflow step, sent by Celery after commit, once.
+
+Backends: GOV.UK Notify through its official client when an API key is set; otherwise Django's
+email backend (console on a laptop, SMTP by settings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.choices import NotificationKind, NotificationState
+from feedback.models import Feedback, Identity, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(notification_id: int) -> None:
+    from feedback.tasks import send_notification
+
+    try:
+        send_notification.delay(notification_id)
+    except Exception:
+        # Saved as pending; the periodic sweep sends it once the broker is back.
+        logger.warning("could not enqueue notification %s", notification_id, exc_info=True)
+
+
+def notification_schedule(*, feedback: Feedback, kind: str) -> Notification:
+    """Record that the patient is to be told; idempotent per item and kind."""
+    email = Identity.objects.filter(feedback=feedback).values_list("email", flat=True).first()
+    notification, created = Notification.objects.get_or_create(
+        feedback=feedback,
+        kind=kind,
+        defaults={"state": NotificationState.PENDING if email else NotificationState.SKIPPED},
+    )
+    if created and notification.state == NotificationState.PENDING:
+        transaction.on_commit(lambda: _enqueue(notification.pk))
+    return notification
+
+
+def _tracking_url(item: Feedback) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+        "tracking", kwargs={"token": item.tracking_token}
+    )
+
+
+def _message(notification: Notification) -> tuple[str, str]:
+    item = notification.feedback
+    handler = item.handled_by.name if item.handled_by else "the NHS"
+    kind = item.get_kind_display().lower()
+    if notification.kind == NotificationKind.ACKNOWLEDGEMENT:
+        due = (
+            f" We aim to send you a full response by {item.response_due:%d %B %Y}."
+            if (item.response_due)
+            else ""
+        )
+        return (
+            f"We have received your {kind}",
+            f"{handler} has received your {kind} and is looking into it.{due}\n\n"
+            f"You can follow its progress here: {_tracking_url(item)}\n",
+        )
+    late = f"\n\nWhy this took longer than we said: {item.late_reason}" if item.late_reason else ""
+    return (
+        f"Our response to your {kind}",
+        f"{item.response_text}{late}\n\nYou can also read this response at {_tracking_url(item)}\n",
+    )
+
+
+def _deliver(notification: Notification, email: str) -> str:
+    subject, body = _message(notification)
+    if settings.GOVUK_NOTIFY_API_KEY:
+        from notifications_python_client.notifications import NotificationsAPIClient
+
+        client = NotificationsAPIClient(settings.GOVUK_NOTIFY_API_KEY)
+        template_id = settings.GOVUK_NOTIFY_TEMPLATES[notification.kind]
+        response = client.send_email_notification(
+            email_address=email,
+            template_id=template_id,
+            personalisation={"subject": subject, "body": body},
+            reference=f"feedback-{notification.feedback_id}-{notification.kind}",
+        )
+        return str(response.get("id", ""))
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    return ""
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send one pending notification; True if this call sent it.
+
+    The claim (pending -> sending) makes a redelivered task a no-op. A send that raises goes back
+    to pending for a retry; a worker killed mid-send leaves it in ``sending``, which is never
+    retried automatically, because sending twice is worse than a handler re-sending by hand.
+    """
+    claimed = Notification.objects.filter(
+        pk=notification_id, state=NotificationState.PENDING
+    ).update(state=NotificationState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("feedback__handled_by").get(
+        pk=notification_id
+    )
+    email = (
+        Identity.objects.filter(feedback=notification.feedback)
+        .values_list("email", flat=True)
+        .first()
+    )
+    if not email:
+        Notification.objects.filter(pk=notification_id).update(state=NotificationState.SKIPPED)
+        return False
+    try:
+        reference = _deliver(notification, email)
+    except Exception:
+        Notification.objects.filter(pk=notification_id).update(state=NotificationState.PENDING)
+        raise
+    Notification.objects.filter(pk=notification_id).update(
+        state=NotificationState.SENT, sent_at=timezone.now(), provider_reference=reference
+    )
+    return True
+
+
+def notifications_pending(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> list[int]:
+    """Pending notifications whose message may have been lost (broker down at the time)."""
+    return list(
+        Notification.objects.filter(
+            state=NotificationState.PENDING, created_at__lt=timezone.now() - older_than
+        ).values_list("pk", flat=True)[:1000]
+    )

@@ -1,0 +1,287 @@
+"""The complaint workflow: each step checks its transition, saves, and audits in one transaction.
+
+Steps lock the item's row (``select_for_update``) so two handlers pressing buttons at once cannot
+both move it; an illegal move raises ``IllegalTransition`` (409 in the API, a message on the page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from feedback import clocks
+from feedback.audit import audit_record
+from feedback.choices import (
+    ALLOWED_TRANSITIONS,
+    TERMINAL_STATUSES,
+    InvestigationApproach,
+    Kind,
+    NotificationKind,
+    OrganisationKind,
+    Route,
+    Status,
+)
+from feedback.errors import IllegalTransition, InvalidFeedback
+from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
+from feedback.models import Feedback, Identity, Organisation, User
+from feedback.services.notifications import notification_schedule
+
+OMBUDSMAN = "Parliamentary and Health Service Ombudsman"
+
+
+def _locked(feedback: Feedback) -> Feedback:
+    return Feedback.objects.select_for_update().select_related("handled_by").get(pk=feedback.pk)
+
+
+def _move(item: Feedback, to: str, actor: User, **detail: object) -> None:
+    """Check the transition, set the status and audit it; the caller saves the item."""
+    if to not in ALLOWED_TRANSITIONS[item.status]:
+        raise IllegalTransition(
+            f"A {item.get_kind_display().lower()} that is "
+            f"{Status(item.status).label.lower()} cannot be moved to {Status(to).label.lower()}."
+        )
+    audit_record(
+        feedback=item,
+        actor=actor,
+        action="status_changed",
+        from_value=item.status,
+        to_value=to,
+        detail={k: v for k, v in detail.items() if v not in ("", None)},
+    )
+    item.status = to
+
+
+def complaint_acknowledge(*, feedback: Feedback, actor: User) -> Feedback:
+    with transaction.atomic():
+        item = _locked(feedback)
+        _move(item, Status.ACKNOWLEDGED, actor)
+        item.acknowledged_at = timezone.now()
+        item.save()
+        notification_schedule(feedback=item, kind=NotificationKind.ACKNOWLEDGEMENT)
+    return item
+
+
+def complaint_start_investigation(
+    *, feedback: Feedback, actor: User, approach: str = InvestigationApproach.DETAILED
+) -> Feedback:
+    if approach not in InvestigationApproach.values:
+        raise InvalidFeedback({"approach": "Choose early resolution or a detailed investigation."})
+    with transaction.atomic():
+        item = _locked(feedback)
+        _move(item, Status.INVESTIGATING, actor, approach=approach)
+        item.investigation_approach = approach
+        item.save()
+    return item
+
+
+def complaint_request_information(*, feedback: Feedback, actor: User, note: str = "") -> Feedback:
+    """Wait for the complainant (consent, information): the response clock stops."""
+    with transaction.atomic():
+        item = _locked(feedback)
+        before = item.status
+        _move(item, Status.AWAITING_COMPLAINANT, actor, note=note.strip())
+        item.status_before_pause = before
+        item.paused_at = timezone.now()
+        item.save()
+    return item
+
+
+def complaint_resume(*, feedback: Feedback, actor: User) -> Feedback:
+    """The complainant answered: the clock runs again, later by the days it stood still."""
+    with transaction.atomic():
+        item = _locked(feedback)
+        if item.status != Status.AWAITING_COMPLAINANT or item.paused_at is None:
+            raise IllegalTransition("Only an item waiting for the complainant can be resumed.")
+        now = timezone.now()
+        days = clocks.paused_days(item.paused_at, now)
+        _move(item, item.status_before_pause or Status.ACKNOWLEDGED, actor, paused_days=days)
+        item.paused_days += days
+        if item.response_due is not None:
+            item.response_due += dt.timedelta(days=days)
+        item.paused_at = None
+        item.status_before_pause = ""
+        item.save()
+    return item
+
+
+def complaint_respond(
+    *,
+    feedback: Feedback,
+    actor: User,
+    response_text: str,
+    outcome: str,
+    subjects: Sequence[str],
+    service_area: str,
+    profession: str,
+    late_reason: str = "",
+) -> Feedback:
+    """Record the final response, coded for KO41, and send it to the complainant."""
+    errors: dict[str, str] = {}
+    response_text = response_text.strip()
+    if not response_text:
+        errors["response_text"] = "Enter the response to the complainant."
+    elif "ombudsman" not in response_text.lower():
+        errors["response_text"] = (
+            f"The response must tell the complainant they can go to the {OMBUDSMAN} "
+            "if they are not satisfied."
+        )
+    if outcome not in Outcome.values:
+        errors["outcome"] = "Choose upheld, partially upheld or not upheld."
+    if not subjects or any(s not in Subject.values for s in subjects):
+        errors["subjects"] = "Choose at least one KO41 subject from the list."
+    if service_area not in ServiceArea.values:
+        errors["service_area"] = "Choose a KO41 service area from the list."
+    if profession not in Profession.values:
+        errors["profession"] = "Choose a KO41 profession from the list."
+    with transaction.atomic():
+        item = _locked(feedback)
+        today = timezone.localdate()
+        if clocks.is_overdue(item.response_due, today) and not late_reason.strip():
+            errors["late_reason"] = (
+                "The response is late: tell the complainant why it took longer than "
+                f"the target date of {item.response_due:%d %B %Y}."
+            )
+        if errors:
+            raise InvalidFeedback(errors)
+        _move(item, Status.RESPONDED, actor, outcome=outcome)
+        item.responded_at = timezone.now()
+        item.response_text = response_text
+        item.late_reason = late_reason.strip()
+        item.outcome = outcome
+        item.ko41_subjects = sorted(set(subjects))
+        item.ko41_service_area = service_area
+        item.ko41_profession = profession
+        item.save()
+        notification_schedule(feedback=item, kind=NotificationKind.RESPONSE)
+    return item
+
+
+def complaint_close(*, feedback: Feedback, actor: User, resolved: bool = True) -> Feedback:
+    """Close an item. Complaints and concerns close after their response; others at any time."""
+    with transaction.atomic():
+        item = _locked(feedback)
+        if item.kind in (Kind.COMPLAINT, Kind.CONCERN) and item.status != Status.RESPONDED:
+            raise IllegalTransition(
+                "A complaint or concern is closed only after the final response is recorded."
+            )
+        _move(item, Status.CLOSED, actor, resolved=resolved)
+        item.closed_at = timezone.now()
+        if resolved:
+            item.resolved_at = item.closed_at
+        item.save()
+    return item
+
+
+def complaint_withdraw(*, feedback: Feedback, actor: User, reason: str = "") -> Feedback:
+    with transaction.atomic():
+        item = _locked(feedback)
+        _move(item, Status.WITHDRAWN, actor, reason=reason.strip())
+        item.withdrawn_at = timezone.now()
+        item.save()
+    return item
+
+
+def complaint_agree_deadline(*, feedback: Feedback, actor: User, agreed_due: dt.date) -> Feedback:
+    """Record a later response date agreed with the complainant before the 6-month limit."""
+    with transaction.atomic():
+        item = _locked(feedback)
+        if item.status in TERMINAL_STATUSES:
+            raise IllegalTransition("The item is already closed.")
+        today = timezone.localdate()
+        limit = clocks.statutory_due(item.received_at)
+        if today > limit:
+            raise InvalidFeedback(
+                {"agreed_due": "A later date must be agreed before the 6-month limit passes."}
+            )
+        if agreed_due <= limit:
+            raise InvalidFeedback(
+                {"agreed_due": f"Enter a date after the 6-month limit of {limit:%d %B %Y}."}
+            )
+        audit_record(
+            feedback=item,
+            actor=actor,
+            action="deadline_agreed",
+            from_value=str(item.statutory_due or limit),
+            to_value=str(agreed_due),
+        )
+        item.agreed_due = agreed_due
+        item.statutory_due = clocks.statutory_due(item.received_at, agreed_due)
+        item.save()
+    return item
+
+
+def complaint_reroute(
+    *, feedback: Feedback, actor: User, to: Organisation, reason: str
+) -> Feedback:
+    """Hand the item to another organisation's queue; its history moves with it."""
+    if not reason.strip():
+        raise InvalidFeedback({"reason": "Say why the item is being rerouted."})
+    with transaction.atomic():
+        item = _locked(feedback)
+        if item.status in TERMINAL_STATUSES:
+            raise IllegalTransition("A closed or withdrawn item cannot be rerouted.")
+        if item.handled_by_id == to.pk:
+            raise InvalidFeedback({"to": "The item is already in that organisation's queue."})
+        from_org = item.handled_by
+        audit_record(
+            feedback=item,
+            actor=actor,
+            action="rerouted",
+            from_value=from_org.ods_code if from_org else "",
+            to_value=to.ods_code,
+            detail={"reason": reason.strip(), "from_status": item.status},
+        )
+        item.handled_by = to
+        item.route = {
+            OrganisationKind.TRUST: Route.TRUST,
+            OrganisationKind.ICB: Route.ICB,
+            OrganisationKind.CQC: Route.CQC,
+        }[OrganisationKind(to.kind)]
+        item.route_rule = "rerouted"
+        item.route_evidence = [*item.route_evidence, f"rerouted by staff: {reason.strip()}"]
+        item.assigned_to = None
+        # The new organisation starts from "received" but the patient's clock does not restart:
+        # its own target applies from the day the patient first wrote.
+        item.status = Status.RECEIVED
+        item.acknowledged_at = None
+        item.paused_at = None
+        item.status_before_pause = ""
+        if clocks.has_clock(item.kind):
+            item.response_due = clocks.response_due(item.received_at, to) + dt.timedelta(
+                days=item.paused_days
+            )
+        item.save()
+    return item
+
+
+def complaint_assign(*, feedback: Feedback, actor: User, assignee: User | None) -> Feedback:
+    with transaction.atomic():
+        item = _locked(feedback)
+        if assignee is not None and assignee.organisation_id != item.handled_by_id:
+            raise InvalidFeedback({"assignee": "Assign the item to someone in your organisation."})
+        audit_record(
+            feedback=item,
+            actor=actor,
+            action="assigned",
+            from_value=item.assigned_to.get_username() if item.assigned_to else "",
+            to_value=assignee.get_username() if assignee else "",
+        )
+        item.assigned_to = assignee
+        item.save()
+    return item
+
+
+def identity_reveal(*, feedback: Feedback, actor: User) -> Identity | None:
+    """The patient's contact details, for a member of staff who asked to see them (audited)."""
+    with transaction.atomic():
+        identity = Identity.objects.filter(feedback=feedback).first()
+        audit_record(
+            feedback=feedback,
+            actor=actor,
+            action="identity_viewed",
+            detail={"present": identity is not None},
+        )
+    return identity
