@@ -2,25 +2,311 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
+from feedback import clocks
+from feedback.choices import ALLOWED_TRANSITIONS, Kind, Role, Status
+from feedback.errors import IllegalTransition, InvalidFeedback
+from feedback.filters import QueueFilter
+from feedback.models import Feedback, User
 from feedback.selectors import feedback_get_for_user, feedback_queue
+from feedback.services import two_factor, workflow
+from feedback.services.intake import feedback_submit
+from feedback.staff_forms import (
+    AgreeDeadlineForm,
+    AssignForm,
+    CloseForm,
+    InvestigateForm,
+    RequestInformationForm,
+    RerouteForm,
+    RespondForm,
+    StaffEntryForm,
+    StaffLoginForm,
+    TwoFactorConfirmForm,
+    WithdrawForm,
+)
+
+PAGE_SIZE = 25
+
+
+class StaffLoginView(auth_views.LoginView):
+    """Sign in; staff with two-factor on are verified with their code in the same step."""
+
+    template_name = "staff/login.html"
+    authentication_form = StaffLoginForm
+
+    def form_valid(self, form: StaffLoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        if form.otp_device is not None:
+            otp_login(self.request, form.otp_device)
+        return response
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.organisation_id is None:
+        raise Http404("Your account does not belong to an organisation.")
+    return user
 
 
 @login_required
 def staff_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(feedback_queue(request.user), 25).get_page(request.GET.get("page"))  # type: ignore[arg-type]
-    return render(request, "staff/queue.html", {"page": page})
+    user = _user(request)
+    queryset = feedback_queue(user).select_related("assigned_to")
+    filters = QueueFilter(request.GET or None, queryset=queryset, request=request)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [
+        {
+            "item": item,
+            "overdue": item.status not in (Status.CLOSED, Status.WITHDRAWN, Status.RESPONDED)
+            and item.status != Status.AWAITING_COMPLAINANT
+            and clocks.is_overdue(item.response_due, today),
+            "due_this_week": item.status
+            in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.INVESTIGATING)
+            and clocks.is_due_within(item.response_due, today, 7),
+        }
+        for item in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "staff/queue.html",
+        {"page": page, "rows": rows, "filter": filters, "query": query.urlencode()},
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    target: str | None  # the status it moves to; None for steps that are not transitions
+    form: type[forms.Form] | None
+    run: Callable[[Feedback, User, dict[str, Any]], Feedback]
+
+
+STEPS: dict[str, Step] = {
+    "acknowledge": Step(
+        "Acknowledge",
+        Status.ACKNOWLEDGED,
+        None,
+        lambda f, u, d: workflow.complaint_acknowledge(feedback=f, actor=u),
+    ),
+    "investigate": Step(
+        "Start investigation",
+        Status.INVESTIGATING,
+        InvestigateForm,
+        lambda f, u, d: workflow.complaint_start_investigation(feedback=f, actor=u, **d),
+    ),
+    "request-information": Step(
+        "Ask the complainant for information",
+        Status.AWAITING_COMPLAINANT,
+        RequestInformationForm,
+        lambda f, u, d: workflow.complaint_request_information(feedback=f, actor=u, **d),
+    ),
+    "resume": Step(
+        "Resume: the complainant has replied",
+        None,
+        None,
+        lambda f, u, d: workflow.complaint_resume(feedback=f, actor=u),
+    ),
+    "respond": Step(
+        "Record the final response",
+        Status.RESPONDED,
+        RespondForm,
+        lambda f, u, d: workflow.complaint_respond(feedback=f, actor=u, **d),
+    ),
+    "close": Step(
+        "Close",
+        Status.CLOSED,
+        CloseForm,
+        lambda f, u, d: workflow.complaint_close(feedback=f, actor=u, **d),
+    ),
+    "withdraw": Step(
+        "Withdraw",
+        Status.WITHDRAWN,
+        WithdrawForm,
+        lambda f, u, d: workflow.complaint_withdraw(feedback=f, actor=u, **d),
+    ),
+    "reroute": Step(
+        "Reroute to another organisation",
+        None,
+        RerouteForm,
+        lambda f, u, d: workflow.complaint_reroute(feedback=f, actor=u, **d),
+    ),
+    "assign": Step(
+        "Assign",
+        None,
+        AssignForm,
+        lambda f, u, d: workflow.complaint_assign(feedback=f, actor=u, **d),
+    ),
+    "agree-deadline": Step(
+        "Agree a later response date",
+        None,
+        AgreeDeadlineForm,
+        lambda f, u, d: workflow.complaint_agree_deadline(feedback=f, actor=u, **d),
+    ),
+}
+
+
+def _available_steps(item: Feedback) -> list[str]:
+    """Steps that make sense from the item's status, so the page offers only those."""
+    allowed = ALLOWED_TRANSITIONS[item.status]
+    names = []
+    for name, step in STEPS.items():
+        if step.target is not None and step.target not in allowed:
+            continue
+        if (
+            name == "close"
+            and item.kind in (Kind.COMPLAINT, Kind.CONCERN)
+            and item.status != Status.RESPONDED
+        ):
+            continue
+        if name == "resume" and item.status != Status.AWAITING_COMPLAINANT:
+            continue
+        if step.target is None and not allowed and name != "assign":
+            continue
+        names.append(name)
+    return names
+
+
+def _make_form(name: str, user: User, data: Any = None) -> forms.Form | None:
+    form_class = STEPS[name].form
+    if form_class is None:
+        return None
+    if form_class is AssignForm:
+        return AssignForm(data, organisation_id=user.organisation_id, prefix=name)
+    return form_class(data, prefix=name)
+
+
+def _render_item(
+    request: HttpRequest,
+    item: Feedback,
+    user: User,
+    *,
+    bound: tuple[str, forms.Form] | None = None,
+    identity: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    steps = []
+    for name in _available_steps(item):
+        form = bound[1] if bound and bound[0] == name else _make_form(name, user)
+        steps.append({"name": name, "label": STEPS[name].label, "form": form})
+    events = item.audit_events.select_related("actor")
+    if user.role == Role.HANDLER:
+        # Who looked at whose contact details is for managers to review.
+        events = events.exclude(action="identity_viewed")
+    return render(
+        request,
+        "staff/item.html",
+        {
+            "item": item,
+            "themes": item.themes.order_by("-score"),
+            "events": events,
+            "steps": steps,
+            # None: not asked for; False: asked for, but the patient gave none; else the details.
+            "identity": identity,
+        },
+        status=status,
+    )
 
 
 @login_required
 def staff_item(request: HttpRequest, pk: int) -> HttpResponse:
-    item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+    user = _user(request)
+    return _render_item(request, feedback_get_for_user(user, pk), user)
+
+
+@login_required
+@require_POST
+def staff_item_identity(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    identity = workflow.identity_reveal(feedback=item, actor=user)
+    return _render_item(request, item, user, identity=identity or False)
+
+
+@login_required
+@require_POST
+def staff_item_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    if step not in STEPS:
+        raise Http404("No such step.")
+    form = _make_form(step, user, request.POST)
+    data: dict[str, Any] = {}
+    if form is not None:
+        if not form.is_valid():
+            return _render_item(request, item, user, bound=(step, form), status=400)
+        data = dict(form.cleaned_data)
+    try:
+        STEPS[step].run(item, user, data)
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+        return redirect("staff-item", pk=pk)
+    except InvalidFeedback as exc:
+        form = form or forms.Form()
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _render_item(request, item, user, bound=(step, form), status=400)
+    messages.success(request, f"{STEPS[step].label}: done.")
+    if step == "reroute":
+        return redirect("staff-queue")
+    return redirect("staff-item", pk=pk)
+
+
+@login_required
+def staff_entry(request: HttpRequest) -> HttpResponse:
+    """Enter feedback a patient gave by phone, letter or paper form."""
+    user = _user(request)
+    form = StaffEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = feedback_submit(actor=user, **form.cleaned_data)
+        except InvalidFeedback as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                f"Feedback #{item.pk} saved. It will appear in the right queue once analysed.",
+            )
+            return redirect("staff-queue")
+    return render(request, "staff/entry.html", {"form": form})
+
+
+@login_required
+def staff_two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up optional TOTP two-factor authentication."""
+    user = _user(request)
+    if two_factor.totp_has_confirmed(user=user):
+        return render(request, "staff/two_factor.html", {"confirmed": True})
+    form = TwoFactorConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.totp_confirm(user=user, token=form.cleaned_data["token"]):
+            messages.success(request, "Two-factor authentication is on.")
+            return redirect("staff-two-factor")
+        form.add_error("token", "That code is not right. Enter the code your app shows now.")
+    device = two_factor.totp_device_pending(user=user)
     return render(
         request,
-        "staff/item.html",
-        {"item": item, "themes": item.themes.order_by("-score"), "events": item.audit_events.all()},
+        "staff/two_factor.html",
+        {
+            "form": form,
+            "secret": two_factor.totp_secret_base32(device),
+            "qr_svg": two_factor.totp_qr_svg(device),
+        },
     )

@@ -21,7 +21,8 @@ class IsManager(IsOrganisationStaff):
     message = "Only managers and administrators can read the audit trail."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return super().has_permission(request, view) and request.user.role in (  # type: ignore[union-attr]
+        role = getattr(request.user, "role", None)
+        return super().has_permission(request, view) and role in (
             Role.MANAGER,
             Role.ADMINISTRATOR,
         )

@@ -67,9 +67,15 @@ class TrackingOutputSerializer(serializers.Serializer):
 
 
 class QueueItemOutputSerializer(serializers.ModelSerializer):
-    handled_by = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
-    provider = serializers.SlugRelatedField(slug_field="ods_code", read_only=True)
-    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    handled_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="ods_code", read_only=True
+    )
+    provider: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="ods_code", read_only=True
+    )
+    assigned_to: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     themes = serializers.SerializerMethodField()
     risk_flags = serializers.SerializerMethodField()
 

@@ -47,6 +47,8 @@ class QueueItemApi(APIView):
 def _assignee(user: User, username: str | None) -> User | None:
     if username is None:
         return None
+    if user.organisation_id is None:
+        raise serializers.ValidationError({"assignee": ["Your account has no organisation."]})
     try:
         return User.objects.get(username=username, organisation_id=user.organisation_id)
     except User.DoesNotExist as exc:
@@ -101,7 +103,7 @@ STEPS: dict[str, Step] = {
 
 
 class QueueItemStepApi(APIView):
-    """One workflow step on an item: 200 with the item, 400 for bad input, 409 if not allowed now."""
+    """One workflow step on an item: 200 with the item, 400 bad input, 409 not allowed now."""
 
     permission_classes = [IsOrganisationStaff]
 

@@ -23,6 +23,8 @@ def deadline_warnings_send(*, today: dt.date | None = None) -> int:
     by_org: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"due": [], "overdue": []})
     for item in feedback_open_with_clock().filter(response_due__lte=soon).order_by("response_due"):
         bucket = "overdue" if item.response_due and item.response_due < today else "due"
+        if item.handled_by_id is None:
+            continue
         by_org[item.handled_by_id][bucket].append(
             f"#{item.pk} {item.get_kind_display()} due {item.response_due:%d %b %Y}"
         )

@@ -1,4 +1,4 @@
-"""The staff API: permission matrix per endpoint, 409 for illegal moves, one complaint end to end."""
+"""The staff API: permission matrix per endpoint, 409 for illegal moves, a complaint end to end."""
 
 import pytest
 from rest_framework.test import APIClient

@@ -1,0 +1,170 @@
+"""Forms for the staff pages' workflow steps. They parse; the workflow services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from feedback.choices import Channel, InvestigationApproach
+from feedback.forms import FeedbackForm, OrganisationChoiceField
+from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
+from feedback.models import Organisation, User
+
+
+class InvestigateForm(forms.Form):
+    approach = forms.ChoiceField(
+        label="How will you look into it?",
+        choices=InvestigationApproach.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose early resolution or a detailed investigation."},
+    )
+
+
+class RequestInformationForm(forms.Form):
+    note = forms.CharField(
+        label="What are you waiting for from the complainant?",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RespondForm(forms.Form):
+    response_text = forms.CharField(
+        label="Final response to the complainant",
+        help_text=(
+            "It must tell them they can go to the Parliamentary and Health Service Ombudsman."
+        ),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Enter the response to the complainant."},
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose upheld, partially upheld or not upheld."},
+    )
+    subjects = forms.MultipleChoiceField(
+        label="KO41 subjects (choose all that apply)",
+        choices=Subject.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one KO41 subject from the list."},
+    )
+    service_area = forms.ChoiceField(
+        label="KO41 service area",
+        choices=[("", "Choose a service area"), *ServiceArea.choices],
+        error_messages={"required": "Choose a KO41 service area from the list."},
+    )
+    profession = forms.ChoiceField(
+        label="KO41 profession",
+        choices=[("", "Choose a profession"), *Profession.choices],
+        error_messages={"required": "Choose a KO41 profession from the list."},
+    )
+    late_reason = forms.CharField(
+        label="If the response is late, tell the complainant why",
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CloseForm(forms.Form):
+    resolved = forms.BooleanField(
+        label="The complainant's concerns are resolved", required=False, initial=True
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label="Reason for withdrawal", max_length=2000, required=False)
+
+
+class RerouteForm(forms.Form):
+    to = OrganisationChoiceField(
+        label="Send to",
+        queryset=Organisation.objects.filter(is_active=True).order_by("kind", "name"),
+        to_field_name="ods_code",
+        empty_label="Choose an organisation",
+        error_messages={"required": "Choose the organisation that should handle it."},
+    )
+    reason = forms.CharField(
+        label="Why is it going there?",
+        max_length=2000,
+        error_messages={"required": "Say why the item is being rerouted."},
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label="Assign to",
+        queryset=User.objects.none(),
+        required=False,
+        to_field_name="username",
+        empty_label="Nobody",
+    )
+
+    def __init__(self, *args: object, organisation_id: int | None = None, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["assignee"]
+        if not isinstance(field, forms.ModelChoiceField):
+            raise TypeError("assignee must be a model choice field")
+        field.queryset = (
+            User.objects.filter(organisation_id=organisation_id, is_active=True).order_by(
+                "username"
+            )
+            if organisation_id is not None
+            else User.objects.none()
+        )
+
+
+class AgreeDeadlineForm(forms.Form):
+    agreed_due = forms.DateField(
+        label="Response date agreed with the complainant",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the agreed date.", "invalid": "Enter a real date."},
+    )
+
+
+class StaffEntryForm(FeedbackForm):
+    channel = forms.ChoiceField(
+        label="How did the patient contact you?",
+        choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.LETTER, Channel.PAPER)],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose phone, letter or paper form."},
+    )
+
+
+class TwoFactorConfirmForm(forms.Form):
+    token = forms.CharField(
+        label="Security code",
+        max_length=8,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+    )
+
+
+class StaffLoginForm(AuthenticationForm):
+    """Username and password, plus the authenticator code for staff who turned two-factor on."""
+
+    otp_token = forms.CharField(label="Security code", max_length=8, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        self.otp_device: TOTPDevice | None = None
+        devices = list(TOTPDevice.objects.filter(user=user, confirmed=True)) if user else []
+        if devices:
+            token = (cleaned.get("otp_token") or "").strip()
+            if not token:
+                raise forms.ValidationError(
+                    "Enter the security code from your authenticator app.", code="token_required"
+                )
+            self.otp_device = next((d for d in devices if d.verify_token(token)), None)
+            if self.otp_device is None:
+                raise forms.ValidationError(
+                    "That security code is not right. Enter the code your app shows now.",
+                    code="invalid_token",
+                )
+        return cleaned
