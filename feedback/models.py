@@ -117,6 +117,9 @@ class Feedback(models.Model):
         help_text="The integrated care board for the place where care was given.",
     )
     wants_commissioner = models.BooleanField(default=False)
+    # Set by the form (a hidden key) or the API (Idempotency-Key header): a double click or a
+    # retried request finds the item it already created instead of making a second one.
+    submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     question = models.CharField(max_length=300, blank=True)
     text = models.TextField()
     received_at = models.DateTimeField(default=timezone.now)

@@ -3,13 +3,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from feedback import staff_views, views
 
 urlpatterns = [
     path("", views.start, name="start"),
-    path("feedback/new/", views.feedback_new, name="feedback-new"),
+    path("feedback/new/", views.feedback_step, name="feedback-new"),
+    path("feedback/new/check/", views.feedback_check, name="feedback-check"),
+    path("feedback/new/<slug:step>/", views.feedback_step, name="feedback-step"),
     path("feedback/submitted/<str:token>/", views.feedback_submitted, name="feedback-submitted"),
     path("track/<str:token>/", views.tracking, name="tracking"),
     path("staff/login/", staff_views.StaffLoginView.as_view(), name="login"),
@@ -26,6 +28,6 @@ urlpatterns = [
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
     path("api/v1/", include("feedback.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from feedback.api.serializers import (
@@ -24,16 +26,32 @@ class FeedbackSubmitApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "feedback_submit"
 
     @extend_schema(
         request=FeedbackSubmitInputSerializer,
         responses={201: FeedbackSubmitOutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string (up to 64 characters); a retry with the same key "
+                "returns the item already created instead of a second one.",
+            )
+        ],
         operation_id="feedback_submit",
     )
     def post(self, request: Request) -> Response:
         serializer = FeedbackSubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = feedback_submit(channel=Channel.API, **serializer.validated_data)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 64:
+            raise ValidationError({"Idempotency-Key": ["Use at most 64 characters."]})
+        item = feedback_submit(
+            channel=Channel.API, submission_key=key or None, **serializer.validated_data
+        )
         return Response(FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
@@ -38,6 +38,17 @@ def normalise_nhs_number(value: str) -> str:
     return "".join(ch for ch in value if not ch.isspace() and ch != "-")
 
 
+# C0 and C1 control characters other than tab and newlines, which some keyboards, copy-and-paste
+# from documents, and fuzzers put in text; they carry no meaning for a reader.
+_CONTROL = dict.fromkeys(
+    [c for c in range(0x20) if chr(c) not in "\t\n\r"] + list(range(0x7F, 0xA0)), None
+)
+
+
+def clean_text(value: str) -> str:
+    return value.translate(_CONTROL).replace("\r\n", "\n").strip()
+
+
 def feedback_submit(
     *,
     kind: str,
@@ -53,10 +64,20 @@ def feedback_submit(
     phone: str = "",
     nhs_number: str = "",
     actor: User | None = None,
+    submission_key: str | None = None,
 ) -> Feedback:
-    """Save a new item with its (optional) identity apart, and queue it for analysis."""
+    """Save a new item with its (optional) identity apart, and queue it for analysis.
+
+    With a ``submission_key`` already used, the item saved the first time is returned instead.
+    """
+    if submission_key:
+        existing = Feedback.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
     errors: dict[str, str] = {}
-    text = text.strip()
+    if "\x00" in text:
+        errors["text"] = "Remove the null character from your feedback."
+    text = clean_text(text)
     limit = settings.FEEDBACK_TEXT_MAX_LENGTH
     if kind not in Kind.values:
         errors["kind"] = "Choose complaint, concern, compliment or suggestion."
@@ -85,27 +106,47 @@ def feedback_submit(
     if provider is not None and area is None:
         area = provider.icb
 
-    with transaction.atomic():
-        item = Feedback.objects.create(
+    try:
+        return _save(
             kind=kind,
             channel=channel,
             service_type=service_type,
             provider=provider,
             area=area,
             wants_commissioner=wants_commissioner,
-            question=question.strip()[:300],
+            question=clean_text(question)[:300],
             text=text,
+            identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
+            actor=actor,
+            submission_key=submission_key or None,
         )
-        if name or email or phone or nhs_number:
-            Identity.objects.create(
-                feedback=item, name=name, email=email, phone=phone, nhs_number=nhs_number
-            )
+    except IntegrityError:
+        # Two requests with one key raced; the other one saved it.
+        if submission_key:
+            existing = Feedback.objects.filter(submission_key=submission_key).first()
+            if existing is not None:
+                return existing
+        raise
+
+
+def _save(
+    *,
+    identity: dict[str, str],
+    actor: User | None,
+    **fields: object,
+) -> Feedback:
+    with transaction.atomic():
+        item = Feedback.objects.create(
+            **fields
+        )
+        if any(identity.values()):
+            Identity.objects.create(feedback=item, **identity)
         audit_record(
             feedback=item,
             actor=actor,
             action="submitted",
             to_value=item.status,
-            detail={"channel": channel},
+            detail={"channel": item.channel},
         )
         transaction.on_commit(lambda: enqueue_analysis(item.pk))
     return item

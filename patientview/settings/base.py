@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("PATIENTVIEW_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -30,12 +31,15 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "feedback",
     "analytics",
 ]
 
 MIDDLEWARE = [
+    "patientview.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,9 +48,34 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "patientview.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Request bodies over 1 MB are refused with 413 (patient feedback is at most 5,000 characters).
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# Content security policy: our own scripts and styles only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
 
 ROOT_URLCONF = "patientview.urls"
 WSGI_APPLICATION = "patientview.wsgi.application"
@@ -125,7 +154,15 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "feedback.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        # Per client address. A patient submits a handful; a script submitting hundreds is not
+        # a patient. Raised for load tests with FEEDBACK_SUBMIT_RATE.
+        "feedback_submit": env.str("FEEDBACK_SUBMIT_RATE", default="30/minute"),
+    },
 }
+
+# Throttle counters must be shared by every web process: Redis where there is one.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 SPECTACULAR_SETTINGS = {
     "TITLE": "NHS Patient View API",
     "DESCRIPTION": "Patient feedback and complaints: submit, track, work and export.",
@@ -136,6 +173,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Routes and organisation kinds share their values (trust, icb, cqc): one enum for both.
+    "ENUM_NAME_OVERRIDES": {
+        "FeedbackKindEnum": "feedback.choices.Kind",
+        "OrganisationKindEnum": "feedback.choices.Route",
+    },
 }
 
 # Celery. Without a broker URL the worker and the web server share a folder-based broker in var/,

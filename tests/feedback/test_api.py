@@ -98,3 +98,89 @@ def test_openapi_schema_is_generated_with_the_endpoints(api):
     components = schema["components"]["schemas"]
     assert "FeedbackSubmitInputRequest" in components
     assert "TrackingOutput" in components
+
+
+@pytest.mark.django_db
+def test_a_retry_with_the_same_idempotency_key_returns_the_same_item(api, trust):
+    body = {"kind": "complaint", "text": "Double click.", "provider": trust.ods_code}
+    first = api.post("/api/v1/feedback/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc-123")
+    second = api.post("/api/v1/feedback/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc-123")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert Feedback.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gwasanaeth ardderchog, diolch yn fawr i'r nyrsys ar ward 4.",  # Welsh
+        "الخدمة كانت سيئة جداً والانتظار طويل",  # Arabic, right to left
+        "Brilliant care 👍🏽❤️ thank you",
+        "a" * 4000,  # one very long word
+        "<script>alert('x')</script> & <b>bold</b>",
+    ],
+)
+def test_any_language_and_markup_is_stored_as_written(api, trust, text):
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "compliment", "text": text, "provider": trust.ods_code},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert Feedback.objects.get(pk=response.json()["id"]).text == text
+
+
+@pytest.mark.django_db
+def test_control_characters_are_removed_and_null_bytes_refused(api, trust):
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "Line one\x07\x1b\nline two", "provider": trust.ods_code},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert Feedback.objects.get().text == "Line one\nline two"
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "nul\x00byte", "provider": trust.ods_code},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "text" in response.json()
+
+
+@pytest.mark.django_db
+def test_bodies_over_one_megabyte_are_413(api, trust):
+    response = api.post(
+        "/api/v1/feedback/", data="x" * (1024 * 1024 + 1), content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert "limit is 1048576 bytes" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ("{not json", "application/json", 400),
+        ("kind=complaint", "text/plain", 415),
+        ("[1, 2]", "application/json", 400),
+    ],
+)
+def test_malformed_bodies_and_wrong_content_types_are_4xx(api, trust, data, content_type, status):
+    response = api.post("/api/v1/feedback/", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert Feedback.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_anonymous_submissions_are_throttled(api, trust, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"feedback_submit": "3/minute"})
+    body = {"kind": "compliment", "text": "Thanks", "provider": trust.ods_code}
+    codes = [api.post("/api/v1/feedback/", body, format="json").status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    cache.clear()
