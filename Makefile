@@ -30,7 +30,13 @@ demo: migrate
 run: demo
 	HOST=$(HOST) PORT=$(PORT) scripts/run-local
 
-test: install
+# axe-core (npm) for the browser tests only: `make run` needs no Node, the NHS design system's
+# build output is committed (rebuild it with `npm ci && npm run build:css`, see docs/adr/0005).
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the browser tests need axe-core (npm ci)"; exit 0; }
+	npm ci --no-audit --no-fund
+
+test: install node_modules/.package-lock.json
 	$(BIN)/pytest
 
 lint: install

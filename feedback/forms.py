@@ -1,6 +1,12 @@
-"""Forms for the patient's journey. They parse input; the service decides what is acceptable."""
+"""Forms for the patient's journey, one question a page (docs/adr/0004-patient-journey.md).
+
+Each step's form parses one page; ``FeedbackForm`` is all of them together, and re-parses the
+answers kept in the session before ``feedback_submit`` decides what is acceptable.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -9,74 +15,194 @@ from feedback.choices import Kind, ServiceType
 from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_trusts
 
+# The patient may not know the kind of service; "" is what the service expects then.
+SERVICE_TYPE_UNSURE = "unsure"
+
+KIND_HINTS: dict[str, str] = {
+    Kind.COMPLAINT: "Something went wrong and you want it looked into and a reply",
+    Kind.CONCERN: "You need help or advice to sort out a problem now",
+    Kind.COMPLIMENT: "Something went well and you want to say thank you",
+    Kind.SUGGESTION: "You have an idea to make the service better",
+}
+
+
+class Radios(forms.RadioSelect):
+    """Radios that carry a hint per item and an "or" divider, for the NHS radios markup."""
+
+    def __init__(
+        self, *, hints: dict[str, str] | None = None, divider_before: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.hints = hints or {}
+        self.divider_before = divider_before
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["hint"] = self.hints.get(str(option["value"]), "")
+        option["divider_before"] = bool(self.divider_before) and option["value"] == (
+            self.divider_before
+        )
+        return option
+
 
 class OrganisationChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Organisation) -> str:
         return obj.name
 
 
-class FeedbackForm(forms.Form):
+class StepForm(forms.Form):
+    """Ids are the field names (``id="kind"``), so error summary links are stable."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "%s")
+        super().__init__(*args, **kwargs)
+
+
+class KindForm(StepForm):
     kind = forms.ChoiceField(
         label="What would you like to tell us?",
         choices=Kind.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose complaint, concern, compliment or suggestion."},
+        widget=Radios(hints=KIND_HINTS),
+        error_messages={
+            "required": "Select if this is a complaint, concern, compliment or suggestion",
+            "invalid_choice": "Select if this is a complaint, concern, compliment or suggestion",
+        },
     )
+
+
+class ServiceForm(StepForm):
     service_type = forms.ChoiceField(
         label="What kind of service was it?",
-        choices=[("", "Choose a kind of service (optional)"), *ServiceType.choices],
-        required=False,
+        help_text="This helps us send it to the right organisation",
+        choices=[*ServiceType.choices, (SERVICE_TYPE_UNSURE, "Something else, or I am not sure")],
+        widget=Radios(divider_before=SERVICE_TYPE_UNSURE),
+        error_messages={
+            "required": "Select the kind of service, or select 'Something else, or I am not sure'",
+            "invalid_choice": "Select one of the kinds of service shown",
+        },
     )
+
+    def clean_service_type(self) -> str:
+        value: str = self.cleaned_data["service_type"]
+        return "" if value == SERVICE_TYPE_UNSURE else value
+
+
+class WhereForm(StepForm):
     provider = OrganisationChoiceField(
-        label="Which NHS trust gave the care?",
+        label="NHS trust",
+        help_text="The hospital, mental health, community or ambulance trust that gave the care",
         queryset=organisation_trusts(),
         required=False,
         empty_label="Not an NHS trust, or I do not know",
         to_field_name="ods_code",
+        error_messages={"invalid_choice": "Select an NHS trust from the list"},
     )
     area = OrganisationChoiceField(
-        label="Which area was the care in? (for GP practices, dentists, pharmacies, opticians)",
+        label="Area (integrated care board)",
+        help_text=(
+            "The area where you live or had the care. For a GP practice, dentist, pharmacy or "
+            "optician, choose the area: the integrated care board looks after these services"
+        ),
         queryset=organisation_icbs(),
         required=False,
-        empty_label="Choose your area (integrated care board)",
+        empty_label="I do not know",
         to_field_name="ods_code",
+        error_messages={"invalid_choice": "Select an area from the list"},
     )
+    wants_commissioner = forms.BooleanField(
+        label="I want the integrated care board, not the hospital or service, to handle this",
+        help_text="For example, if you do not want to raise it with the people who cared for you",
+        required=False,
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("provider") or cleaned.get("area")) and not (
+            self.has_error("provider") or self.has_error("area")
+        ):
+            self.add_error(
+                "provider",
+                "Select the NHS trust that gave the care, or the area it was in if you do not "
+                "know the trust",
+            )
+        return cleaned
+
+
+class TextForm(StepForm):
     text = forms.CharField(
         label="Tell us what happened",
-        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=(
+            "Say what happened, when and where it happened, and what you would like to happen "
+            "now. Do not include your contact details here: you can give them on the next page"
+        ),
+        widget=forms.Textarea,
         max_length=settings.FEEDBACK_TEXT_MAX_LENGTH,
         error_messages={
-            "required": "Tell us about your experience.",
+            "required": "Enter what happened",
             "max_length": (
-                f"Your feedback must be {settings.FEEDBACK_TEXT_MAX_LENGTH} characters or fewer."
+                f"What happened must be {settings.FEEDBACK_TEXT_MAX_LENGTH} characters or fewer"
             ),
         },
     )
-    wants_commissioner = forms.BooleanField(
-        label=(
-            "I want the integrated care board (the commissioner), not the provider, to handle this"
-        ),
-        required=False,
-    )
-    name = forms.CharField(label="Full name (optional)", max_length=200, required=False)
+
+
+class DetailsForm(StepForm):
+    name = forms.CharField(label="Full name", max_length=200, required=False)
     email = forms.EmailField(
-        label="Email address (optional)",
+        label="Email address",
+        help_text="We will email you when your complaint or concern is acknowledged and answered",
         required=False,
         error_messages={
             "invalid": "Enter an email address in the correct format, like name@example.com"
         },
     )
-    phone = forms.CharField(label="Phone number (optional)", max_length=30, required=False)
-    nhs_number = forms.CharField(label="NHS number (optional)", max_length=12, required=False)
+    phone = forms.CharField(
+        label="Phone number",
+        max_length=30,
+        required=False,
+        error_messages={"max_length": "Phone number must be 30 characters or fewer"},
+    )
+    # The check digit is the service's to judge; the form only bounds the length.
+    nhs_number = forms.CharField(
+        label="NHS number",
+        help_text=(
+            "This is a 10 digit number, like 943 476 5919. You can find it on an NHS letter, "
+            "a prescription or in the NHS App"
+        ),
+        max_length=12,
+        required=False,
+        error_messages={"max_length": "Enter a valid 10-digit NHS number, like 943 476 5919"},
+    )
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean() or {}
-        if (
-            not cleaned.get("provider")
-            and not cleaned.get("area")
-            and not self.has_error("provider")
-        ):
-            self.add_error(
-                "provider", "Choose the NHS trust that gave the care, or the area it was in."
-            )
-        return cleaned
+
+class FeedbackForm(KindForm, ServiceForm, WhereForm, TextForm, DetailsForm):
+    """Every answer in one form: the patient's answers parsed together before they are sent, and
+    the base of the single page staff use to enter a phone call or letter (StaffEntryForm).
+
+    The kind of service is optional here ("" when not known); the patient's journey asks for it
+    on its own page, where "not sure" is an answer (see ``journey_data``).
+    """
+
+    service_type = forms.ChoiceField(
+        label="What kind of service was it?",
+        choices=[("", "Not known"), *ServiceType.choices],
+        required=False,
+    )
+
+    @staticmethod
+    def journey_data(answers: dict[str, Any]) -> dict[str, Any]:
+        """The journey's stored answers as this form's data."""
+        data = dict(answers)
+        if data.get("service_type") == SERVICE_TYPE_UNSURE:
+            data["service_type"] = ""
+        return data
+
+
+# The journey, in order: (slug in the URL, the form for that page).
+STEPS: list[tuple[str, type[StepForm]]] = [
+    ("kind", KindForm),
+    ("service", ServiceForm),
+    ("where", WhereForm),
+    ("what-happened", TextForm),
+    ("your-details", DetailsForm),
+]

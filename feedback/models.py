@@ -286,3 +286,15 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for feedback #{self.feedback_id} ({self.state})"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life from one Celery worker, and whether its model loaded."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    at = models.DateTimeField()
+    model_status = models.CharField(max_length=20, blank=True)
+    model_version = models.CharField(max_length=60, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.at:%H:%M:%S}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError
 
 from feedback.services.analysis import feedback_analyse_batch, feedback_requeue_stale
 from feedback.services.deadlines import deadline_warnings_send
+from feedback.services.health import worker_heartbeat_record
 from feedback.services.notifications import notification_send, notifications_pending
 
 
@@ -23,6 +24,12 @@ from feedback.services.notifications import notification_send, notifications_pen
 def analyse_feedback(feedback_id: int) -> int:
     """Analyse and route this item, with whatever else is queued, as one batch."""
     return len(feedback_analyse_batch(first_id=feedback_id))
+
+
+@shared_task(bind=True, ignore_result=True, time_limit=60)
+def worker_heartbeat(self: Task) -> None:
+    """Record that a worker is alive and whether its model loaded (read by /health/)."""
+    worker_heartbeat_record(hostname=self.request.hostname or "unknown")
 
 
 @shared_task(acks_late=True, time_limit=60)

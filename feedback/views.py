@@ -1,31 +1,192 @@
-"""Patient pages: thin views that parse, call a service or selector, and render."""
+"""Patient pages: thin views that parse, call a service or selector, and render.
+
+The journey asks one question a page (docs/adr/0004-patient-journey.md) and keeps the answers in
+the server-side session until the patient sends them from "Check your answers"; nothing is saved
+as feedback before then, and the answers leave the session once the feedback is saved.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+import secrets
+from typing import Any
 
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from feedback.choices import PRIMARY_CARE_SERVICES, Kind, ServiceType
 from feedback.errors import InvalidFeedback
-from feedback.forms import FeedbackForm
+from feedback.forms import STEPS, FeedbackForm, StepForm
 from feedback.selectors import feedback_get_by_token
 from feedback.services.intake import feedback_submit
+
+SESSION_KEY = "feedback_answers"
+SENT_KEY = "feedback_sent_token"
+STEP_SLUGS = [slug for slug, _ in STEPS]
+STEP_FORMS = dict(STEPS)
+# Which page asks each question, so a problem found on sending links back to the right page.
+STEP_OF_FIELD = {name: slug for slug, form in STEPS for name in form.base_fields}
+# Kinds for which the patient may ask the commissioner to handle it instead of the provider.
+KINDS_WITH_HANDLER_CHOICE = {Kind.COMPLAINT, Kind.CONCERN}
 
 
 def start(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/start.html")
 
 
-def feedback_new(request: HttpRequest) -> HttpResponse:
-    form = FeedbackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+def _answers(request: HttpRequest) -> dict[str, Any]:
+    return dict(request.session.get(SESSION_KEY, {}))
+
+
+def _step_url(slug: str, *, change: bool = False) -> str:
+    url = (
+        reverse("feedback-new") if slug == STEP_SLUGS[0] else reverse("feedback-step", args=[slug])
+    )
+    return f"{url}?change=1" if change else url
+
+
+def _back_url(slug: str, *, change: bool) -> str:
+    if change:
+        return reverse("feedback-check")
+    index = STEP_SLUGS.index(slug)
+    return reverse("start") if index == 0 else _step_url(STEP_SLUGS[index - 1])
+
+
+def _render_step(
+    request: HttpRequest, slug: str, form: StepForm, answers: dict[str, Any], *, change: bool
+) -> HttpResponse:
+    service_type = answers.get("service_type", "")
+    context = {
+        "form": form,
+        "step": slug,
+        "step_number": STEP_SLUGS.index(slug) + 1,
+        "step_count": len(STEP_SLUGS),
+        "action": _step_url(slug, change=change),
+        "back_url": _back_url(slug, change=change),
+        "is_primary_care": service_type in PRIMARY_CARE_SERVICES,
+        "show_handler_choice": answers.get("kind") in KINDS_WITH_HANDLER_CHOICE,
+    }
+    return render(request, f"feedback/steps/{slug}.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def feedback_step(request: HttpRequest, step: str = STEP_SLUGS[0]) -> HttpResponse:
+    if step not in STEP_FORMS:
+        raise Http404("No such question.")
+    change = request.GET.get("change") == "1"
+    answers = _answers(request)
+    form_class = STEP_FORMS[step]
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            # Keep what was typed, not the parsed values: the whole set is parsed again on sending.
+            for name in form.fields:
+                answers[name] = form.data.get(name, "")
+            # One key per journey, made before any sending: two requests racing to send the same
+            # answers (a double click) save one item between them.
+            answers.setdefault("submission_key", secrets.token_urlsafe(32))
+            request.session[SESSION_KEY] = answers
+            index = STEP_SLUGS.index(step)
+            if change or index == len(STEP_SLUGS) - 1:
+                return redirect("feedback-check")
+            return redirect(_step_url(STEP_SLUGS[index + 1]))
+    else:
+        form = form_class(
+            initial={name: answers[name] for name in form_class.base_fields if name in answers}
+        )
+    return _render_step(request, step, form, answers, change=change)
+
+
+def _first_incomplete_step(answers: dict[str, Any]) -> str | None:
+    for slug, form_class in STEPS:
+        if any(name not in answers for name in form_class.base_fields):
+            return slug
+        if not form_class(answers).is_valid():
+            return slug
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def feedback_check(request: HttpRequest) -> HttpResponse:
+    answers = _answers(request)
+    last_sent = request.session.get(SENT_KEY)
+    if request.method == "POST" and not answers and last_sent:
+        # A second click on "Send feedback" after the first one was saved.
+        return redirect("feedback-submitted", token=last_sent)
+    incomplete = _first_incomplete_step(answers)
+    if incomplete is not None:
+        return redirect(_step_url(incomplete))
+    form = FeedbackForm(FeedbackForm.journey_data(answers))
+    if not form.is_valid():  # each page's answer was valid, so only if the directory changed
+        return redirect(_step_url(STEP_OF_FIELD.get(next(iter(form.errors)), STEP_SLUGS[0])))
+    cleaned = dict(form.cleaned_data)
+    if cleaned.get("kind") not in KINDS_WITH_HANDLER_CHOICE:
+        cleaned["wants_commissioner"] = False
+    if request.method == "POST":
         try:
-            item = feedback_submit(**form.cleaned_data)
+            item = feedback_submit(**cleaned, submission_key=answers["submission_key"])
         except InvalidFeedback as exc:
+            # The service has the last word (e.g. the NHS number's check digit): show the problem
+            # on the page that asked the question.
+            slug = next(
+                (STEP_OF_FIELD[field] for field in exc.errors if field in STEP_OF_FIELD),
+                STEP_SLUGS[0],
+            )
+            step_form = STEP_FORMS[slug](answers)
+            step_form.is_valid()
             for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            return redirect("feedback-submitted", token=item.tracking_token)
-    return render(request, "feedback/new.html", {"form": form})
+                if field in step_form.fields:
+                    step_form.add_error(field, message)
+            return _render_step(request, slug, step_form, answers, change=True)
+        request.session.pop(SESSION_KEY, None)
+        request.session[SENT_KEY] = item.tracking_token
+        return redirect("feedback-submitted", token=item.tracking_token)
+    return render(request, "feedback/check.html", {"rows": _check_rows(cleaned)})
+
+
+def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of "Check your answers": question, answer, and the page that changes it."""
+    not_given = "Not given"
+
+    def row(key: str, value: str, step: str, *, multiline: bool = False) -> dict[str, Any]:
+        return {
+            "key": key,
+            "value": value or not_given,
+            "change_url": _step_url(step, change=True),
+            "multiline": multiline,
+        }
+
+    provider, area = cleaned.get("provider"), cleaned.get("area")
+    service_type = cleaned.get("service_type", "")
+    rows = [
+        row("What you are telling us", Kind(cleaned["kind"]).label, "kind"),
+        row(
+            "Kind of service",
+            ServiceType(service_type).label if service_type else "Something else, or not sure",
+            "service",
+        ),
+        row("NHS trust", provider.name if provider else "", "where"),
+        row("Area", area.name if area else "", "where"),
+    ]
+    if cleaned["kind"] in KINDS_WITH_HANDLER_CHOICE:
+        rows.append(
+            row(
+                "Who should handle it",
+                "The integrated care board"
+                if cleaned.get("wants_commissioner")
+                else "The organisation that should act on it",
+                "where",
+            )
+        )
+    rows += [
+        row("What happened", cleaned["text"], "what-happened", multiline=True),
+        row("Full name", cleaned.get("name", ""), "your-details"),
+        row("Email address", cleaned.get("email", ""), "your-details"),
+        row("Phone number", cleaned.get("phone", ""), "your-details"),
+        row("NHS number", cleaned.get("nhs_number", ""), "your-details"),
+    ]
+    return rows
 
 
 def feedback_submitted(request: HttpRequest, token: str) -> HttpResponse:

@@ -6,8 +6,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from feedback import staff_views, views
+from patientview.health import health
 
 urlpatterns = [
+    path("health/", health, name="health"),
     path("", views.start, name="start"),
     path("feedback/new/", views.feedback_step, name="feedback-new"),
     path("feedback/new/check/", views.feedback_check, name="feedback-check"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
     path("api/v1/", include("feedback.api.urls")),
+    path("api/v1/", include("analytics.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

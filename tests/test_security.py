@@ -103,6 +103,7 @@ def _all_routes(resolver: URLResolver | None = None, prefix: str = "") -> list[s
 ACCESS = {
     "": "public",
     "admin/": "django admin (staff users only)",
+    "health/": "public (no personal data)",
     "api/docs/": "public",
     "api/docs/swagger-ui-init.js": "public",
     "api/schema/": "public",
@@ -115,6 +116,8 @@ ACCESS = {
     "api/v1/queue/<int:pk>/audit/": "staff: managers of own organisation",
     "api/v1/queue/<int:pk>/identity/": "staff: own organisation (audited)",
     "feedback/new/": "public",
+    "feedback/new/<slug:step>/": "public (answers kept in the patient's own session)",
+    "feedback/new/check/": "public (the patient's own session)",
     "feedback/submitted/<str:token>/": "public (unguessable token)",
     "staff/entries/new/": "staff: own organisation",
     "staff/items/<int:pk>/": "staff: own organisation",

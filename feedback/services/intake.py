@@ -136,9 +136,7 @@ def _save(
     **fields: object,
 ) -> Feedback:
     with transaction.atomic():
-        item = Feedback.objects.create(
-            **fields
-        )
+        item = Feedback.objects.create(**fields)
         if any(identity.values()):
             Identity.objects.create(feedback=item, **identity)
         audit_record(

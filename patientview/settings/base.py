@@ -158,6 +158,10 @@ REST_FRAMEWORK = {
         # Per client address. A patient submits a handful; a script submitting hundreds is not
         # a patient. Raised for load tests with FEEDBACK_SUBMIT_RATE.
         "feedback_submit": env.str("FEEDBACK_SUBMIT_RATE", default="30/minute"),
+        # Regulator API, per token (analytics.api.throttling): pages, aggregates and KO41; and
+        # whole-period CSV/NDJSON streams, which are heavier.
+        "regulator": env.str("REGULATOR_API_RATE", default="120/minute"),
+        "regulator_stream": env.str("REGULATOR_STREAM_RATE", default="60/hour"),
     },
 }
 
@@ -177,6 +181,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FeedbackKindEnum": "feedback.choices.Kind",
         "OrganisationKindEnum": "feedback.choices.Route",
+        # The regulator export has every channel; the staff entry form a few of them.
+        "FeedbackChannelEnum": "feedback.choices.Channel",
     },
 }
 
@@ -207,12 +213,17 @@ CELERY_TASK_DEFAULT_QUEUE = "intake"
 CELERY_TASK_ROUTES = {
     "feedback.tasks.analyse_feedback": {"queue": "analysis"},
     "feedback.tasks.requeue_unanalysed": {"queue": "intake"},
+    "feedback.tasks.worker_heartbeat": {"queue": "analysis"},
     "feedback.tasks.send_notification": {"queue": "intake"},
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-unanalysed": {
         "task": "feedback.tasks.requeue_unanalysed",
         "schedule": env.float("REQUEUE_INTERVAL_SECONDS", default=60.0),
+    },
+    "worker-heartbeat": {
+        "task": "feedback.tasks.worker_heartbeat",
+        "schedule": 30.0,
     },
     "resend-pending-notifications": {
         "task": "feedback.tasks.resend_pending_notifications",
@@ -242,6 +253,14 @@ ANALYSIS_CLAIM_TIMEOUT_SECONDS = env.int("ANALYSIS_CLAIM_TIMEOUT_SECONDS", defau
 ANALYSIS_REQUEUE_AFTER_SECONDS = env.int("ANALYSIS_REQUEUE_AFTER_SECONDS", default=60)
 
 FEEDBACK_TEXT_MAX_LENGTH = 5000
+
+# Regulator API (issue 6, docs/adr/0006-regulator-tokens.md).
+# Pseudonymous ids in exports are HMAC-SHA256 under this key: stable within a deployment,
+# different between deployments. Empty: derived from SECRET_KEY (set it in production, so that
+# rotating SECRET_KEY does not change every pseudonym).
+PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default="")
+REGULATOR_TOKEN_DEFAULT_DAYS = env.int("REGULATOR_TOKEN_DEFAULT_DAYS", default=90)
+REGULATOR_TOKEN_MAX_DAYS = 366
 
 # Email to patients and staff. GOV.UK Notify is used when a key is set (one template per kind,
 # each with ((subject)) and ((body)) placeholders); otherwise Django's email backend.

@@ -1,0 +1,292 @@
+"""The patient's journey in a real browser: accessible in every state, with and without
+JavaScript, at 400% zoom, and by keyboard alone."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from feedback.choices import Status
+from feedback.models import Feedback
+from tests.browser.conftest import Browsing
+from tests.factories import FeedbackFactory, TrustFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TEXT = "My mother waited 12 hours on a trolley in A&E and nobody told us why."
+
+
+@pytest.fixture
+def trust(db: None) -> Any:
+    return TrustFactory(ods_code="RAL", name="Royal Free London NHS Foundation Trust")
+
+
+def continue_(b: Browsing) -> None:
+    b.page.get_by_role("button", name="Continue").click()
+    b.page.wait_for_load_state()
+
+
+def check(b: Browsing, name: str) -> None:
+    b.assert_accessible(name)
+    b.assert_reflows_at_400_percent_zoom(name)
+
+
+def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
+    browsing: Browsing, trust: Any
+) -> None:
+    b, page = browsing, browsing.page
+    b.goto("/")
+    check(b, "start")
+    page.get_by_role("button", name="Start now").click()
+
+    # Question 1: empty, with an error, answered.
+    check(b, "kind: empty")
+    continue_(b)
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    check(b, "kind: with errors")
+    page.get_by_label("Complaint").check()
+    check(b, "kind: answered")
+    continue_(b)
+
+    check(b, "service: empty")
+    continue_(b)
+    check(b, "service: with errors")
+    page.get_by_label("Hospital (acute)").check()
+    check(b, "service: answered")
+    continue_(b)
+
+    check(b, "where: empty")
+    continue_(b)
+    check(b, "where: with errors")
+    page.get_by_label("NHS trust", exact=True).select_option(label=trust.name)
+    check(b, "where: answered")
+    continue_(b)
+
+    check(b, "what happened: empty")
+    continue_(b)
+    check(b, "what happened: with errors (empty)")
+    textarea = page.get_by_label("Tell us what happened")
+    textarea.fill("x" * (settings.FEEDBACK_TEXT_MAX_LENGTH + 10))
+    # The character count (JavaScript) tells the patient before they send it.
+    assert "10 characters too many" in page.locator(".nhsuk-character-count__status").inner_text()
+    check(b, "what happened: over the limit (count)")
+    continue_(b)
+    check(b, "what happened: with errors (too long)")
+    page.get_by_label("Tell us what happened").fill(TEXT)
+    check(b, "what happened: answered")
+    continue_(b)
+
+    check(b, "your details: empty")
+    page.get_by_label("Email address").fill("not an email")
+    continue_(b)
+    check(b, "your details: with errors")
+    page.get_by_label("Full name").fill("Ann Example")
+    page.get_by_label("Email address").fill("ann@example.com")
+    page.get_by_label("NHS number").fill("943 476 5918")  # wrong check digit
+    check(b, "your details: filled")
+    continue_(b)
+
+    check(b, "check your answers")
+    page.get_by_role("button", name="Send feedback").click()
+    page.wait_for_load_state()
+    # The service rejects the NHS number: the problem is shown where it was asked.
+    assert "Your contact details" in page.locator("h1").inner_text()
+    check(b, "your details: NHS number rejected on sending")
+    page.get_by_label("NHS number").fill("943 476 5919")
+    continue_(b)
+    page.get_by_role("button", name="Send feedback").click()
+    page.wait_for_load_state()
+
+    assert page.locator("h1").inner_text() == "Feedback sent"
+    check(b, "confirmation")
+    page.locator("#tracking-link").click()
+    page.wait_for_load_state()
+    assert page.locator("#status").inner_text() == "Received"
+    check(b, "tracking: received")
+
+    item = Feedback.objects.get()
+    item.handled_by = trust
+    item.status = Status.RESPONDED
+    item.save()
+    page.reload()
+    check(b, "tracking: responded")
+
+
+def test_unknown_tracking_link_is_an_accessible_not_found_page(browsing: Browsing) -> None:
+    browsing.expected_errors.add("/track/not-a-link/")
+    browsing.goto("/track/not-a-link/")
+    assert browsing.page.locator("h1").inner_text() == "Page not found"
+    # The browser logs the page's own 404 status; anything else is a problem.
+    browsing.problems = [p for p in browsing.problems if "status of 404" not in p]
+    browsing.assert_accessible("tracking: unknown link")
+
+
+def test_the_journey_works_without_javascript(browsing_without_js: Browsing, trust: Any) -> None:
+    b, page = browsing_without_js, browsing_without_js.page
+    b.goto("/")
+    page.get_by_role("button", name="Start now").click()
+    continue_(b)
+    # Without JavaScript the error summary is still there and its links still go to the field.
+    page.locator(".nhsuk-error-summary a").click()
+    assert page.url.endswith("#kind")
+    page.get_by_label("Concern").check()
+    continue_(b)
+    page.get_by_label("Something else, or I am not sure").check()
+    continue_(b)
+    page.get_by_label("NHS trust", exact=True).select_option(label=trust.name)
+    continue_(b)
+    assert "You can enter up to 5000 characters" in page.content()
+    page.get_by_label("Tell us what happened").fill(TEXT)
+    continue_(b)
+    continue_(b)  # contact details are optional
+    page.get_by_role("button", name="Send feedback").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Feedback sent"
+    page.locator("#tracking-link").click()
+    assert page.locator("#status").inner_text() == "Received"
+    assert not b.problems, b.problems
+    item = Feedback.objects.get()
+    assert (item.kind, item.service_type, item.text) == ("concern", "", TEXT)
+
+
+FOCUS_STATE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const visible = (style) =>
+    (style.boxShadow && style.boxShadow !== 'none') ||
+    (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 &&
+     !/rgba\\(0, 0, 0, 0\\)|transparent/.test(style.outlineColor));
+  // Radios and checkboxes hide the native control and draw focus on the label's ::before.
+  const label = el.matches('.nhsuk-radios__input, .nhsuk-checkboxes__input')
+    ? el.parentElement.querySelector('label') : null;
+  return {
+    tag: el.tagName.toLowerCase(),
+    id: el.id,
+    name: (el.getAttribute('name') || ''),
+    text: (el.innerText || el.value || '').trim().slice(0, 60),
+    classes: el.className,
+    focusVisible: el.matches(':focus-visible'),
+    indicator: label ? visible(getComputedStyle(label, '::before')) : visible(getComputedStyle(el)),
+  };
+}"""
+
+
+class Keyboard:
+    """Moves through a page with Tab alone, checking at every stop that focus can be seen."""
+
+    def __init__(self, b: Browsing) -> None:
+        self.b = b
+        self.page = b.page
+        self.stops: list[dict[str, Any]] = []
+
+    def focused(self) -> dict[str, Any] | None:
+        state: dict[str, Any] | None = self.page.evaluate(FOCUS_STATE)
+        return state
+
+    def assert_focus_visible(self) -> dict[str, Any]:
+        state = self.focused()
+        assert state is not None, f"focus lost on {self.page.url}"
+        assert state["focusVisible"] and state["indicator"], f"focus not visible: {state}"
+        self.stops.append(state)
+        return state
+
+    def tab_to(self, matches: Any, limit: int = 40) -> dict[str, Any]:
+        for _ in range(limit):
+            self.page.keyboard.press("Tab")
+            state = self.assert_focus_visible()
+            if matches(state):
+                return state
+        raise AssertionError(f"never reached the element by Tab on {self.page.url}")
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+
+    def go(self, key: str = "Enter") -> None:
+        """Press a key that loads another page, and wait for it."""
+        with self.page.expect_navigation():
+            self.page.keyboard.press(key)
+
+
+def is_button(label: str) -> Any:
+    return lambda s: s["tag"] in ("button", "a") and s["text"] == label
+
+
+def test_whole_patient_journey_by_keyboard_with_focus_always_visible(
+    browsing: Browsing, trust: Any
+) -> None:
+    keys = Keyboard(browsing)
+    browsing.goto("/")
+    first = keys.tab_to(lambda s: True)
+    assert first["text"] == "Skip to main content"
+    keys.tab_to(is_button("Start now"))
+    keys.go()
+
+    # Sending the page unanswered: the error summary takes focus and its link leads to the radios.
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+    summary = keys.focused()
+    assert summary is not None and "nhsuk-error-summary" in summary["classes"]
+    keys.tab_to(lambda s: s["tag"] == "a" and "Select if this is a complaint" in s["text"])
+    keys.press("Enter")
+    assert keys.assert_focus_visible()["id"] == "kind"
+    keys.press("Space")  # Complaint
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    keys.tab_to(lambda s: s["name"] == "service_type")
+    keys.press("ArrowDown")  # from the first radio to the second: Mental health service
+    assert keys.assert_focus_visible()["id"] == "service_type-2"
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    keys.tab_to(lambda s: s["id"] == "provider")
+    keys.page.keyboard.type("Royal Free")  # a closed select picks the option typed
+    assert keys.page.input_value("#provider") == trust.ods_code
+    keys.tab_to(lambda s: s["id"] == "wants_commissioner")
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    keys.tab_to(lambda s: s["id"] == "text")
+    keys.page.keyboard.type(TEXT)
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    keys.tab_to(lambda s: s["id"] == "name")
+    keys.page.keyboard.type("Ann Example")
+    keys.tab_to(lambda s: s["id"] == "email")
+    keys.page.keyboard.type("ann@example.com")
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    assert "Check your answers" in keys.page.locator("h1").inner_text()
+    keys.tab_to(is_button("Send feedback"))
+    keys.go()
+    assert keys.page.locator("h1").inner_text() == "Feedback sent"
+    keys.tab_to(lambda s: s["id"] == "tracking-link")
+    keys.go()
+    assert keys.page.locator("#status").inner_text() == "Received"
+
+    item = Feedback.objects.get()
+    assert (item.kind, item.service_type, item.provider_id) == (
+        "complaint",
+        "mental_health",
+        trust.pk,
+    )
+    assert item.identity.name == "Ann Example"
+    # Every kind of control was reached and showed its focus.
+    reached = {s["tag"] for s in keys.stops}
+    assert {"a", "button", "input", "select", "textarea"} <= reached
+    assert not browsing.problems, browsing.problems
+
+
+def test_tracking_page_shows_each_status_as_a_tag(browsing: Browsing, trust: Any) -> None:
+    for status in Status:
+        item = FeedbackFactory(provider=trust, handled_by=trust, status=status)
+        browsing.goto(f"/track/{item.tracking_token}/")
+        tag = browsing.page.locator("#status .nhsuk-tag")
+        assert tag.inner_text() == status.label
+        assert re.search(r"nhsuk-tag--\w+", tag.get_attribute("class") or "")
+        browsing.assert_accessible(f"tracking: {status.label.lower()}")
