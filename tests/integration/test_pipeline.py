@@ -6,8 +6,6 @@ import time
 
 import pytest
 
-from feedback.services.organisations import organisations_import
-
 pytestmark = pytest.mark.integration
 
 
@@ -22,15 +20,7 @@ def wait_until_routed(stack, tracking_path: str, timeout: float = 90) -> dict:
     raise AssertionError(f"not routed within {timeout} s: {body}")
 
 
-def test_items_submitted_over_the_api_are_analysed_and_routed_by_a_real_worker(stack, settings):
-    from django.conf import settings as django_settings
-
-    fixtures = django_settings.BASE_DIR / "feedback" / "fixtures" / "ods"
-    organisations_import(
-        trusts_path=fixtures / "etr.csv",
-        icbs_path=fixtures / "icbs.csv",
-        trust_types_path=fixtures / "trust_types.csv",
-    )
+def test_items_submitted_over_the_api_are_analysed_and_routed_by_a_real_worker(directory, stack):
     cases = [
         (
             {
