@@ -1,0 +1,139 @@
+"""Redaction catches the identifier formats a patient writes, and keeps the rest readable."""
+
+import pytest
+
+from analytics.redaction import IdentityTerms, redact
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "07700 900123",
+        "07700900123",
+        "07700-900-123",
+        "+44 7700 900123",
+        "+447700900123",
+        "(+44) 7700 900123",
+        "0044 7700 900123",
+        "+44 (0)20 7946 0018",
+        "020 7946 0018",
+        "(020) 7946 0018",
+        "0117 496 0123",
+        "01632 960001",
+        "0800 123 4567",
+    ],
+)
+def test_uk_phone_numbers(phone):
+    assert redact(f"Please ring me on {phone} after 5.") == "Please ring me on [PHONE] after 5."
+
+
+@pytest.mark.parametrize(
+    "number", ["943 476 5919", "9434765919", "943-476-5919", "401 023 2137", "4010232137"]
+)
+def test_nhs_numbers_with_and_without_spaces(number):
+    assert redact(f"My NHS number is {number}.") == "My NHS number is [NHS NUMBER]."
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["jane.smith@example.com", "j.o'neil+nhs@mail.example.co.uk", "PAT_99@Example.NHS.uk"],
+)
+def test_emails(email):
+    assert redact(f"Email {email} please") == "Email [EMAIL] please"
+
+
+@pytest.mark.parametrize(
+    "postcode", ["SW1A 1AA", "sw1a 1aa", "SW1A1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT"]
+)
+def test_postcodes(postcode):
+    assert redact(f"We live at {postcode}, near the park.") == (
+        "We live at [POSTCODE], near the park."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I waited 4 hours on 01/02/2024 at 12:30 and NHS 111 was no help.",
+        "They gave me B12 5mg and I lost 2kg on ward 7B.",
+        "Overall, very good. Thank you",
+        "The nurse I saw was rude. Sister was lovely.",
+        "Brilliant care 👍 from the A&E team at the Royal Free.",
+        "The room was cold and the food at 6pm was late.",
+    ],
+)
+def test_ordinary_text_is_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dr Patel explained everything.", "Dr [NAME] explained everything."),
+        ("The consultant, Mr. J. Smith, was kind.", "The consultant, Mr. [NAME] [NAME], was kind."),
+        ("nurse Sarah Jones was brilliant", "nurse [NAME] [NAME] was brilliant"),
+        ("My son Jack waited all night.", "My son [NAME] waited all night."),
+        ("my mum, Mary O'Brien-Smith, fell.", "my mum, [NAME] [NAME], fell."),
+        ("My name is Priya Shah and I", "My name is [NAME] [NAME] and I"),
+        ("A doctor called Tom McDonald", "A doctor called [NAME] [NAME]"),
+        (
+            "thank you to Sarah, Tom and Priya on ward 5",
+            "thank you to [NAME], [NAME] and [NAME] on ward 5",
+        ),
+        ("Dear Mrs Hughes, I write", "Dear Mrs [NAME], I write"),
+    ],
+)
+def test_names_where_people_write_them(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Poor service.\n\nKind regards,\nJane Smith",
+            "Poor service.\n\nKind regards,\n[NAME] [NAME]",
+        ),
+        ("Poor service. Regards, Jane", "Poor service. Regards, [NAME]"),
+        ("Rubbish.\n- Bob", "Rubbish.\n- [NAME]"),
+        ("It was fine.\nAlan Jones", "It was fine.\n[NAME] [NAME]"),
+        ("Thanks again\nThe Team", "Thanks again\nThe Team"),
+    ],
+)
+def test_signatures(text, expected):
+    assert redact(text) == expected
+
+
+def test_the_writers_own_identity_is_redacted_wherever_it_appears():
+    identity = IdentityTerms(
+        name="Jane Smith",
+        email="jane@example.org",
+        phone="+44 7700 900123",
+        nhs_number="9434765919",
+    )
+    text = (
+        "jane smith here. SMITH is my name, Jane to friends; write to JANE@EXAMPLE.ORG or call "
+        "0 7 7 0 0 9 0 0 1 2 3; number 943476 5919. Smithson Ward was fine."
+    )
+    out = redact(text, identity)
+    assert out == (
+        "[NAME] here. [NAME] is my name, [NAME] to friends; write to [EMAIL] or call "
+        "[PHONE]; number [NHS NUMBER]. Smithson Ward was fine."
+    )
+
+
+def test_an_empty_identity_changes_nothing():
+    text = "Smith was fine"
+    assert redact(text, IdentityTerms()) == text
+    assert redact("", IdentityTerms(name="Jane")) == ""
+
+
+def test_several_identifiers_in_one_comment():
+    text = (
+        "Mr Ahmed (NHS 943 476 5919) of LS1 4AP rang 0113 496 0000 and emailed a@b.co: "
+        "nurse Kelly said no."
+    )
+    assert redact(text) == (
+        "Mr [NAME] (NHS [NHS NUMBER]) of [POSTCODE] rang [PHONE] and emailed [EMAIL]: "
+        "nurse [NAME] said no."
+    )
