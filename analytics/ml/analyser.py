@@ -1,0 +1,193 @@
+"""Sentiment, themes and risk scores for patient comments: the one path every caller uses.
+
+The Celery worker (``feedback.services.analysis``) and the offline CSV command
+(``analytics.csv_analysis``) both call :func:`get_analyser` and :meth:`Analyser.analyse`, so a
+comment gets the same answer whichever way it arrived. Training evaluates the held-out split
+through :meth:`Analyser.results_from_features`, the same arithmetic minus the encoder.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from analytics.ml.encoder import (
+    BASE_MODEL_NAME,
+    FEATURE_DIM,
+    MAX_LENGTH,
+    VIEWS,
+    Encoder,
+    EncoderUnavailable,
+)
+from analytics.ml.heads import (
+    SENTIMENT_CLASSES,
+    ArtifactError,
+    Heads,
+    load_artifacts,
+    sentiment_label,
+)
+from analytics.ml.questions import QUESTION_READING
+from analytics.themes import THEME_SLUGS
+
+# Risk score keys (feedback.choices.RiskFlag values) and the binary head that scores each. There is
+# no "serious_risk" score: no labelled data exists for it, so routing relies on phrase rules.
+RISK_HEADS: Mapping[str, str] = MappingProxyType(
+    {"safeguarding": "safeguarding", "mental_health_act": "mental_health_act"}
+)
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """One comment to analyse: the patient's text, the question it answers, the service type."""
+
+    text: str
+    question: str = ""
+    service_type: str = ""  # a feedback.choices.ServiceType value; not used by this model yet
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What the model found in one comment."""
+
+    sentiment: int  # 1 very positive ... 5 very negative (NHS scale)
+    sentiment_label: str  # "positive" (1-2) | "neutral" (3) | "negative" (4-5)
+    sentiment_confidence: float  # calibrated probability of the predicted 5-point class
+    themes: tuple[tuple[str, float], ...]  # (slug, probability) above threshold, highest first
+    risk_scores: dict[str, float]  # RiskFlag value -> calibrated probability
+    model_version: str
+
+
+class ModelUnavailable(Exception):
+    """The model cannot be used: artifacts or base model missing, corrupt or incompatible."""
+
+
+class Analyser:
+    """The frozen encoder and the trained heads, loaded once and used for batches of comments."""
+
+    def __init__(self, *, heads: Heads, manifest: Mapping[str, Any], encoder: Encoder) -> None:
+        self.heads = heads
+        self.manifest = manifest
+        self.encoder = encoder
+        self.model_version = str(manifest["model_version"])
+        self._theme_columns = [
+            (i, slug)
+            for i, (slug, threshold) in enumerate(
+                zip(heads.binary_slugs, heads.thresholds, strict=True)
+            )
+            if np.isfinite(threshold)
+        ]
+        self._risk_columns = [
+            (key, heads.binary_slugs.index(slug))
+            for key, slug in RISK_HEADS.items()
+            if slug in heads.binary_slugs
+        ]
+
+    @classmethod
+    def load(cls, directory: Path, *, encoder: Encoder | None = None) -> Analyser:
+        """Load the artifacts in ``directory`` and the base model; ModelUnavailable if unusable."""
+        heads, manifest = cls.load_heads(directory)
+        if encoder is None:
+            encoder_config = manifest.get("encoder", {})
+            try:
+                encoder = Encoder(max_length=int(encoder_config.get("max_length", MAX_LENGTH)))
+            except EncoderUnavailable as exc:
+                raise ModelUnavailable(str(exc)) from exc
+        return cls(heads=heads, manifest=manifest, encoder=encoder)
+
+    @staticmethod
+    def load_heads(directory: Path) -> tuple[Heads, dict[str, Any]]:
+        """Read and check the heads in ``directory`` without loading the base model."""
+        try:
+            heads, manifest = load_artifacts(Path(directory))
+        except ArtifactError as exc:
+            raise ModelUnavailable(f"analysis model unavailable: {exc}") from exc
+        encoder_config = manifest.get("encoder", {})
+        problems = []
+        if encoder_config.get("base_model") != BASE_MODEL_NAME:
+            problems.append(f"trained on base model {encoder_config.get('base_model')!r}")
+        if tuple(encoder_config.get("views", ())) != VIEWS or heads.feature_dim != FEATURE_DIM:
+            problems.append("trained on other encoder features")
+        if encoder_config.get("question_reading") != QUESTION_READING:
+            problems.append(
+                f"trained with question reading {encoder_config.get('question_reading')!r}, "
+                f"this code uses {QUESTION_READING!r}"
+            )
+        unknown = sorted(set(heads.binary_slugs) - set(THEME_SLUGS))
+        if unknown:
+            problems.append("heads for themes not in the framework: " + ", ".join(unknown))
+        if problems:
+            raise ModelUnavailable(
+                f"analysis model in {directory} does not fit this code: " + "; ".join(problems)
+            )
+        return heads, manifest
+
+    def analyse(
+        self, items: Sequence[AnalysisInput], *, batch_size: int = 64
+    ) -> list[AnalysisResult]:
+        """Analyse ``items`` in batches of ``batch_size``; results in the same order."""
+        if not items:
+            return []
+        features = self.encoder.encode(
+            [item.question for item in items],
+            [item.text for item in items],
+            batch_size=batch_size,
+        )
+        return self.results_from_features(features)
+
+    def results_from_features(self, features: np.ndarray) -> list[AnalysisResult]:
+        """Results for encoder features, shape (n, FEATURE_DIM)."""
+        sentiment = self.heads.sentiment_proba(features)
+        binary = self.heads.binary_proba(features)
+        thresholds = self.heads.thresholds
+        results = []
+        for row in range(features.shape[0]):
+            best = int(np.argmax(sentiment[row]))
+            score = SENTIMENT_CLASSES[best]
+            themes = sorted(
+                (
+                    (slug, float(binary[row, col]))
+                    for col, slug in self._theme_columns
+                    if binary[row, col] >= thresholds[col]
+                ),
+                key=lambda pair: -pair[1],
+            )
+            results.append(
+                AnalysisResult(
+                    sentiment=score,
+                    sentiment_label=sentiment_label(score),
+                    sentiment_confidence=float(sentiment[row, best]),
+                    themes=tuple(themes),
+                    risk_scores={key: float(binary[row, col]) for key, col in self._risk_columns},
+                    model_version=self.model_version,
+                )
+            )
+        return results
+
+
+_cache: dict[Path, Analyser] = {}
+_cache_lock = threading.Lock()
+
+
+def get_analyser(directory: Path | None = None) -> Analyser:
+    """The analyser for ``directory`` (default: setting ANALYSIS_ARTIFACTS_DIR), loaded once.
+
+    Loading takes seconds and hundreds of MB, so each process keeps one. A failure is not cached:
+    once the artifacts are in place the next call succeeds.
+    """
+    if directory is None:
+        from django.conf import settings
+
+        directory = Path(settings.ANALYSIS_ARTIFACTS_DIR)
+    key = Path(directory).resolve()
+    with _cache_lock:
+        analyser = _cache.get(key)
+        if analyser is None:
+            analyser = Analyser.load(key)
+            _cache[key] = analyser
+        return analyser

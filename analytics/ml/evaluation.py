@@ -1,0 +1,129 @@
+"""Scores for the analyser's outputs against NHS staff labels: sentiment, themes, risks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+)
+
+from analytics.ml.heads import SENTIMENT_CLASSES
+
+THREE_WAY = ("positive", "neutral", "negative")
+
+
+def to_three_way(sentiment: np.ndarray) -> np.ndarray:
+    """0 positive (1-2), 1 neutral or mixed (3), 2 negative (4-5)."""
+    return np.where(sentiment <= 2, 0, np.where(sentiment == 3, 1, 2))
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10
+) -> float:
+    """Mean gap between confidence and accuracy over equal-width confidence bins, by count."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            gap += in_bin.mean() * abs(confidence[in_bin].mean() - correct[in_bin].mean())
+    return float(gap)
+
+
+def sentiment_scores(
+    true: np.ndarray, predicted: np.ndarray, confidence: np.ndarray | None = None
+) -> dict[str, Any]:
+    """5-point and 3-way scores; ``true`` and ``predicted`` hold 1-5."""
+    classes = list(SENTIMENT_CLASSES)
+    per_class = f1_score(true, predicted, labels=classes, average=None, zero_division=0)
+    true3, pred3 = to_three_way(true), to_three_way(predicted)
+    per_class3 = f1_score(true3, pred3, labels=[0, 1, 2], average=None, zero_division=0)
+    scores: dict[str, Any] = {
+        "n": len(true),
+        "macro_f1": float(
+            f1_score(true, predicted, labels=classes, average="macro", zero_division=0)
+        ),
+        "accuracy": float(accuracy_score(true, predicted)),
+        "per_class_f1": {str(c): float(f) for c, f in zip(classes, per_class, strict=True)},
+        "support": {str(c): int((true == c).sum()) for c in classes},
+        "confusion": confusion_matrix(true, predicted, labels=classes).tolist(),
+        "three_way_macro_f1": float(
+            f1_score(true3, pred3, labels=[0, 1, 2], average="macro", zero_division=0)
+        ),
+        "three_way_accuracy": float(accuracy_score(true3, pred3)),
+        "three_way_per_class_f1": {
+            name: float(f) for name, f in zip(THREE_WAY, per_class3, strict=True)
+        },
+    }
+    if confidence is not None:
+        scores["expected_calibration_error"] = expected_calibration_error(
+            confidence, (true == predicted).astype(float)
+        )
+    return scores
+
+
+def theme_scores(
+    true: np.ndarray, predicted: np.ndarray, slugs: Sequence[str], emitted: Sequence[str]
+) -> dict[str, Any]:
+    """Multi-label scores over every framework theme (``slugs``, columns of the matrices).
+
+    Micro-F1 counts every theme, so positives of themes the model does not emit count as misses;
+    macro-F1 is given over the emitted themes and over all themes with a positive in ``true``.
+    """
+    emitted_cols = [slugs.index(s) for s in emitted]
+    present_cols = [j for j in range(len(slugs)) if true[:, j].any()]
+    per_theme = {}
+    for j, slug in enumerate(slugs):
+        if j in emitted_cols or true[:, j].any():
+            per_theme[slug] = {
+                "f1": float(f1_score(true[:, j], predicted[:, j], zero_division=0)),
+                "precision": float(precision_score(true[:, j], predicted[:, j], zero_division=0)),
+                "recall": float(recall_score(true[:, j], predicted[:, j], zero_division=0)),
+                "support": int(true[:, j].sum()),
+                "emitted": slug in emitted,
+            }
+
+    def macro(cols: list[int]) -> float:
+        if not cols:
+            return 0.0
+        return float(f1_score(true[:, cols], predicted[:, cols], average="macro", zero_division=0))
+
+    return {
+        "n": int(true.shape[0]),
+        "micro_f1": float(f1_score(true, predicted, average="micro", zero_division=0)),
+        "micro_precision": float(
+            precision_score(true, predicted, average="micro", zero_division=0)
+        ),
+        "micro_recall": float(recall_score(true, predicted, average="micro", zero_division=0)),
+        "macro_f1_emitted": macro(emitted_cols),
+        "macro_f1_present": macro(present_cols),
+        "per_theme": per_theme,
+    }
+
+
+def risk_scores(true: np.ndarray, probability: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Precision and recall at the routing threshold, and average precision (a ranking score)."""
+    flagged = probability >= threshold
+    positives = int(true.sum())
+    return {
+        "positives": positives,
+        "flagged": int(flagged.sum()),
+        "threshold": threshold,
+        "precision": float(precision_score(true, flagged, zero_division=0)),
+        "recall": float(recall_score(true, flagged, zero_division=0)) if positives else None,
+        "average_precision": float(average_precision_score(true, probability))
+        if positives
+        else None,
+        "positive_probabilities": sorted(
+            (round(float(p), 4) for p in probability[true == 1]), reverse=True
+        ),
+    }

@@ -1,0 +1,73 @@
+"""Which kind of question a comment answers, read from the question's wording.
+
+"Nothing." means praise under "What could we do better?" and the opposite under "What was good?",
+so the encoder reads every comment with its question. Organisations word their questions in many
+ways, and the frozen encoder does not tell them apart reliably by meaning (it puts "What did we do
+well?" nearer "How could we improve?" than "What was good?"). So the question is first reduced to
+its family, by the words that carry its polarity, and the comment is encoded with that family's
+one fixed wording, in training and in use alike:
+
+- ``improve`` (better, improve, change, differently, not good, ...): "What could we do better?"
+- ``good`` (good, well, like, best, ...): "What was good?"
+- ``overall``: everything else, a question asking both, and no question at all (a comment sent
+  through a web form): "Please tell us why you gave your answer."
+
+Only the organisation's wording is read here, never the patient's text.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+# Bumped whenever the families or their wordings change: heads trained with another reading of the
+# questions would be fed features they never saw, so the analyser refuses them.
+QUESTION_READING = "families-v1"
+
+
+class QuestionFamily(StrEnum):
+    IMPROVE = "improve"
+    GOOD = "good"
+    OVERALL = "overall"
+
+
+FAMILY_WORDING: dict[QuestionFamily, str] = {
+    QuestionFamily.IMPROVE: "What could we do better?",
+    QuestionFamily.GOOD: "What was good?",
+    QuestionFamily.OVERALL: "Please tell us why you gave your answer.",
+}
+
+# Negative phrasings come first and are removed before looking for "good" words, so that
+# "What was not good?" asks what to improve, while "What was good and what could be better?"
+# (both) is an overall question.
+_IMPROVE = re.compile(
+    r"\b(?:better|improv\w*|change\w*|differently|wrong|worse|bad|poor\w*|dislike\w*"
+    r"|disappoint\w*)\b"
+    r"|(?:\bnot|n't|\bnever)\s+(?:\w+\s+)?(?:good|well|like|liked|enjoy\w*|happy)\b",
+    re.IGNORECASE,
+)
+_GOOD = re.compile(
+    r"\b(?:good|well|like|liked|best|enjoy\w*|great|positive|happy|pleased)\b", re.IGNORECASE
+)
+
+
+def normalise_question(question: str) -> str:
+    """The question with runs of whitespace (line breaks in exported forms) made single spaces."""
+    return " ".join(question.split())
+
+
+def question_family(question: str) -> QuestionFamily:
+    """The family of a question by its wording; ``overall`` when it asks both or neither."""
+    text = normalise_question(question)
+    improve = _IMPROVE.search(text) is not None
+    good = _GOOD.search(_IMPROVE.sub(" ", text)) is not None
+    if improve and not good:
+        return QuestionFamily.IMPROVE
+    if good and not improve:
+        return QuestionFamily.GOOD
+    return QuestionFamily.OVERALL
+
+
+def question_wording(question: str) -> str:
+    """The fixed wording the encoder reads in place of ``question``."""
+    return FAMILY_WORDING[question_family(question)]
