@@ -9,10 +9,9 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
-from feedback.routing import RoutingInput, route_feedback
-
 from analytics.ml.analyser import AnalysisInput, get_analyser
 from feedback.choices import PRIMARY_CARE_SERVICES, ServiceType
+from feedback.routing import RoutingInput, route_feedback
 
 OUTPUT_COLUMNS = (
     "sentiment",

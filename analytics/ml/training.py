@@ -461,6 +461,183 @@ def _round(value: Any, digits: int = 4) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class _SentimentHead:
+    coef: np.ndarray
+    bias: np.ndarray
+    temperature: float
+    c: float
+    with_criticality: bool
+    tried: list[dict[str, Any]]
+    oof_scores: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _BinaryHeads:
+    cols: list[int]  # columns of THEME_SLUGS with a head
+    coef: np.ndarray
+    bias: np.ndarray
+    choice: _BinaryChoice
+    skipped: dict[str, str]
+    tried: list[dict[str, Any]]
+    oof_risks: dict[str, Any]
+
+
+def _train_sentiment(
+    x: np.ndarray,
+    y: np.ndarray,
+    folds: np.ndarray,
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    config: TrainingConfig,
+    log: Callable[[str], None],
+) -> _SentimentHead:
+    """Choose C and the criticality data on out-of-fold macro-F1, calibrate, refit on all rows."""
+    tried: list[dict[str, Any]] = []
+    candidates: list[_SentimentChoice] = []
+    for with_criticality in (False, True) if extra is not None else (False,):
+        for c in config.sentiment_c_grid:
+            logits = _oof_sentiment(
+                x, y, folds, config.folds, c, extra if with_criticality else None
+            )
+            scores = evaluation.sentiment_scores(y, logits.argmax(axis=1) + 1)
+            tried.append(
+                {
+                    "C": c,
+                    "with_criticality": with_criticality,
+                    "oof_macro_f1": scores["macro_f1"],
+                    "oof_three_way_macro_f1": scores["three_way_macro_f1"],
+                }
+            )
+            log(
+                f"  sentiment C={c} criticality={with_criticality}: out-of-fold macro-F1 "
+                f"{scores['macro_f1']:.3f}, 3-way {scores['three_way_macro_f1']:.3f}"
+            )
+            candidates.append(_SentimentChoice(c, with_criticality, logits, scores["macro_f1"]))
+    # max keeps the first of equals: without the criticality data, then the smaller C.
+    chosen = max(candidates, key=lambda candidate: candidate.oof_macro_f1)
+    temperature = fit_temperature(chosen.oof_logits, y)
+    oof_proba = softmax(chosen.oof_logits / temperature)
+    oof_scores = evaluation.sentiment_scores(y, oof_proba.argmax(axis=1) + 1, oof_proba.max(axis=1))
+    final_x, final_y, final_w = x, y, np.ones(len(y))
+    if chosen.with_criticality and extra is not None:
+        final_x = np.vstack([x, extra[0]])
+        final_y = np.concatenate([y, extra[1]])
+        final_w = np.concatenate([final_w, extra[2]])
+    coef, bias = fit_sentiment(final_x, final_y, final_w, chosen.c)
+    used = "used" if chosen.with_criticality else "not used"
+    log(f"sentiment: C={chosen.c}, criticality data {used}, temperature {temperature:.2f}")
+    return _SentimentHead(
+        coef, bias, temperature, chosen.c, chosen.with_criticality, tried, oof_scores
+    )
+
+
+def _train_binary(
+    x: np.ndarray,
+    themes: np.ndarray,
+    folds: np.ndarray,
+    config: TrainingConfig,
+    log: Callable[[str], None],
+) -> _BinaryHeads:
+    """Heads for themes with enough positives, plus the risk themes with any positives at all."""
+    positives = themes.sum(axis=0)
+    cols: list[int] = []
+    emitted: list[bool] = []
+    skipped: dict[str, str] = {}
+    risk_slugs = set(RISK_HEADS.values())
+    for j, slug in enumerate(THEME_SLUGS):
+        n = int(positives[j])
+        if n >= config.min_theme_positives:
+            cols.append(j)
+            emitted.append(True)
+        elif slug in risk_slugs and n >= config.min_risk_positives:
+            cols.append(j)
+            emitted.append(False)
+            skipped[slug] = f"{n} training positives: scored as a risk only, never as a theme"
+        else:
+            skipped[slug] = f"{n} training positives (fewer than {config.min_theme_positives})"
+    y = themes[:, cols].astype(np.int64)
+    choice, tried = _choose_binary(x, y, folds, config, np.array(emitted, dtype=bool), log)
+    for j, col in enumerate(cols):
+        if emitted[j] and not np.isfinite(choice.thresholds[j]):
+            skipped[THEME_SLUGS[col]] = "no out-of-fold threshold finds a positive"
+    fitted = Parallel(n_jobs=available_cores(), prefer="threads")(
+        delayed(fit_binary)(x, y[:, j], choice.c) for j in range(len(cols))
+    )
+    # Out-of-fold risk scores: the only estimate with every training positive in it.
+    oof_risks: dict[str, Any] = {}
+    slugs = [THEME_SLUGS[col] for col in cols]
+    for key, slug in RISK_HEADS.items():
+        if slug in slugs:
+            j = slugs.index(slug)
+            a, b = choice.platt[j]
+            probability = _sigmoid(a * choice.oof_logits[:, j] + b)
+            oof_risks[key] = evaluation.risk_scores(y[:, j], probability, config.risk_threshold)
+            oof_risks[key]["threshold_for_recall_0_9"] = threshold_for_recall(
+                probability, y[:, j], 0.9
+            )
+    log(f"themes: C={choice.c}, {int(np.isfinite(choice.thresholds).sum())} emitted")
+    return _BinaryHeads(
+        cols=cols,
+        coef=np.array([w for w, _ in fitted]).reshape(len(cols), FEATURE_DIM),
+        bias=np.array([b for _, b in fitted], dtype=np.float64),
+        choice=choice,
+        skipped=skipped,
+        tried=tried,
+        oof_risks=oof_risks,
+    )
+
+
+def _score_held_out(
+    analyser: Analyser, fft: FftData, x_held: np.ndarray, config: TrainingConfig
+) -> dict[str, Any]:
+    """Held-out scores, computed by the analyser's own arithmetic on the held-out features."""
+    results = analyser.results_from_features(x_held)
+    sentiment = fft.sentiment[fft.held_out]
+    labelled = sentiment > 0
+    scores: dict[str, Any] = {"sentiment": None, "sentiment_without_question": None}
+    if labelled.any():
+        scores["sentiment"] = evaluation.sentiment_scores(
+            sentiment[labelled],
+            np.array([r.sentiment for r in results])[labelled],
+            np.array([r.sentiment_confidence for r in results])[labelled],
+        )
+        # The same comments with their question withheld, as a web form sends them: how much
+        # the model leans on the question.
+        texts = [t for t, held in zip(fft.texts, fft.held_out, strict=True) if held]
+        bare = analyser.analyse(
+            [AnalysisInput(text=t) for t, keep in zip(texts, labelled, strict=True) if keep],
+            batch_size=config.batch_size,
+        )
+        scores["sentiment_without_question"] = evaluation.sentiment_scores(
+            sentiment[labelled],
+            np.array([r.sentiment for r in bare]),
+            np.array([r.sentiment_confidence for r in bare]),
+        )
+    column = {slug: j for j, slug in enumerate(THEME_SLUGS)}
+    predicted = np.zeros((len(results), len(THEME_SLUGS)), dtype=np.int64)
+    for row, result in enumerate(results):
+        for slug, _ in result.themes:
+            predicted[row, column[slug]] = 1
+    heads = analyser.heads
+    truth = fft.themes[fft.held_out].astype(np.int64)
+    scores["themes"] = evaluation.theme_scores(
+        truth,
+        predicted,
+        list(THEME_SLUGS),
+        [s for s, t in zip(heads.binary_slugs, heads.thresholds, strict=True) if np.isfinite(t)],
+    )
+    scores["risks"] = {
+        key: evaluation.risk_scores(
+            truth[:, column[slug]],
+            np.array([r.risk_scores[key] for r in results]),
+            config.risk_threshold,
+        )
+        for key, slug in RISK_HEADS.items()
+        if slug in heads.binary_slugs
+    }
+    return scores
+
+
 def train(
     *,
     data_dir: Path,
@@ -496,8 +673,7 @@ def train(
 
     if encoder is None:
         encoder = Encoder()
-    load_s = timer.lap("load_encoder_s")
-    log(f"loaded {BASE_MODEL_NAME} in {load_s:.1f} s")
+    log(f"loaded {BASE_MODEL_NAME} in {timer.lap('load_encoder_s'):.1f} s")
 
     questions = list(fft.questions) + (list(criticality.questions) if criticality else [])
     texts = list(fft.texts) + (list(criticality.texts) if criticality else [])
@@ -506,172 +682,51 @@ def train(
     embed_s = timer.lap("embed_s")
     # The encoder reads each distinct comment once alone and each distinct pair once.
     distinct_texts = len({t.strip() for t in texts})
-    unique_pairs = len(
+    distinct_pairs = len(
         {(question_wording(q), t.strip()) for q, t in zip(questions, texts, strict=True)}
     )
     log(
-        f"encoded {len(texts)} comments ({distinct_texts} distinct texts, {unique_pairs} distinct "
-        f"question-comment pairs) in {embed_s:.1f} s"
+        f"encoded {len(texts)} comments ({distinct_texts} distinct texts, {distinct_pairs} "
+        f"distinct question-comment pairs) in {embed_s:.1f} s"
     )
 
-    # Sentiment: regularisation and the criticality data chosen on out-of-fold macro-F1.
-    folds_all = np.array(
-        [fold_of(i, seed=config.seed, folds=config.folds) for i in fft.comment_ids]
-    )
-    xs, ys, fs = x_fft[labelled], fft.sentiment[labelled], folds_all[labelled]
+    folds = np.array([fold_of(i, seed=config.seed, folds=config.folds) for i in fft.comment_ids])
     extra = None
     if criticality is not None and len(criticality.texts):
-        extra = (
-            x_crit,
-            criticality.sentiment,
-            np.full(len(criticality.texts), config.criticality_weight),
-        )
-    sentiment_tried: list[dict[str, Any]] = []
-    candidates: list[_SentimentChoice] = []
-    for with_criticality in (False, True) if extra is not None else (False,):
-        for c in config.sentiment_c_grid:
-            logits = _oof_sentiment(
-                xs, ys, fs, config.folds, c, extra if with_criticality else None
-            )
-            scores = evaluation.sentiment_scores(ys, logits.argmax(axis=1) + 1)
-            sentiment_tried.append(
-                {
-                    "C": c,
-                    "with_criticality": with_criticality,
-                    "oof_macro_f1": scores["macro_f1"],
-                    "oof_three_way_macro_f1": scores["three_way_macro_f1"],
-                }
-            )
-            log(
-                f"  sentiment C={c} criticality={with_criticality}: out-of-fold macro-F1 "
-                f"{scores['macro_f1']:.3f}, 3-way {scores['three_way_macro_f1']:.3f}"
-            )
-            candidates.append(_SentimentChoice(c, with_criticality, logits, scores["macro_f1"]))
-    # max keeps the first of equals: without the criticality data, then the smaller C.
-    chosen = max(candidates, key=lambda candidate: candidate.oof_macro_f1)
-    temperature = fit_temperature(chosen.oof_logits, ys)
-    oof_proba = softmax(chosen.oof_logits / temperature)
-    oof_sentiment = evaluation.sentiment_scores(
-        ys, oof_proba.argmax(axis=1) + 1, oof_proba.max(axis=1)
+        weights = np.full(len(criticality.texts), config.criticality_weight)
+        extra = (x_crit, criticality.sentiment, weights)
+    sentiment = _train_sentiment(
+        x_fft[labelled], fft.sentiment[labelled], folds[labelled], extra, config, log
     )
-    final_x, final_y, final_w = xs, ys, np.ones(len(ys))
-    if chosen.with_criticality and extra is not None:
-        final_x = np.vstack([xs, extra[0]])
-        final_y = np.concatenate([ys, extra[1]])
-        final_w = np.concatenate([final_w, extra[2]])
-    sentiment_w, sentiment_b = fit_sentiment(final_x, final_y, final_w, chosen.c)
-    used = "used" if chosen.with_criticality else "not used"
-    log(f"sentiment: C={chosen.c}, criticality data {used}, temperature {temperature:.2f}")
     timer.lap("sentiment_s")
-
-    # Binary heads: themes with enough positives, plus the risk themes with any real signal.
-    xt, yt_all, ft = x_fft[train_rows], fft.themes[train_rows], folds_all[train_rows]
-    positives = yt_all.sum(axis=0)
-    head_cols: list[int] = []
-    emitted: list[bool] = []
-    skipped: dict[str, str] = {}
-    risk_slugs = set(RISK_HEADS.values())
-    for j, slug in enumerate(THEME_SLUGS):
-        n = int(positives[j])
-        if n >= config.min_theme_positives:
-            head_cols.append(j)
-            emitted.append(True)
-        elif slug in risk_slugs and n >= config.min_risk_positives:
-            head_cols.append(j)
-            emitted.append(False)
-            skipped[slug] = f"{n} training positives: scored as a risk only, never as a theme"
-        else:
-            skipped[slug] = f"{n} training positives (fewer than {config.min_theme_positives})"
-    yt = yt_all[:, head_cols].astype(np.int64)
-    binary, theme_tried = _choose_binary(xt, yt, ft, config, np.array(emitted, dtype=bool), log)
-    for j, col in enumerate(head_cols):
-        slug = THEME_SLUGS[col]
-        if emitted[j] and not np.isfinite(binary.thresholds[j]):
-            skipped[slug] = "no out-of-fold threshold finds a positive"
-    fitted = Parallel(n_jobs=available_cores(), prefer="threads")(
-        delayed(fit_binary)(xt, yt[:, j], binary.c) for j in range(len(head_cols))
+    binary = _train_binary(
+        x_fft[train_rows], fft.themes[train_rows], folds[train_rows], config, log
     )
-    heads = Heads(
-        sentiment_weights=sentiment_w,
-        sentiment_bias=sentiment_b,
-        temperature=temperature,
-        binary_slugs=tuple(THEME_SLUGS[col] for col in head_cols),
-        binary_weights=np.array([w for w, _ in fitted]).reshape(len(head_cols), FEATURE_DIM),
-        binary_bias=np.array([b for _, b in fitted], dtype=np.float64),
-        platt_a=np.array([a for a, _ in binary.platt], dtype=np.float64),
-        platt_b=np.array([b for _, b in binary.platt], dtype=np.float64),
-        thresholds=binary.thresholds,
-    )
-    log(f"themes: C={binary.c}, {int(np.isfinite(heads.thresholds).sum())} emitted")
     timer.lap("themes_s")
 
-    # Out-of-fold risk scores: the only estimate with every training positive in it.
-    oof_risk: dict[str, Any] = {}
-    for key, slug in RISK_HEADS.items():
-        if slug in heads.binary_slugs:
-            j = heads.binary_slugs.index(slug)
-            a, b = binary.platt[j]
-            probability = _sigmoid(a * binary.oof_logits[:, j] + b)
-            oof_risk[key] = evaluation.risk_scores(yt[:, j], probability, config.risk_threshold)
-            oof_risk[key]["threshold_for_recall_0_9"] = threshold_for_recall(
-                probability, yt[:, j], 0.9
-            )
-
-    # Held-out: through the analyser's own arithmetic.
+    heads = Heads(
+        sentiment_weights=sentiment.coef,
+        sentiment_bias=sentiment.bias,
+        temperature=sentiment.temperature,
+        binary_slugs=tuple(THEME_SLUGS[col] for col in binary.cols),
+        binary_weights=binary.coef,
+        binary_bias=binary.bias,
+        platt_a=np.array([a for a, _ in binary.choice.platt], dtype=np.float64),
+        platt_b=np.array([b for _, b in binary.choice.platt], dtype=np.float64),
+        thresholds=binary.choice.thresholds,
+    )
     trained_at = dt.datetime.now(dt.UTC)
     model_version = _model_version(heads, trained_at)
     analyser = Analyser(heads=heads, manifest={"model_version": model_version}, encoder=encoder)
-    held_results = analyser.results_from_features(x_fft[fft.held_out])
-    held_sentiment = fft.sentiment[fft.held_out]
-    has_label = held_sentiment > 0
-    predicted_sentiment = np.array([r.sentiment for r in held_results])
-    confidence = np.array([r.sentiment_confidence for r in held_results])
-    held_out_scores: dict[str, Any] = {"sentiment": None, "sentiment_without_question": None}
-    if has_label.any():
-        held_out_scores["sentiment"] = evaluation.sentiment_scores(
-            held_sentiment[has_label], predicted_sentiment[has_label], confidence[has_label]
-        )
-        # The same comments with their question withheld, as a web form sends them: how much
-        # the model leans on the question.
-        held_texts = [t for t, h in zip(fft.texts, fft.held_out, strict=True) if h]
-        bare = analyser.analyse(
-            [
-                AnalysisInput(text=t)
-                for t, labelled in zip(held_texts, has_label, strict=True)
-                if labelled
-            ],
-            batch_size=config.batch_size,
-        )
-        held_out_scores["sentiment_without_question"] = evaluation.sentiment_scores(
-            held_sentiment[has_label],
-            np.array([r.sentiment for r in bare]),
-            np.array([r.sentiment_confidence for r in bare]),
-        )
-    slug_index = {slug: j for j, slug in enumerate(THEME_SLUGS)}
-    predicted_themes = np.zeros((len(held_results), len(THEME_SLUGS)), dtype=np.int64)
-    for row, result in enumerate(held_results):
-        for slug, _ in result.themes:
-            predicted_themes[row, slug_index[slug]] = 1
-    emitted_slugs = [
-        s for s, t in zip(heads.binary_slugs, heads.thresholds, strict=True) if np.isfinite(t)
-    ]
-    held_out_scores["themes"] = evaluation.theme_scores(
-        fft.themes[fft.held_out].astype(np.int64),
-        predicted_themes,
-        list(THEME_SLUGS),
-        emitted_slugs,
-    )
-    held_out_scores["risks"] = {
-        key: evaluation.risk_scores(
-            fft.themes[fft.held_out][:, slug_index[slug]].astype(np.int64),
-            np.array([r.risk_scores[key] for r in held_results]),
-            config.risk_threshold,
-        )
-        for key, slug in RISK_HEADS.items()
-        if slug in heads.binary_slugs
-    }
+    held_out_scores = _score_held_out(analyser, fft, x_fft[fft.held_out], config)
     timer.lap("evaluate_s")
 
+    thresholds = {
+        s: float(t)
+        for s, t in zip(heads.binary_slugs, heads.thresholds, strict=True)
+        if np.isfinite(t)
+    }
+    positives = fft.themes[train_rows].sum(axis=0)
     data_files: dict[str, Any] = {
         FFT_FILE: {
             "rows": len(fft.comment_ids),
@@ -679,7 +734,7 @@ def train(
             "training_rows": int(train_rows.sum()),
             "training_rows_with_sentiment": int(labelled.sum()),
             "held_out_rows": int(fft.held_out.sum()),
-            "held_out_rows_with_sentiment": int(has_label.sum()),
+            "held_out_rows_with_sentiment": int((fft.held_out & (fft.sentiment > 0)).sum()),
             "training_theme_positives": {
                 slug: int(positives[j]) for j, slug in enumerate(THEME_SLUGS)
             },
@@ -690,12 +745,11 @@ def train(
             "rows": criticality.rows_read,
             "sha256": sha256_file(criticality_path),
             "usable_rows": len(criticality.texts),
-            "used_for_sentiment": chosen.with_criticality,
+            "used_for_sentiment": sentiment.with_criticality,
             "weight": config.criticality_weight,
             "criticality_to_sentiment": {str(k): v for k, v in CRITICALITY_TO_SENTIMENT.items()},
             "questions": CRITICALITY_QUESTIONS,
         }
-    total_s = round(time.perf_counter() - timer.started, 1)
     manifest: dict[str, Any] = {
         "model_version": model_version,
         "trained_at": trained_at.isoformat(timespec="seconds"),
@@ -720,22 +774,18 @@ def train(
         "training_data": data_files,
         "sentiment": {
             "head": "multinomial logistic regression, class-balanced, temperature-scaled",
-            "C": chosen.c,
-            "with_criticality": chosen.with_criticality,
-            "temperature": temperature,
-            "tried": sentiment_tried,
+            "C": sentiment.c,
+            "with_criticality": sentiment.with_criticality,
+            "temperature": sentiment.temperature,
+            "tried": sentiment.tried,
         },
         "themes": {
             "head": "one-vs-rest logistic regression, class-balanced, Platt-scaled, F1 thresholds",
-            "C": binary.c,
-            "emitted": emitted_slugs,
-            "thresholds": {
-                s: float(t)
-                for s, t in zip(heads.binary_slugs, heads.thresholds, strict=True)
-                if np.isfinite(t)
-            },
-            "skipped": skipped,
-            "tried": theme_tried,
+            "C": binary.choice.c,
+            "emitted": list(thresholds),
+            "thresholds": thresholds,
+            "skipped": binary.skipped,
+            "tried": binary.tried,
         },
         "risks": {
             "scored": [k for k, s in RISK_HEADS.items() if s in heads.binary_slugs],
@@ -744,13 +794,13 @@ def train(
             },
             "routing_threshold": config.risk_threshold,
         },
-        "validation_scores": {"sentiment": oof_sentiment, "risks": oof_risk},
+        "validation_scores": {"sentiment": sentiment.oof_scores, "risks": binary.oof_risks},
         "held_out_scores": held_out_scores,
         "timings": {
             **timer.laps,
-            "total_s": total_s,
+            "total_s": round(time.perf_counter() - timer.started, 1),
             "distinct_texts_encoded": distinct_texts,
-            "distinct_pairs_encoded": unique_pairs,
+            "distinct_pairs_encoded": distinct_pairs,
             "cores": available_cores(),
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         },

@@ -13,12 +13,12 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
 from feedback import clocks
 from feedback.audit import audit_record
 from feedback.choices import AnalysisState, RiskFlag, Route

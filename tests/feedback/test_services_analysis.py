@@ -2,9 +2,9 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from analytics.ml.analyser import ModelUnavailable
 from django.utils import timezone
 
+from analytics.ml.analyser import ModelUnavailable
 from feedback.choices import AnalysisState, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme
 from feedback.services.analysis import (
