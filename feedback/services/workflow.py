@@ -33,7 +33,12 @@ OMBUDSMAN = "Parliamentary and Health Service Ombudsman"
 
 
 def _locked(feedback: Feedback) -> Feedback:
-    return Feedback.objects.select_for_update().select_related("handled_by").get(pk=feedback.pk)
+    # Lock only the item row: handled_by is a nullable join, which PostgreSQL will not lock.
+    return (
+        Feedback.objects.select_for_update(of=("self",))
+        .select_related("handled_by")
+        .get(pk=feedback.pk)
+    )
 
 
 def _move(item: Feedback, to: str, actor: User, **detail: object) -> None:
