@@ -107,3 +107,115 @@ class ExportAudit(models.Model):
         return (
             f"{self.get_endpoint_display()} by {self.token_id} at {self.started_at:%Y-%m-%d %H:%M}"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboards: monthly aggregates kept correct as items change (issue 5, docs/adr/0007).
+# ---------------------------------------------------------------------------------------------
+
+
+class MonthlyStat(models.Model):
+    """Counts for one organisation's queue, one calendar month (Europe/London), one service type
+    and one kind of feedback.
+
+    Each measure counts items by the month of its own event, as its name says: ``received_*`` and
+    the sentiment, route, risk and acknowledgement counts by the month the item was received;
+    ``due_*`` by the month its response was due; ``responded`` and ``response_days`` by the month
+    the response was sent; ``resolved`` and ``resolution_days`` by the month it was resolved.
+    ``response_days`` and ``resolution_days`` are histograms {days: items}, so medians are exact.
+
+    Rows are rebuilt from the items by analytics.stats, never edited by hand.
+    """
+
+    month = models.DateField(help_text="First day of the month.")
+    organisation = models.ForeignKey(
+        "feedback.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    service_type = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=12)
+
+    received = models.PositiveIntegerField(default=0)
+    channel_web = models.PositiveIntegerField(default=0)
+    channel_api = models.PositiveIntegerField(default=0)
+    channel_phone = models.PositiveIntegerField(default=0)
+    channel_letter = models.PositiveIntegerField(default=0)
+    channel_paper = models.PositiveIntegerField(default=0)
+    channel_fft_import = models.PositiveIntegerField(default=0)
+    sentiment_1 = models.PositiveIntegerField(default=0)
+    sentiment_2 = models.PositiveIntegerField(default=0)
+    sentiment_3 = models.PositiveIntegerField(default=0)
+    sentiment_4 = models.PositiveIntegerField(default=0)
+    sentiment_5 = models.PositiveIntegerField(default=0)
+    route_trust = models.PositiveIntegerField(default=0)
+    route_icb = models.PositiveIntegerField(default=0)
+    route_cqc = models.PositiveIntegerField(default=0)
+    risk_safeguarding = models.PositiveIntegerField(default=0)
+    risk_mental_health_act = models.PositiveIntegerField(default=0)
+    risk_serious = models.PositiveIntegerField(default=0)
+    acknowledged_on_time = models.PositiveIntegerField(default=0)
+    acknowledged_late = models.PositiveIntegerField(default=0)
+    due_on_time = models.PositiveIntegerField(default=0)
+    due_late = models.PositiveIntegerField(default=0)
+    responded = models.PositiveIntegerField(default=0)
+    response_days = models.JSONField(default=dict)
+    resolved = models.PositiveIntegerField(default=0)
+    resolution_days = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "organisation", "service_type", "kind"],
+                name="unique_monthly_stat",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.month:%Y-%m} {self.service_type} {self.kind}"
+
+
+class MonthlyThemeStat(models.Model):
+    """Items received in a month with a theme, for one organisation, service type and kind."""
+
+    month = models.DateField()
+    organisation = models.ForeignKey(
+        "feedback.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    service_type = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=12)
+    theme = models.CharField(max_length=40)
+    items = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(
+        default=0, help_text="Of which the model read as negative (sentiment 4 or 5)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "organisation", "service_type", "kind", "theme"],
+                name="unique_monthly_theme_stat",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.month:%Y-%m} {self.theme}"
+
+
+class StatChange(models.Model):
+    """A change to an item that the monthly aggregates have not counted yet.
+
+    Written by database triggers on the feedback and theme tables (migration 0002), so every
+    write, whatever its path (services, bulk updates, COPY, the shell), is noticed; rows are
+    append-only and deleted by the refresh that counted them (analytics.stats).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organisation_id = models.IntegerField()
+    received_at = models.DateTimeField(null=True)
+    response_due = models.DateField(null=True)
+    responded_at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"change {self.pk} for organisation {self.organisation_id}"

@@ -199,6 +199,9 @@ class Feedback(models.Model):
             models.Index(fields=["handled_by", "-received_at"]),
             models.Index(fields=["handled_by", "status", "response_due"]),
             models.Index(fields=["analysis_state", "received_at"]),
+            # Dashboards: open items by age and overdue items, across every queue in a scope.
+            models.Index(fields=["status", "response_due"]),
+            models.Index(fields=["status", "received_at"]),
         ]
 
     def __str__(self) -> str:

@@ -154,6 +154,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "feedback.api.errors.exception_handler",
+    # DRF's defaults, with a JSON parser that answers 400 (not 500) to deeply nested bodies.
+    "DEFAULT_PARSER_CLASSES": [
+        "feedback.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         # Per client address. A patient submits a handful; a script submitting hundreds is not
         # a patient. Raised for load tests with FEEDBACK_SUBMIT_RATE.
@@ -215,6 +221,7 @@ CELERY_TASK_ROUTES = {
     "feedback.tasks.requeue_unanalysed": {"queue": "intake"},
     "feedback.tasks.worker_heartbeat": {"queue": "analysis"},
     "feedback.tasks.send_notification": {"queue": "intake"},
+    "analytics.tasks.refresh_stats": {"queue": "intake"},
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-unanalysed": {
@@ -228,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     "resend-pending-notifications": {
         "task": "feedback.tasks.resend_pending_notifications",
         "schedule": 300.0,
+    },
+    "refresh-dashboard-stats": {
+        "task": "analytics.tasks.refresh_stats",
+        "schedule": env.float("STATS_REFRESH_INTERVAL_SECONDS", default=60.0),
     },
     "warn-due-and-overdue": {
         "task": "feedback.tasks.warn_due_and_overdue",
