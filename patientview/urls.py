@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from analytics import views as dashboard_views
 from feedback import staff_views, views
 from patientview.health import health
 
@@ -28,6 +29,13 @@ urlpatterns = [
     ),
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
+    path("staff/dashboard/", dashboard_views.response_times, name="staff-dashboard"),
+    path(
+        "staff/dashboard/feedback/",
+        dashboard_views.what_patients_say,
+        name="staff-dashboard-feedback",
+    ),
+    path("staff/dashboard/peers/", dashboard_views.peers, name="staff-dashboard-peers"),
     path("api/v1/", include("feedback.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,7 +1,7 @@
 """Recount the dashboards' monthly aggregates from the items.
 
-    manage.py rebuild_stats            # everything, from scratch (after a bulk load)
-    manage.py rebuild_stats --pending  # only the changes not yet counted (what the worker does)
+manage.py rebuild_stats            # everything, from scratch (after a bulk load)
+manage.py rebuild_stats --pending  # only the changes not yet counted (what the worker does)
 """
 
 from __future__ import annotations

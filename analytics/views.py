@@ -1,0 +1,147 @@
+"""Dashboard pages for staff: thin views that read the filters, call analytics.dashboard, render.
+
+Every chart's table downloads as CSV from the same address with ``?download=<table>``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from analytics import dashboard
+from analytics.charts import chart_for
+from analytics.exports import csv_safe
+from analytics.stats import stats_pending, stats_refresh
+from feedback.choices import Kind, ServiceType
+from feedback.models import User
+
+# A dashboard counts the changes still waiting before it reads, when there are this few: a
+# manager sees what their team just did. More than this waits for the worker's refresh.
+REFRESH_ON_VIEW_LIMIT = 500
+
+
+class DashboardFilterForm(forms.Form):
+    scope = forms.ChoiceField(label="Organisation", required=False)
+    period = forms.ChoiceField(
+        label="Period",
+        required=False,
+        choices=[(key, label) for key, (label, _) in dashboard.PERIODS.items()],
+    )
+    service_type = forms.ChoiceField(
+        label="Service type", required=False, choices=[("", "All services"), *ServiceType.choices]
+    )
+    kind = forms.ChoiceField(
+        label="Kind of feedback", required=False, choices=[("", "All kinds"), *Kind.choices]
+    )
+
+    def __init__(self, *args: Any, scopes: list[dashboard.Scope], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scopes = {scope.key: scope for scope in scopes}
+        scope_field = self.fields["scope"]
+        assert isinstance(scope_field, forms.ChoiceField)
+        scope_field.choices = [(s.key, s.label) for s in scopes]
+        if len(scopes) == 1:
+            self.fields["scope"].widget = forms.HiddenInput()
+
+    def filters(self) -> dashboard.Filters:
+        """The filters asked for; anything invalid falls back to the default, never an error."""
+        data = self.cleaned_data if self.is_valid() else {}
+        scope = self.scopes.get(data.get("scope") or "", next(iter(self.scopes.values())))
+        period = data.get("period") or dashboard.DEFAULT_PERIOD
+        months = dashboard.months_back(timezone.localdate(), dashboard.PERIODS[period][1])
+        return dashboard.Filters(
+            scope=scope,
+            period=period,
+            months=months,
+            service_type=data.get("service_type") or "",
+            kind=data.get("kind") or "",
+        )
+
+
+PAGES: dict[str, tuple[str, str]] = {
+    "response-times": ("Response times", "staff-dashboard"),
+    "what-patients-say": ("What patients say", "staff-dashboard-feedback"),
+    "peers": ("Peers", "staff-dashboard-peers"),
+}
+
+
+def _viewer(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.organisation_id is None:
+        raise Http404("Your account does not belong to an organisation.")
+    return user
+
+
+def _dashboard(
+    request: HttpRequest,
+    page: str,
+    build: Callable[[dashboard.Filters, User], dict[str, Any]],
+) -> HttpResponse:
+    user = _viewer(request)
+    pending = stats_pending()
+    if 0 < pending <= REFRESH_ON_VIEW_LIMIT:
+        stats_refresh(wait=False)
+        pending = stats_pending()
+    form = DashboardFilterForm(request.GET or None, scopes=dashboard.scopes_for(user))
+    filters = form.filters()
+    context = build(filters, user)
+    tables = context["tables"]
+    download = request.GET.get("download")
+    if download:
+        table = dashboard.table_by_slug(tables, download)
+        if table is None:
+            raise Http404("No such table on this page.")
+        return _csv(table, filters)
+    query = request.GET.copy()
+    query.pop("download", None)
+    context.update(
+        page=page,
+        pages=[(key, label, name) for key, (label, name) in PAGES.items()],
+        title=PAGES[page][0],
+        form=form,
+        filters=filters,
+        pending=pending,
+        query=query.urlencode(),
+        charts=[(table, chart_for(table)) for table in tables],
+    )
+    return render(request, "staff/dashboard.html", context)
+
+
+def _csv(table: dashboard.Table, filters: dashboard.Filters) -> HttpResponse:
+    name = f"{table.slug}-{filters.scope.key.replace(':', '-')}-{filters.period}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(
+            [
+                csv_safe(cell["text"] if isinstance(cell, dict) else str(cell))
+                if cell is not None
+                else ""
+                for cell in row
+            ]
+        )
+    return response
+
+
+@login_required
+def response_times(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request, "response-times", lambda f, u: dashboard.response_times(f, u))
+
+
+@login_required
+def what_patients_say(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request, "what-patients-say", lambda f, u: dashboard.what_patients_say(f))
+
+
+@login_required
+def peers(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request, "peers", lambda f, u: dashboard.peers(f))
