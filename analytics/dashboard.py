@@ -191,9 +191,12 @@ class Table:
     label_column: int = 0
     note: str = ""
 
-    def display_rows(self) -> list[list[tuple[str, str, bool]]]:
-        """Each cell as (text, link or "", whether the figure is missing), for the template."""
-        return [[_display(cell) for cell in row] for row in self.rows]
+    def display_rows(self) -> list[list[tuple[str, str, str, bool]]]:
+        """Each cell as (column, text, link or "", whether the figure is missing)."""
+        return [
+            [(column, *_display(cell)) for column, cell in zip(self.columns, row, strict=True)]
+            for row in self.rows
+        ]
 
 
 def _display(cell: Any) -> tuple[str, str, bool]:

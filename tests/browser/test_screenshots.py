@@ -20,7 +20,7 @@ from django.utils import timezone
 from feedback.choices import Status
 from tests.browser.conftest import Browsing
 from tests.browser.test_end_to_end import COMPLAINT
-from tests.browser.test_staff_pages import sign_in
+from tests.browser.test_staff_pages import dashboard_examples, sign_in
 from tests.factories import FeedbackFactory, IcbFactory, TrustFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,4 +110,8 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
         staff.page.get_by_role("button", name="Acknowledge", exact=True).click()
     shot(staff, "9-staff-item")
 
-    assert len(list(OUT.glob("*.png"))) >= 9
+    dashboard_examples(trust, TrustFactory(icb=icb, name="Whittington Health NHS Trust"), count=90)
+    staff.goto("/staff/dashboard/")
+    shot(staff, "10-dashboard")
+
+    assert len(list(OUT.glob("*.png"))) >= 10

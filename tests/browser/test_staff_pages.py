@@ -3,13 +3,17 @@ violations, works at 400% zoom, and loads without console errors or CSP violatio
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from feedback.choices import Status
+from feedback.choices import Channel, Kind, Role, Status
+from feedback.models import FeedbackTheme
 from tests.browser.conftest import Browsing
-from tests.factories import FeedbackFactory, TrustFactory, UserFactory
+from tests.factories import CqcFactory, FeedbackFactory, TrustFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,3 +113,80 @@ def test_two_factor_set_up_page(browsing: Browsing, handler: Any) -> None:
     check(browsing, "staff two-factor: set up")
     submit(browsing, "main form[method='post']")
     check(browsing, "staff two-factor: with errors")
+
+
+def dashboard_examples(*trusts: Any, count: int = 60, seed: int = 3) -> None:
+    """A year of answered, late, open and paused items with themes, spread over the trusts."""
+    rng = random.Random(seed)
+    now = timezone.now()
+    themes = ["staff_manner", "timeliness_of_care", "kept_informed", "food_drink", "transport"]
+    for n in range(count):
+        trust = trusts[n % len(trusts)]
+        days_ago = rng.randint(0, 360)
+        received = now - dt.timedelta(days=days_ago)
+        kind = rng.choice([Kind.COMPLAINT, Kind.COMPLAINT, Kind.CONCERN, Kind.COMPLIMENT])
+        fields: dict[str, Any] = {
+            "provider": trust,
+            "handled_by": trust,
+            "route": "trust",
+            "kind": kind,
+            "channel": rng.choice([Channel.WEB, Channel.WEB, Channel.API, Channel.PHONE]),
+            "service_type": "acute",
+            "analysis_state": "done",
+            "received_at": received,
+            "sentiment": 1 if kind == Kind.COMPLIMENT else rng.choice([3, 4, 4, 5]),
+            "acknowledge_due": (received + dt.timedelta(days=3)).date(),
+            "acknowledged_at": received + dt.timedelta(days=rng.choice([1, 2, 5])),
+            "risk_safeguarding": n % 17 == 0,
+        }
+        if kind != Kind.COMPLIMENT:
+            fields["response_due"] = (received + dt.timedelta(days=28)).date()
+            took = rng.choice([12, 20, 26, 27, 35])
+            if days_ago > took:
+                fields.update(
+                    status=Status.RESPONDED, responded_at=received + dt.timedelta(days=took)
+                )
+            elif n % 5 == 0:
+                fields.update(status=Status.AWAITING_COMPLAINANT, paused_at=now)
+            else:
+                fields.update(status=Status.INVESTIGATING)
+        item = FeedbackFactory(**fields)
+        FeedbackTheme.objects.create(feedback=item, theme=rng.choice(themes), score=0.8)
+
+
+def open_every_details(b: Browsing) -> None:
+    b.page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+
+
+def test_dashboards_empty_and_with_figures(browsing: Browsing, trust: Any) -> None:
+    UserFactory(username="manager", organisation=trust, role=Role.MANAGER)
+    sign_in(browsing, "manager")
+    pages = {
+        "response times": "/staff/dashboard/",
+        "what patients say": "/staff/dashboard/feedback/",
+        "peers": "/staff/dashboard/peers/",
+    }
+    for name, url in pages.items():
+        browsing.goto(url)
+        check(browsing, f"dashboard {name}: empty")
+
+    peer = TrustFactory(icb=trust.icb, name="Whittington Health NHS Trust")
+    dashboard_examples(trust, peer)
+    for name, url in pages.items():
+        browsing.goto(url)
+        assert browsing.page.locator("svg[role='img']").count() >= 1 or name == "peers"
+        open_every_details(browsing)
+        check(browsing, f"dashboard {name}: with figures, tables open")
+
+    browsing.goto("/staff/dashboard/?period=3_months&kind=complaint")
+    check(browsing, "dashboard response times: filtered")
+
+
+def test_national_dashboard_for_the_cqc(browsing: Browsing, trust: Any) -> None:
+    cqc = CqcFactory()
+    UserFactory(username="inspector", organisation=cqc)
+    dashboard_examples(trust, TrustFactory(), count=30)
+    sign_in(browsing, "inspector")
+    browsing.goto("/staff/dashboard/peers/")
+    open_every_details(browsing)
+    check(browsing, "dashboard peers: England")
