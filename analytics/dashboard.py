@@ -154,9 +154,12 @@ class Filters:
         return self.narrow(rows, prefix="")
 
     def narrow(self, rows: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
+        """Rows of the scope; for aggregates of England, the rows holding England's totals."""
         org_field = "handled_by_id" if rows.model is Feedback else "organisation_id"
         if self.scope.organisation_ids is not None:
             rows = rows.filter(**{f"{org_field}__in": self.scope.organisation_ids})
+        elif rows.model is not Feedback:
+            rows = rows.filter(organisation__isnull=True)
         if self.service_type:
             rows = rows.filter(service_type=self.service_type)
         if self.kind:
@@ -201,7 +204,7 @@ class Table:
 
 def _display(cell: Any) -> tuple[str, str, bool]:
     if cell is None:
-        return "–", "", True
+        return "\u2013", "", True  # an en dash, with "no figure" for screen readers
     if isinstance(cell, dict):
         return str(cell["text"]), str(cell.get("href") or ""), False
     if isinstance(cell, float):
@@ -663,13 +666,15 @@ class PeerFigures:
 class OrganisationFigures:
     """Every organisation's figures for the period, read once for all the peer tables."""
 
-    sums: dict[int, dict[str, int]]
+    sums: dict[int, Any]
     histograms: dict[int, Counter[int]]
     overdue: dict[int, int]
 
 
 def organisation_figures(filters: Filters) -> OrganisationFigures:
-    rows = MonthlyStat.objects.filter(month__gte=filters.first, month__lte=filters.last)
+    rows = MonthlyStat.objects.filter(
+        month__gte=filters.first, month__lte=filters.last, organisation__isnull=False
+    )
     if filters.service_type:
         rows = rows.filter(service_type=filters.service_type)
     if filters.kind:

@@ -124,12 +124,19 @@ class MonthlyStat(models.Model):
     the response was sent; ``resolved`` and ``resolution_days`` by the month it was resolved.
     ``response_days`` and ``resolution_days`` are histograms {days: items}, so medians are exact.
 
+    Rows with no organisation hold England's totals (the sums of the others, per month, service
+    type and kind), so the national dashboard reads a few hundred rows, not tens of thousands.
     Rows are rebuilt from the items by analytics.stats, never edited by hand.
     """
 
     month = models.DateField(help_text="First day of the month.")
     organisation = models.ForeignKey(
-        "feedback.Organisation", on_delete=models.CASCADE, related_name="+"
+        "feedback.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: the total for every organisation in England.",
     )
     service_type = models.CharField(max_length=20, blank=True)
     kind = models.CharField(max_length=12)
@@ -179,7 +186,12 @@ class MonthlyThemeStat(models.Model):
 
     month = models.DateField()
     organisation = models.ForeignKey(
-        "feedback.Organisation", on_delete=models.CASCADE, related_name="+"
+        "feedback.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: the total for every organisation in England.",
     )
     service_type = models.CharField(max_length=20, blank=True)
     kind = models.CharField(max_length=12)

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Q, Sum
 
 from analytics.models import MonthlyStat, MonthlyThemeStat, StatChange
 from feedback.choices import Kind
@@ -212,8 +212,8 @@ def recount(buckets: set[Bucket] | None) -> int:
     items = Feedback.objects.filter(handled_by__isnull=False)
     themes = FeedbackTheme.objects.filter(feedback__handled_by__isnull=False)
     if buckets is None:
-        MonthlyStat.objects.all().delete()
-        MonthlyThemeStat.objects.all().delete()
+        MonthlyStat.objects.filter(organisation__isnull=False).delete()
+        MonthlyThemeStat.objects.filter(organisation__isnull=False).delete()
         groups: Iterable[list[Bucket] | None] = [None]
     else:
         groups = _chunks(sorted(buckets), BUCKETS_PER_QUERY)
@@ -274,6 +274,76 @@ def recount(buckets: set[Bucket] | None) -> int:
         )
         written += len(stats) + len(theme_stats)
     return written
+
+
+def _measure_fields() -> list[str]:
+    return [
+        f.name for f in MonthlyStat._meta.get_fields() if isinstance(f, models.PositiveIntegerField)
+    ]
+
+
+def recount_england(months: set[dt.date] | None) -> int:
+    """Replace England's rows (no organisation) for ``months`` (every month when None) with the
+    sums of the organisations' rows. Call inside a transaction, after :func:`recount`."""
+    detail = MonthlyStat.objects.filter(organisation__isnull=False)
+    england = MonthlyStat.objects.filter(organisation__isnull=True)
+    theme_detail = MonthlyThemeStat.objects.filter(organisation__isnull=False)
+    theme_england = MonthlyThemeStat.objects.filter(organisation__isnull=True)
+    if months is not None:
+        detail, england = detail.filter(month__in=months), england.filter(month__in=months)
+        theme_detail = theme_detail.filter(month__in=months)
+        theme_england = theme_england.filter(month__in=months)
+    england.delete()
+    theme_england.delete()
+    measures = _measure_fields()
+    key = ("month", "service_type", "kind")
+    totals = {
+        tuple(row[k] for k in key): row
+        for row in detail.values(*key).annotate(**{f"sum_{m}": Sum(m) for m in measures})
+    }
+    histograms: dict[tuple[Any, ...], tuple[Counter[int], Counter[int]]] = defaultdict(
+        lambda: (Counter(), Counter())
+    )
+    for month, service, kind, response, resolution in detail.values_list(
+        *key, "response_days", "resolution_days"
+    ).iterator(chunk_size=5000):
+        response_total, resolution_total = histograms[(month, service, kind)]
+        response_total.update({int(d): n for d, n in response.items()})
+        resolution_total.update({int(d): n for d, n in resolution.items()})
+    MonthlyStat.objects.bulk_create(
+        (
+            MonthlyStat(
+                month=k[0],
+                organisation=None,
+                service_type=k[1],
+                kind=k[2],
+                **{m: row[f"sum_{m}"] or 0 for m in measures},
+                response_days={str(d): n for d, n in sorted(histograms[k][0].items())},
+                resolution_days={str(d): n for d, n in sorted(histograms[k][1].items())},
+            )
+            for k, row in totals.items()
+        ),
+        batch_size=2000,
+    )
+    theme_rows = theme_detail.values(*key, "theme").annotate(
+        n=Sum("items"), negative_n=Sum("negative")
+    )
+    MonthlyThemeStat.objects.bulk_create(
+        (
+            MonthlyThemeStat(
+                month=row["month"],
+                organisation=None,
+                service_type=row["service_type"],
+                kind=row["kind"],
+                theme=row["theme"],
+                items=row["n"],
+                negative=row["negative_n"],
+            )
+            for row in theme_rows
+        ),
+        batch_size=2000,
+    )
+    return len(totals)
 
 
 def _buckets_of(changes: Iterable[tuple[Any, ...]]) -> set[Bucket]:
@@ -340,6 +410,7 @@ def stats_refresh(*, wait: bool = True, max_changes: int | None = None) -> Refre
             StatChange.objects.filter(id__in=ids[start : start + 5000]).delete()
         buckets = _buckets_of(changes)
         rows = recount(buckets)
+        rows += recount_england({month for month, _ in buckets})
         return RefreshResult(len(ids), len(buckets), rows)
 
 
@@ -351,4 +422,5 @@ def stats_rebuild() -> RefreshResult:
         if last is not None:
             StatChange.objects.filter(id__lte=last).delete()
         rows = recount(None)
+        rows += recount_england(None)
         return RefreshResult(0, 0, rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -44,8 +44,7 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args: Any, scopes: list[dashboard.Scope], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scopes = {scope.key: scope for scope in scopes}
-        scope_field = self.fields["scope"]
-        assert isinstance(scope_field, forms.ChoiceField)
+        scope_field = cast(forms.ChoiceField, self.fields["scope"])
         scope_field.choices = [(s.key, s.label) for s in scopes]
         if len(scopes) == 1:
             self.fields["scope"].widget = forms.HiddenInput()

@@ -108,7 +108,7 @@ def direct_counts():
 
 def aggregate_counts():
     found = {}
-    for row in MonthlyStat.objects.values(
+    for row in MonthlyStat.objects.filter(organisation__isnull=False).values(
         "month", "organisation_id", "service_type", "kind", *SUMMED
     ):
         key = (row.pop("month"), row.pop("organisation_id"), row.pop("service_type"))
@@ -138,16 +138,34 @@ def direct_themes():
 
 def aggregate_themes():
     found: Counter = Counter()
-    for month, org, theme, items in MonthlyThemeStat.objects.values_list(
-        "month", "organisation_id", "theme", "items"
-    ):
+    for month, org, theme, items in MonthlyThemeStat.objects.filter(
+        organisation__isnull=False
+    ).values_list("month", "organisation_id", "theme", "items"):
         found[(month, org, theme)] += items
     return dict(+found)
+
+
+def england_totals():
+    """England's rows, and what they should be: the organisations' rows added up."""
+    found, expected = defaultdict(Counter), defaultdict(Counter)
+    for row in MonthlyStat.objects.values(
+        "organisation_id", "month", "service_type", "kind", "response_days", *SUMMED
+    ):
+        target = found if row.pop("organisation_id") is None else expected
+        key = (row.pop("month"), row.pop("service_type"), row.pop("kind"))
+        target[key].update({f"days {d}": n for d, n in row.pop("response_days").items()})
+        target[key].update(row)
+    for row in MonthlyThemeStat.objects.values("organisation_id", "month", "theme", "items"):
+        target = found if row["organisation_id"] is None else expected
+        target[(row["month"], row["theme"])]["theme items"] += row["items"]
+    return {k: +v for k, v in found.items() if +v}, {k: +v for k, v in expected.items() if +v}
 
 
 def assert_aggregates_match():
     assert aggregate_counts() == direct_counts()
     assert aggregate_themes() == direct_themes()
+    found, expected = england_totals()
+    assert found == expected
 
 
 def at(year, month, day, hour=12):
@@ -197,7 +215,9 @@ def test_a_refresh_counts_what_the_items_say_including_local_months(items):
     result = stats_refresh()
     assert result.changes > 0 and stats_pending() == 0
     assert_aggregates_match()
-    april = MonthlyStat.objects.get(month=dt.date(2026, 4, 1), kind="compliment")
+    april = MonthlyStat.objects.get(
+        month=dt.date(2026, 4, 1), kind="compliment", organisation__isnull=False
+    )
     assert april.received == 1 and april.sentiment_1 == 1
 
 
@@ -245,7 +265,7 @@ def test_response_days_and_resolution_days_are_exact_histograms(trusts):
     make(a, at(2026, 5, 1), responded_at=at(2026, 5, 20), resolved_at=at(2026, 5, 25))
     make(a, at(2026, 5, 2), responded_at=at(2026, 5, 22))
     stats_refresh()
-    may = MonthlyStat.objects.get(month=dt.date(2026, 5, 1))
+    may = MonthlyStat.objects.get(month=dt.date(2026, 5, 1), organisation=a)
     assert may.response_days == {"19": 1, "20": 1}
     assert may.resolution_days == {"24": 1}
     assert may.responded == 2 and may.resolved == 1 and may.due_on_time == 2
@@ -268,6 +288,7 @@ def test_unrouted_items_wait_for_their_queue(trusts):
     Feedback.objects.filter(pk=item.pk).update(handled_by=a, route="trust")
     stats_refresh()
     assert MonthlyStat.objects.get(organisation=a).received == 1
+    assert MonthlyStat.objects.get(organisation=None).received == 1
 
 
 @pytest.mark.django_db
