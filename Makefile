@@ -54,8 +54,9 @@ train: install
 evaluate: install
 	$(BIN)/python manage.py evaluate_models
 
+# All the benchmarks, or some: make bench BENCH="dashboard export_stream" (see bench/run.py).
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -90,76 +88,18 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass(frozen=True)
-class Step:
-    label: str
-    target: str | None  # the status it moves to; None for steps that are not transitions
-    form: type[forms.Form] | None
-    run: Callable[[Feedback, User, dict[str, Any]], Feedback]
-
-
-STEPS: dict[str, Step] = {
-    "acknowledge": Step(
-        "Acknowledge",
-        Status.ACKNOWLEDGED,
-        None,
-        lambda f, u, d: workflow.complaint_acknowledge(feedback=f, actor=u),
-    ),
-    "investigate": Step(
-        "Start investigation",
-        Status.INVESTIGATING,
-        InvestigateForm,
-        lambda f, u, d: workflow.complaint_start_investigation(feedback=f, actor=u, **d),
-    ),
-    "request-information": Step(
-        "Ask the complainant for information",
-        Status.AWAITING_COMPLAINANT,
-        RequestInformationForm,
-        lambda f, u, d: workflow.complaint_request_information(feedback=f, actor=u, **d),
-    ),
-    "resume": Step(
-        "Resume: the complainant has replied",
-        None,
-        None,
-        lambda f, u, d: workflow.complaint_resume(feedback=f, actor=u),
-    ),
-    "respond": Step(
-        "Record the final response",
-        Status.RESPONDED,
-        RespondForm,
-        lambda f, u, d: workflow.complaint_respond(feedback=f, actor=u, **d),
-    ),
-    "close": Step(
-        "Close",
-        Status.CLOSED,
-        CloseForm,
-        lambda f, u, d: workflow.complaint_close(feedback=f, actor=u, **d),
-    ),
-    "withdraw": Step(
-        "Withdraw",
-        Status.WITHDRAWN,
-        WithdrawForm,
-        lambda f, u, d: workflow.complaint_withdraw(feedback=f, actor=u, **d),
-    ),
-    "reroute": Step(
-        "Reroute to another organisation",
-        None,
-        RerouteForm,
-        lambda f, u, d: workflow.complaint_reroute(feedback=f, actor=u, **d),
-    ),
-    "assign": Step(
-        "Assign",
-        None,
-        AssignForm,
-        lambda f, u, d: workflow.complaint_assign(feedback=f, actor=u, **d),
-    ),
-    "agree-deadline": Step(
-        "Agree a later response date",
-        None,
-        AgreeDeadlineForm,
-        lambda f, u, d: workflow.complaint_agree_deadline(feedback=f, actor=u, **d),
-    ),
+# How the item page reads each step's input; steps without a form are a single button.
+STEP_FORMS: dict[str, type[forms.Form]] = {
+    "investigate": InvestigateForm,
+    "request-information": RequestInformationForm,
+    "respond": RespondForm,
+    "close": CloseForm,
+    "withdraw": WithdrawForm,
+    "reroute": RerouteForm,
+    "assign": AssignForm,
+    "agree-deadline": AgreeDeadlineForm,
 }
+STEPS = workflow.WORKFLOW_STEPS
 
 
 def _available_steps(item: Feedback) -> list[str]:
@@ -184,7 +124,7 @@ def _available_steps(item: Feedback) -> list[str]:
 
 
 def _make_form(name: str, user: User, data: Any = None) -> forms.Form | None:
-    form_class = STEPS[name].form
+    form_class = STEP_FORMS.get(name)
     if form_class is None:
         return None
     if form_class is AssignForm:

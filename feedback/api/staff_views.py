@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404
@@ -17,7 +15,7 @@ from rest_framework.views import APIView
 from feedback.api import serializers as s
 from feedback.api.permissions import IsManager, IsOrganisationStaff
 from feedback.filters import QueueFilter
-from feedback.models import Feedback, User
+from feedback.models import User
 from feedback.selectors import feedback_get_for_user, feedback_queue
 from feedback.services import workflow
 from feedback.services.intake import feedback_submit
@@ -57,48 +55,16 @@ def _assignee(user: User, username: str | None) -> User | None:
         ) from exc
 
 
-@dataclass(frozen=True)
-class Step:
-    input: type[serializers.Serializer] | None
-    run: Callable[[Feedback, User, dict[str, Any]], Feedback]
-
-
-STEPS: dict[str, Step] = {
-    "acknowledge": Step(None, lambda f, u, d: workflow.complaint_acknowledge(feedback=f, actor=u)),
-    "investigate": Step(
-        s.InvestigationInputSerializer,
-        lambda f, u, d: workflow.complaint_start_investigation(feedback=f, actor=u, **d),
-    ),
-    "request-information": Step(
-        s.InformationRequestInputSerializer,
-        lambda f, u, d: workflow.complaint_request_information(feedback=f, actor=u, **d),
-    ),
-    "resume": Step(None, lambda f, u, d: workflow.complaint_resume(feedback=f, actor=u)),
-    "respond": Step(
-        s.ResponseInputSerializer,
-        lambda f, u, d: workflow.complaint_respond(feedback=f, actor=u, **d),
-    ),
-    "close": Step(
-        s.CloseInputSerializer, lambda f, u, d: workflow.complaint_close(feedback=f, actor=u, **d)
-    ),
-    "withdraw": Step(
-        s.WithdrawInputSerializer,
-        lambda f, u, d: workflow.complaint_withdraw(feedback=f, actor=u, **d),
-    ),
-    "reroute": Step(
-        s.RerouteInputSerializer,
-        lambda f, u, d: workflow.complaint_reroute(feedback=f, actor=u, **d),
-    ),
-    "assign": Step(
-        s.AssignInputSerializer,
-        lambda f, u, d: workflow.complaint_assign(
-            feedback=f, actor=u, assignee=_assignee(u, d["assignee"])
-        ),
-    ),
-    "agree-deadline": Step(
-        s.AgreeDeadlineInputSerializer,
-        lambda f, u, d: workflow.complaint_agree_deadline(feedback=f, actor=u, **d),
-    ),
+# How the API reads each step's input; steps without a serializer take no body.
+STEP_INPUTS: dict[str, type[serializers.Serializer]] = {
+    "investigate": s.InvestigationInputSerializer,
+    "request-information": s.InformationRequestInputSerializer,
+    "respond": s.ResponseInputSerializer,
+    "close": s.CloseInputSerializer,
+    "withdraw": s.WithdrawInputSerializer,
+    "reroute": s.RerouteInputSerializer,
+    "assign": s.AssignInputSerializer,
+    "agree-deadline": s.AgreeDeadlineInputSerializer,
 }
 
 
@@ -118,16 +84,17 @@ class QueueItemStepApi(APIView):
         operation_id="queue_item_step",
     )
     def post(self, request: Request, pk: int, step: str) -> Response:
-        if step not in STEPS:
+        if step not in workflow.WORKFLOW_STEPS:
             raise Http404("No such step.")
         item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
-        spec = STEPS[step]
         data: dict[str, Any] = {}
-        if spec.input is not None:
-            serializer = spec.input(data=request.data)
+        if step in STEP_INPUTS:
+            serializer = STEP_INPUTS[step](data=request.data)
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
-        item = spec.run(item, request.user, data)  # type: ignore[arg-type]
+        if step == "assign":
+            data["assignee"] = _assignee(request.user, data["assignee"])  # type: ignore[arg-type]
+        item = workflow.WORKFLOW_STEPS[step].run(item, request.user, data)  # type: ignore[arg-type]
         return Response(s.QueueItemOutputSerializer(item).data)
 
 

@@ -7,7 +7,9 @@ both move it; an illegal move raises ``IllegalTransition`` (409 in the API, a me
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -290,3 +292,64 @@ def identity_reveal(*, feedback: Feedback, actor: User) -> Identity | None:
             detail={"present": identity is not None},
         )
     return identity
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps by name, for the staff pages and the staff API alike: each front end only adds how
+# it reads the step's input (a form, a serializer) and hands the cleaned data to ``run``.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowStep:
+    label: str
+    target: str | None  # the status it moves to; None for steps that are not transitions
+    run: Callable[[Feedback, User, dict[str, Any]], Feedback]
+
+
+WORKFLOW_STEPS: dict[str, WorkflowStep] = {
+    "acknowledge": WorkflowStep(
+        "Acknowledge",
+        Status.ACKNOWLEDGED,
+        lambda f, u, d: complaint_acknowledge(feedback=f, actor=u),
+    ),
+    "investigate": WorkflowStep(
+        "Start investigation",
+        Status.INVESTIGATING,
+        lambda f, u, d: complaint_start_investigation(feedback=f, actor=u, **d),
+    ),
+    "request-information": WorkflowStep(
+        "Ask the complainant for information",
+        Status.AWAITING_COMPLAINANT,
+        lambda f, u, d: complaint_request_information(feedback=f, actor=u, **d),
+    ),
+    "resume": WorkflowStep(
+        "Resume: the complainant has replied",
+        None,
+        lambda f, u, d: complaint_resume(feedback=f, actor=u),
+    ),
+    "respond": WorkflowStep(
+        "Record the final response",
+        Status.RESPONDED,
+        lambda f, u, d: complaint_respond(feedback=f, actor=u, **d),
+    ),
+    "close": WorkflowStep(
+        "Close", Status.CLOSED, lambda f, u, d: complaint_close(feedback=f, actor=u, **d)
+    ),
+    "withdraw": WorkflowStep(
+        "Withdraw", Status.WITHDRAWN, lambda f, u, d: complaint_withdraw(feedback=f, actor=u, **d)
+    ),
+    "reroute": WorkflowStep(
+        "Reroute to another organisation",
+        None,
+        lambda f, u, d: complaint_reroute(feedback=f, actor=u, **d),
+    ),
+    "assign": WorkflowStep(
+        "Assign", None, lambda f, u, d: complaint_assign(feedback=f, actor=u, **d)
+    ),
+    "agree-deadline": WorkflowStep(
+        "Agree a later response date",
+        None,
+        lambda f, u, d: complaint_agree_deadline(feedback=f, actor=u, **d),
+    ),
+}
