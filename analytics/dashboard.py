@@ -24,7 +24,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from analytics.models import MonthlyStat, MonthlyThemeStat
-from analytics.stats import CLOCKED_KINDS, month_of, month_start
+from analytics.stats import ALL, CLOCKED_KINDS, month_of, month_start
 from analytics.themes import THEMES
 from feedback.choices import Channel, Kind, OrganisationKind, Route, Status, TrustType
 from feedback.clocks import LONDON
@@ -149,8 +149,15 @@ class Filters:
     def period_label(self) -> str:
         return PERIODS[self.period][0]
 
-    def stats(self, model: Any = MonthlyStat) -> QuerySet[Any]:
+    def stats(self, model: Any = MonthlyStat, by_kind: bool = False) -> QuerySet[Any]:
+        """Aggregate rows for the filters: an organisation's totals rows when nothing narrows
+        by service or kind (and no grouping by kind is wanted), else the detailed rows."""
         rows = model.objects.filter(month__gte=self.first, month__lte=self.last)
+        if model is MonthlyStat and self.scope.organisation_ids is not None:
+            if self.service_type or self.kind or by_kind:
+                rows = rows.exclude(kind=ALL)
+            else:
+                rows = rows.filter(kind=ALL)
         return self.narrow(rows, prefix="")
 
     def narrow(self, rows: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
@@ -500,7 +507,8 @@ def what_patients_say(filters: Filters) -> dict[str, Any]:
     }
     monthly = {row["month"]: row for row in filters.stats().values("month").annotate(**sums)}
     by_kind = {
-        row["kind"]: row["n"] for row in filters.stats().values("kind").annotate(n=Sum("received"))
+        row["kind"]: row["n"]
+        for row in filters.stats(by_kind=True).values("kind").annotate(n=Sum("received"))
     }
     totals: Counter[str] = Counter()
     for row in monthly.values():
@@ -675,10 +683,14 @@ def organisation_figures(filters: Filters) -> OrganisationFigures:
     rows = MonthlyStat.objects.filter(
         month__gte=filters.first, month__lte=filters.last, organisation__isnull=False
     )
-    if filters.service_type:
-        rows = rows.filter(service_type=filters.service_type)
-    if filters.kind:
-        rows = rows.filter(kind=filters.kind)
+    if filters.service_type or filters.kind:
+        rows = rows.exclude(kind=ALL)
+        if filters.service_type:
+            rows = rows.filter(service_type=filters.service_type)
+        if filters.kind:
+            rows = rows.filter(kind=filters.kind)
+    else:
+        rows = rows.filter(kind=ALL)
     sums = {
         row["organisation_id"]: row
         for row in rows.values("organisation_id").annotate(

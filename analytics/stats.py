@@ -37,6 +37,11 @@ REFRESH_LOCK_KEY = 5_170_422
 # A refresh recounts at most this many buckets per query.
 BUCKETS_PER_QUERY = 40
 
+# Each organisation's month also gets a row of its totals over every service type and kind,
+# marked with this in both columns (no real service type or kind is "*"): the peer tables read
+# one row per organisation and month instead of one per service type and kind.
+ALL = "*"
+
 Bucket = tuple[dt.date, int]  # (first day of the month, organisation id)
 Slot = tuple[dt.date, int, str, str]  # bucket + service type + kind
 
@@ -231,6 +236,13 @@ def recount(buckets: set[Bucket] | None) -> int:
         stats = count_items(
             item_rows.values_list(*ITEM_FIELDS).order_by().iterator(chunk_size=5000), wanted
         )
+        totals: dict[Slot, Counts] = defaultdict(Counts)
+        for (month, org, _, _), c in stats.items():
+            total = totals[(month, org, ALL, ALL)]
+            total.numbers.update(c.numbers)
+            total.response_days.update(c.response_days)
+            total.resolution_days.update(c.resolution_days)
+        stats.update(totals)
         MonthlyStat.objects.bulk_create(
             (
                 MonthlyStat(
@@ -285,7 +297,7 @@ def _measure_fields() -> list[str]:
 def recount_england(months: set[dt.date] | None) -> int:
     """Replace England's rows (no organisation) for ``months`` (every month when None) with the
     sums of the organisations' rows. Call inside a transaction, after :func:`recount`."""
-    detail = MonthlyStat.objects.filter(organisation__isnull=False)
+    detail = MonthlyStat.objects.filter(organisation__isnull=False).exclude(kind=ALL)
     england = MonthlyStat.objects.filter(organisation__isnull=True)
     theme_detail = MonthlyThemeStat.objects.filter(organisation__isnull=False)
     theme_england = MonthlyThemeStat.objects.filter(organisation__isnull=True)

@@ -13,7 +13,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from analytics.models import MonthlyStat, MonthlyThemeStat, StatChange
-from analytics.stats import stats_pending, stats_rebuild, stats_refresh
+from analytics.stats import ALL, stats_pending, stats_rebuild, stats_refresh
 from feedback.choices import Status
 from feedback.clocks import LONDON
 from feedback.models import Feedback, FeedbackTheme
@@ -108,8 +108,10 @@ def direct_counts():
 
 def aggregate_counts():
     found = {}
-    for row in MonthlyStat.objects.filter(organisation__isnull=False).values(
-        "month", "organisation_id", "service_type", "kind", *SUMMED
+    for row in (
+        MonthlyStat.objects.filter(organisation__isnull=False)
+        .exclude(kind=ALL)
+        .values("month", "organisation_id", "service_type", "kind", *SUMMED)
     ):
         key = (row.pop("month"), row.pop("organisation_id"), row.pop("service_type"))
         key += (row.pop("kind"),)
@@ -148,7 +150,7 @@ def aggregate_themes():
 def england_totals():
     """England's rows, and what they should be: the organisations' rows added up."""
     found, expected = defaultdict(Counter), defaultdict(Counter)
-    for row in MonthlyStat.objects.values(
+    for row in MonthlyStat.objects.exclude(kind=ALL).values(
         "organisation_id", "month", "service_type", "kind", "response_days", *SUMMED
     ):
         target = found if row.pop("organisation_id") is None else expected
@@ -161,8 +163,23 @@ def england_totals():
     return {k: +v for k, v in found.items() if +v}, {k: +v for k, v in expected.items() if +v}
 
 
+def organisation_totals():
+    """Each organisation's totals rows, and what they should be: its detailed rows added up."""
+    found, expected = defaultdict(Counter), defaultdict(Counter)
+    for row in MonthlyStat.objects.filter(organisation__isnull=False).values(
+        "organisation_id", "month", "kind", "response_days", *SUMMED
+    ):
+        target = found if row.pop("kind") == ALL else expected
+        key = (row.pop("month"), row.pop("organisation_id"))
+        target[key].update({f"days {d}": n for d, n in row.pop("response_days").items()})
+        target[key].update(row)
+    return {k: +v for k, v in found.items()}, {k: +v for k, v in expected.items()}
+
+
 def assert_aggregates_match():
     assert aggregate_counts() == direct_counts()
+    found, expected = organisation_totals()
+    assert found == expected
     assert aggregate_themes() == direct_themes()
     found, expected = england_totals()
     assert found == expected
@@ -265,7 +282,7 @@ def test_response_days_and_resolution_days_are_exact_histograms(trusts):
     make(a, at(2026, 5, 1), responded_at=at(2026, 5, 20), resolved_at=at(2026, 5, 25))
     make(a, at(2026, 5, 2), responded_at=at(2026, 5, 22))
     stats_refresh()
-    may = MonthlyStat.objects.get(month=dt.date(2026, 5, 1), organisation=a)
+    may = MonthlyStat.objects.get(month=dt.date(2026, 5, 1), organisation=a, kind="complaint")
     assert may.response_days == {"19": 1, "20": 1}
     assert may.resolution_days == {"24": 1}
     assert may.responded == 2 and may.resolved == 1 and may.due_on_time == 2
@@ -287,7 +304,8 @@ def test_unrouted_items_wait_for_their_queue(trusts):
     assert not StatChange.objects.exists()
     Feedback.objects.filter(pk=item.pk).update(handled_by=a, route="trust")
     stats_refresh()
-    assert MonthlyStat.objects.get(organisation=a).received == 1
+    assert MonthlyStat.objects.get(organisation=a, kind="complaint").received == 1
+    assert MonthlyStat.objects.get(organisation=a, kind=ALL).received == 1
     assert MonthlyStat.objects.get(organisation=None).received == 1
 
 
