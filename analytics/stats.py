@@ -392,8 +392,10 @@ class RefreshResult:
     skipped: bool = False
 
 
-def stats_pending() -> int:
-    return StatChange.objects.count()
+def stats_pending(limit: int | None = None) -> int:
+    """Changes not yet counted; at most ``limit`` (an index scan that stops there)."""
+    pending = StatChange.objects.order_by("id")
+    return pending[:limit].count() if limit is not None else pending.count()
 
 
 def stats_refresh(*, wait: bool = True, max_changes: int | None = None) -> RefreshResult:

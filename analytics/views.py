@@ -84,10 +84,10 @@ def _dashboard(
     build: Callable[[dashboard.Filters, User], dict[str, Any]],
 ) -> HttpResponse:
     user = _viewer(request)
-    pending = stats_pending()
+    pending = stats_pending(limit=REFRESH_ON_VIEW_LIMIT + 1)
     if 0 < pending <= REFRESH_ON_VIEW_LIMIT:
         stats_refresh(wait=False)
-        pending = stats_pending()
+        pending = stats_pending(limit=REFRESH_ON_VIEW_LIMIT + 1)
     form = DashboardFilterForm(request.GET or None, scopes=dashboard.scopes_for(user))
     filters = form.filters()
     context = build(filters, user)
@@ -107,6 +107,7 @@ def _dashboard(
         form=form,
         filters=filters,
         pending=pending,
+        refresh_limit=REFRESH_ON_VIEW_LIMIT,
         query=query.urlencode(),
         charts=[(table, chart_for(table)) for table in tables],
     )
