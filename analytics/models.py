@@ -175,7 +175,17 @@ class MonthlyStat(models.Model):
                 name="unique_monthly_stat",
             )
         ]
-        indexes = [models.Index(fields=["organisation", "month"])]
+        indexes = [
+            models.Index(fields=["organisation", "month"]),
+            # Peer tables: every organisation's totals rows (kind "*") for a period.
+            models.Index(fields=["kind", "month"], name="monthly_stat_kind_month"),
+            # England's rows.
+            models.Index(
+                fields=["month"],
+                condition=models.Q(organisation__isnull=True),
+                name="monthly_stat_england",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.month:%Y-%m} {self.service_type} {self.kind}"
@@ -208,7 +218,14 @@ class MonthlyThemeStat(models.Model):
                 name="unique_monthly_theme_stat",
             )
         ]
-        indexes = [models.Index(fields=["organisation", "month"])]
+        indexes = [
+            models.Index(fields=["organisation", "month"]),
+            models.Index(
+                fields=["month"],
+                condition=models.Q(organisation__isnull=True),
+                name="monthly_theme_stat_england",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.month:%Y-%m} {self.theme}"
