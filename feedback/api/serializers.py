@@ -16,7 +16,10 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=settings.FEEDBACK_TEXT_MAX_LENGTH)
     provider = serializers.SlugRelatedField(
         slug_field="ods_code",
-        queryset=Organisation.objects.filter(kind=OrganisationKind.TRUST, is_active=True),
+        # With its ICB: the service files the item under the trust's ICB when no area is given.
+        queryset=Organisation.objects.filter(
+            kind=OrganisationKind.TRUST, is_active=True
+        ).select_related("icb"),
         required=False,
         allow_null=True,
         help_text="ODS code of the NHS trust that gave the care, e.g. RJ1.",

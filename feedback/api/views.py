@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -37,8 +39,8 @@ class FeedbackSubmitApi(APIView):
                 "Idempotency-Key",
                 str,
                 OpenApiParameter.HEADER,
-                description="Any unique string (up to 64 characters); a retry with the same key "
-                "returns the item already created instead of a second one.",
+                description="Any unique string (up to 64 characters, no control characters); a "
+                "retry with the same key returns the item already created instead of a second one.",
             )
         ],
         operation_id="feedback_submit",
@@ -47,8 +49,11 @@ class FeedbackSubmitApi(APIView):
         serializer = FeedbackSubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > 64:
-            raise ValidationError({"Idempotency-Key": ["Use at most 64 characters."]})
+        # Control characters too: PostgreSQL cannot store a NUL, and saving one was a 500.
+        if len(key) > 64 or any(unicodedata.category(ch) == "Cc" for ch in key):
+            raise ValidationError(
+                {"Idempotency-Key": ["Use at most 64 characters, and no control characters."]}
+            )
         item = feedback_submit(
             channel=Channel.API, submission_key=key or None, **serializer.validated_data
         )

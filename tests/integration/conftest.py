@@ -52,9 +52,11 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
         if proc.poll() is not None:
             raise RuntimeError(f"web server exited with {proc.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url, timeout=10)
             return
-        except (urllib.error.URLError, ConnectionError):
+        # A read timeout is neither: a worker's first request (imports, first render) can take
+        # seconds on a busy machine.
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
