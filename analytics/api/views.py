@@ -31,12 +31,11 @@ from analytics.exports import (
     EXPORT_COLUMNS,
     EXPORT_ORDERING,
     ExportRowBuilder,
-    export_dicts,
     feedback_aggregates,
     feedback_export_values,
     iterate_values,
     organisations_reported_by_token,
-    stream_csv,
+    stream_csv_lines,
     stream_ndjson,
 )
 from analytics.ko41_return import ko41_returns
@@ -172,7 +171,7 @@ class FeedbackExportApi(_RegulatorApi, generics.GenericAPIView):
         query.is_valid(raise_exception=True)
         filters = query.filters()
         page = self.paginate_queryset(feedback_export_values(self.token, filters, for_pages=True))
-        rows = export_dicts(ExportRowBuilder().rows(page or []))
+        rows = list(ExportRowBuilder().records(page or []))
         export_audit_record(
             token=self.token,
             endpoint=ExportEndpoint.FEEDBACK_JSON,
@@ -200,11 +199,12 @@ class _StreamExportApi(_RegulatorApi):
             filters=filters.for_audit(),
             client_ip=_client_ip(request),
         )
-        rows = ExportRowBuilder().rows(iterate_values(feedback_export_values(self.token, filters)))
+        builder = ExportRowBuilder()
+        values = iterate_values(feedback_export_values(self.token, filters))
         stream = (
-            stream_csv(rows, audit=audit)
+            stream_csv_lines(builder.csv_lines(values), audit=audit)
             if self.endpoint == ExportEndpoint.FEEDBACK_CSV
-            else stream_ndjson(rows, audit=audit)
+            else stream_ndjson(builder.records(values), audit=audit)
         )
         response = StreamingHttpResponse(stream, content_type=self.content_type)
         name = f"feedback_{filters.received_from}_{filters.received_to}.{self.extension}"

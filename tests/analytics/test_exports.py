@@ -1,12 +1,16 @@
 """Export internals: CSV injection, chunked reading with flat memory, and the cell encoding."""
 
 import csv
+import datetime as dt
 import io
+import json
+import threading
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics import exports
 from analytics.exports import (
     EXPORT_COLUMNS,
     ExportFilters,
@@ -15,6 +19,7 @@ from analytics.exports import (
     feedback_export_values,
     iterate_values,
     stream_csv,
+    stream_csv_lines,
 )
 from analytics.models import ExportAudit
 from feedback.models import FeedbackTheme, Identity
@@ -81,3 +86,136 @@ def test_csv_cells_encode_lists_booleans_and_nulls(trust, cqc):
     assert row["text"] == feedback.text
     audit.refresh_from_db()
     assert audit.row_count == 1 and audit.completed
+
+
+# The encoding the streamed exports must reproduce exactly: the csv module over cells with lists
+# joined by ";", booleans as true/false and formula-like text neutralised; the json module.
+_LISTS = ("themes", "risk_flags", "ko41_subjects")
+_BOOLEANS = ("responded_within_target", "needs_review")
+_TEXTS = (
+    "provider_ods_code",
+    "provider_name",
+    "handled_by_ods_code",
+    "handled_by_name",
+    "icb_ods_code",
+    "icb_name",
+    "model_version",
+    "route_rule",
+    "question",
+    "text",
+)
+
+
+def _reference_csv(rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        cells = dict(zip(EXPORT_COLUMNS, row, strict=True))
+        for name in _LISTS:
+            cells[name] = csv_safe(";".join(cells[name]))
+        for name in _BOOLEANS:
+            if cells[name] is not None:
+                cells[name] = "true" if cells[name] else "false"
+        for name in _TEXTS:
+            if cells[name]:
+                cells[name] = csv_safe(cells[name])
+        writer.writerow(cells.values())
+    return out.getvalue()
+
+
+@pytest.fixture
+def awkward(trust, cqc):
+    """Items whose every free-text field needs care: commas, quotes, line breaks, formulas."""
+    trust.name = '=Barking, Havering and Redbridge "University" Hospitals'
+    trust.save()
+    plain = item(provider=trust, handled_by=trust, text="Fine.", sentiment_confidence=0.5)
+    made = [
+        plain,
+        item(
+            provider=trust,
+            handled_by=trust,
+            text='He said "no", then left.\nNext day: worse,\r\nand worse',
+            question="@What, if anything?",
+            model_version="=cmd|' /C calc'!A0",
+            risk_safeguarding=True,
+            risk_serious=True,
+            needs_review=True,
+            sentiment_confidence=1e-05,
+            ko41_subjects=["waiting_times", "communications"],
+            acknowledged_at=plain.received_at + dt.timedelta(days=1),
+            responded_at=plain.received_at + dt.timedelta(days=40),
+            response_due=plain.received_at.date() + dt.timedelta(days=28),
+        ),
+        item(provider=trust, handled_by=trust, text="  =1+1", route_rule="odd, rule"),
+        item(provider=None, handled_by=cqc, route="cqc", text="-2", question=" +3"),
+    ]
+    FeedbackTheme.objects.create(feedback=made[1], theme="parking", score=0.4)
+    FeedbackTheme.objects.create(feedback=made[1], theme="-staff_manner", score=0.9)
+    Identity.objects.create(feedback=made[1], name="Jane Smith", phone="07700 900123")
+    return made
+
+
+@pytest.mark.django_db
+def test_the_streamed_csv_is_what_the_csv_module_writes(awkward, cqc):
+    token, _ = issue(cqc)
+    audit = ExportAudit.objects.create(token=token, organisation=cqc, endpoint="feedback_csv")
+    values = feedback_export_values(token, ExportFilters())
+    expected = _reference_csv(ExportRowBuilder().rows(iterate_values(values)))
+    fused = ExportRowBuilder().csv_lines(iterate_values(values, chunk_size=2))
+    assert b"".join(stream_csv_lines(fused, audit=audit)).decode() == expected
+    rows = ExportRowBuilder().rows(iterate_values(values))
+    assert b"".join(stream_csv(rows, audit=audit)).decode() == expected
+    # Django's own iterator (dicts) gives the same as the raw cursor.
+    assert (
+        "".join(line + "\r\n" for line in ExportRowBuilder().csv_lines(values))
+        == (expected.split("\r\n", 1)[1])
+    )
+    parsed = list(csv.DictReader(io.StringIO(expected)))
+    assert parsed[1]["ko41_subjects"] == "waiting_times;communications"
+    assert parsed[1]["themes"] == "'-staff_manner;parking"
+    assert parsed[1]["risk_flags"] == "safeguarding;serious_risk"
+    assert parsed[1]["provider_name"].startswith("'=Barking, Havering")
+
+
+@pytest.mark.django_db
+def test_the_streamed_ndjson_is_what_the_json_module_writes(awkward, cqc):
+    token, _ = issue(cqc)
+    audit = ExportAudit.objects.create(token=token, organisation=cqc, endpoint="feedback_ndjson")
+    values = feedback_export_values(token, ExportFilters())
+    rows = list(ExportRowBuilder().rows(iterate_values(values)))
+    records = list(ExportRowBuilder().records(iterate_values(values)))
+    assert [tuple(r) for r in records] == [EXPORT_COLUMNS] * len(rows)
+    assert [tuple(r.values()) for r in records] == rows
+    expected = "".join(
+        json.dumps(
+            dict(zip(EXPORT_COLUMNS, row, strict=True)), ensure_ascii=False, separators=(",", ":")
+        )
+        + "\n"
+        for row in rows
+    )
+    assert b"".join(exports.stream_ndjson(iter(rows), audit=audit)).decode() == expected
+    assert b"".join(exports.stream_ndjson(iter(records), audit=audit)).decode() == expected
+    lines = [json.loads(line) for line in expected.splitlines()]
+    assert lines[1]["ko41_subjects"] == ["waiting_times", "communications"]
+    assert lines[1]["sentiment_confidence"] == 1e-05
+    assert '"sentiment_confidence":1e-05' in expected
+
+
+def test_the_reader_thread_hands_over_every_chunk_then_stops():
+    chunks = [[1, 2], [3], []]
+    read = exports._read_ahead(lambda size: chunks.pop(0), 2)
+    assert list(read) == [[1, 2], [3]]
+
+
+def test_a_failed_read_reaches_the_caller_and_an_early_stop_ends_the_reader():
+    def failing(size):
+        raise RuntimeError("connection lost")
+
+    with pytest.raises(RuntimeError, match="connection lost"):
+        list(exports._read_ahead(failing, 2))
+
+    endless = exports._read_ahead(lambda size: [0] * size, 3)
+    assert next(endless) == [0, 0, 0]
+    endless.close()
+    assert not [t for t in threading.enumerate() if t.name == "export-reader"]

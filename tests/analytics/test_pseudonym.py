@@ -54,3 +54,14 @@ def test_ids_do_not_reveal_the_key_order():
     assert ids != sorted(ids)
     assert len(set(ids)) == len(ids)
     assert pseudonym(1) == pseudonymiser(b"k")(1)
+
+
+@pytest.mark.parametrize("key", [b"", b"k", b"x" * 64, b"y" * 65, b"z" * 200])
+def test_the_id_is_the_hmac_sha256_of_the_item(key):
+    import hashlib
+    import hmac
+
+    pseudonym = pseudonymiser(key)
+    for pk in (0, 1, 42, 10**12):
+        mac = hmac.new(key, b"feedback:%d" % pk, hashlib.sha256).hexdigest()
+        assert pseudonym(pk) == mac[:PSEUDONYM_HEX_CHARS]
