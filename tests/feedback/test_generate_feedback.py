@@ -240,3 +240,14 @@ def test_items_are_written_oldest_first_as_in_a_live_service(directory):
     received = list(Feedback.objects.order_by("pk").values_list("received_at", flat=True))
     assert received == sorted(received)
     assert received[-1] <= NOW
+
+
+@pytest.mark.django_db
+def test_if_empty_leaves_a_database_with_feedback_alone(directory):
+    call_command(
+        "generate_feedback", "--count", "3", "--seed", "1", "--no-stats", stdout=io.StringIO()
+    )
+    out = io.StringIO()
+    call_command("generate_feedback", "--count", "5", "--if-empty", stdout=out)
+    assert Feedback.objects.count() == 3
+    assert "nothing generated" in out.getvalue()

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from feedback.models import Feedback
 from feedback.synthetic import DEFAULT_YEARS, SyntheticDataError, feedback_generate
 
 MAX_COUNT = 50_000_000
@@ -52,6 +53,11 @@ class Command(BaseCommand):
             "--batch-size", type=_positive, help="items written per batch (default: by database)"
         )
         parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when the database already holds feedback (for `make run`'s demo)",
+        )
+        parser.add_argument(
             "--no-stats",
             action="store_true",
             help=f"do not run `{STATS_COMMAND}` afterwards",
@@ -61,6 +67,9 @@ class Command(BaseCommand):
         count: int = options["count"]
         if count > MAX_COUNT:
             raise CommandError(f"--count must be at most {MAX_COUNT:,}.")
+        if options["if_empty"] and Feedback.objects.exists():
+            self.stdout.write("The database already holds feedback: nothing generated.")
+            return
         seed: int = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
         verbosity: int = options["verbosity"]
         step = max(1, count // 10)
