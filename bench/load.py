@@ -25,8 +25,8 @@
 
 Anonymous submissions are throttled per client address (FEEDBACK_SUBMIT_RATE, default 30/minute);
 all of this load comes from one address, so the bench sets FEEDBACK_SUBMIT_RATE=10000/second. The
-throttle still runs on every request; a one-second window keeps its history short (DRF keeps one
-timestamp per request in the window, in the Redis cache).
+throttle still runs on every request: one atomic increment of a per-address counter in Redis
+(feedback/api/throttling.py).
 
 Targets (issue 7): 300 requests/s for 60 s, p95 under 100 ms, no errors, then all items analysed.
 Results go to bench/results/load.md; the exit status is 1 when a target is missed. Not part of

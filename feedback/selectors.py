@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from feedback.choices import OrganisationKind, Status
@@ -60,3 +63,51 @@ def organisation_icbs() -> QuerySet[Organisation]:
 
 def organisation_cqc() -> Organisation:
     return Organisation.objects.get(ods_code=CQC_ODS_CODE)
+
+
+# The organisation directory changes a few times a year (import_ods); every submission looks up one
+# or two ODS codes in it. Each process keeps a copy of the active trusts and ICBs for a minute, so
+# a submission costs no query for them; a code not in the copy is looked up in the database (a
+# trust imported a moment ago is found at once). A trust marked closed may still be accepted for
+# up to a minute in another process; one saved in this process clears the copy at once.
+ORGANISATION_DIRECTORY_TTL_SECONDS = 60.0
+_directory: dict[tuple[str, str], Organisation] = {}
+_directory_loaded_at = float("-inf")
+
+
+def organisation_directory_clear(**_: object) -> None:
+    global _directory_loaded_at
+    _directory.clear()
+    _directory_loaded_at = float("-inf")
+
+
+post_save.connect(organisation_directory_clear, sender=Organisation, weak=False)
+post_delete.connect(organisation_directory_clear, sender=Organisation, weak=False)
+
+
+def organisation_active_by_ods_code(ods_code: str, *, kind: str) -> Organisation | None:
+    """The active trust or ICB with this ODS code (a trust with its ICB), or None.
+
+    Served from the process's copy of the directory; the objects are shared between requests and
+    must not be changed.
+    """
+    global _directory_loaded_at
+    now = time.monotonic()
+    if now - _directory_loaded_at > ORGANISATION_DIRECTORY_TTL_SECONDS:
+        fresh = {
+            (org.kind, org.ods_code): org
+            for org in Organisation.objects.filter(
+                is_active=True, kind__in=[OrganisationKind.TRUST, OrganisationKind.ICB]
+            ).select_related("icb")
+        }
+        _directory.clear()
+        _directory.update(fresh)
+        _directory_loaded_at = now
+    found = _directory.get((kind, ods_code))
+    if found is None:
+        found = (
+            Organisation.objects.filter(ods_code=ods_code, kind=kind, is_active=True)
+            .select_related("icb")
+            .first()
+        )
+    return found

@@ -48,3 +48,8 @@ def test_app_services_use_real_services_and_no_default_secret():
         assert env["DJANGO_SETTINGS_MODULE"] == "patientview.settings.production"
         assert ":?" in env["DJANGO_SECRET_KEY"]  # compose refuses to start without one
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_web_processes_share_their_throttle_counters_in_redis():
+    env = load_compose()["x-app"]["environment"]
+    assert env["CACHE_URL"].startswith("redis://redis:")

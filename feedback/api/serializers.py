@@ -2,31 +2,69 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from feedback.choices import Channel, InvestigationApproach, Kind, OrganisationKind, ServiceType
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation
+from feedback.selectors import organisation_active_by_ods_code
+from feedback.services.intake import clean_text
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OrganisationCodeField(serializers.Field):
+    """An ODS code in, the active organisation of one kind out.
+
+    Looked up in the process's copy of the directory (``organisation_active_by_ods_code``), so a
+    submission costs no query for it; the errors are those of DRF's ``SlugRelatedField``.
+    """
+
+    default_error_messages = {
+        "does_not_exist": "Object with ods_code={value} does not exist.",
+        "invalid": "Invalid value.",
+    }
+
+    def __init__(self, *, kind: str, **kwargs: Any) -> None:
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":  # as for DRF's relational fields: an empty string is no organisation
+            data = None
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> Organisation:
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        organisation = organisation_active_by_ods_code(str(data), kind=self.kind)
+        if organisation is None:
+            self.fail("does_not_exist", value=data)
+        return organisation
+
+    def to_representation(self, value: Organisation) -> str:
+        return value.ods_code
 
 
 class FeedbackSubmitInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     text = serializers.CharField(max_length=settings.FEEDBACK_TEXT_MAX_LENGTH)
-    provider = serializers.SlugRelatedField(
-        slug_field="ods_code",
-        # With its ICB: the service files the item under the trust's ICB when no area is given.
-        queryset=Organisation.objects.filter(
-            kind=OrganisationKind.TRUST, is_active=True
-        ).select_related("icb"),
+    # With its ICB: the service files the item under the trust's ICB when no area is given.
+    provider = OrganisationCodeField(
+        kind=OrganisationKind.TRUST,
         required=False,
         allow_null=True,
         help_text="ODS code of the NHS trust that gave the care, e.g. RJ1.",
     )
-    area = serializers.SlugRelatedField(
-        slug_field="ods_code",
-        queryset=Organisation.objects.filter(kind=OrganisationKind.ICB, is_active=True),
+    area = OrganisationCodeField(
+        kind=OrganisationKind.ICB,
         required=False,
         allow_null=True,
         help_text="ODS code of the integrated care board for the area, e.g. QMJ.",
@@ -40,6 +78,19 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     nhs_number = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # DRF deep-copies every declared field for each serializer (a tenth of a submission's
+        # CPU). These fields keep no state of their own while validating, so a shallow copy,
+        # which bind() then names and attaches to this serializer, is enough.
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+    def validate_text(self, value: str) -> str:
+        # Control characters alone leave nothing once cleaned: say so here, with the errors of
+        # the other fields, rather than after them from the service.
+        if not clean_text(value):
+            raise serializers.ValidationError("Tell us about your experience.")
+        return value
 
 
 class FeedbackSubmitOutputSerializer(serializers.Serializer):

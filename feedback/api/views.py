@@ -10,7 +10,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from feedback.api.serializers import (
@@ -18,6 +17,7 @@ from feedback.api.serializers import (
     FeedbackSubmitOutputSerializer,
     TrackingOutputSerializer,
 )
+from feedback.api.throttling import SubmissionRateThrottle
 from feedback.choices import Channel
 from feedback.selectors import feedback_get_by_token
 from feedback.services.intake import feedback_submit
@@ -28,7 +28,7 @@ class FeedbackSubmitApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [SubmissionRateThrottle]
     throttle_scope = "feedback_submit"
 
     @extend_schema(

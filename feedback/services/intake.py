@@ -68,12 +68,10 @@ def feedback_submit(
 ) -> Feedback:
     """Save a new item with its (optional) identity apart, and queue it for analysis.
 
-    With a ``submission_key`` already used, the item saved the first time is returned instead.
+    With a ``submission_key`` already used, the item saved the first time is returned instead:
+    the key is unique in the database, so a repeat fails to insert and the first item is read
+    (no lookup before the insert for the usual case, a key seen for the first time).
     """
-    if submission_key:
-        existing = Feedback.objects.filter(submission_key=submission_key).first()
-        if existing is not None:
-            return existing
     errors: dict[str, str] = {}
     if "\x00" in text:
         errors["text"] = "Remove the null character from your feedback."
@@ -121,7 +119,8 @@ def feedback_submit(
             submission_key=submission_key or None,
         )
     except IntegrityError:
-        # Two requests with one key raced; the other one saved it.
+        # The key was used before (a retry or a double click), or two requests with it raced:
+        # nothing of this one was saved, and the item saved the first time is the answer.
         if submission_key:
             existing = Feedback.objects.filter(submission_key=submission_key).first()
             if existing is not None:

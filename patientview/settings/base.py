@@ -173,6 +173,9 @@ REST_FRAMEWORK = {
 
 # Throttle counters must be shared by every web process: Redis where there is one.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same cache, reusing one client per connection pool (patientview/cache.py).
+    CACHES["default"]["BACKEND"] = "patientview.cache.PooledRedisCache"
 SPECTACULAR_SETTINGS = {
     "TITLE": "NHS Patient View API",
     "DESCRIPTION": "Patient feedback and complaints: submit, track, work and export.",
@@ -198,13 +201,15 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str("REDIS_U
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if not CELERY_BROKER_URL:
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Broadcast (worker control) messages: under var/ too, not in the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
