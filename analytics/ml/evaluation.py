@@ -25,6 +25,22 @@ def to_three_way(sentiment: np.ndarray) -> np.ndarray:
     return np.where(sentiment <= 2, 0, np.where(sentiment == 3, 1, 2))
 
 
+def macro_f1(true: np.ndarray, predicted: np.ndarray, classes: int, *, offset: int = 0) -> float:
+    """Macro-F1 over ``classes`` labels ``offset`` ... ``offset + classes - 1``, fast (numpy).
+
+    The same number as sklearn's ``f1_score(average="macro", zero_division=0)`` with those labels,
+    for loops that score thousands of candidate decisions.
+    """
+    t = np.asarray(true) - offset
+    p = np.asarray(predicted) - offset
+    tp = np.bincount(t[t == p], minlength=classes)[:classes].astype(float)
+    support = np.bincount(t, minlength=classes)[:classes]
+    called = np.bincount(p, minlength=classes)[:classes]
+    denominator = support + called
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(classes), where=denominator > 0)
+    return float(f1.mean())
+
+
 def expected_calibration_error(
     confidence: np.ndarray, correct: np.ndarray, bins: int = 10
 ) -> float:
@@ -127,3 +143,56 @@ def risk_scores(true: np.ndarray, probability: np.ndarray, threshold: float) -> 
             (round(float(p), 4) for p in probability[true == 1]), reverse=True
         ),
     }
+
+
+def theme_matrix(results: Sequence[Any]) -> np.ndarray:
+    """0/1 matrix (len(results), len(THEME_SLUGS)) of the themes each analyser result reports."""
+    from analytics.themes import THEME_SLUGS
+
+    column = {slug: j for j, slug in enumerate(THEME_SLUGS)}
+    predicted = np.zeros((len(results), len(THEME_SLUGS)), dtype=np.int64)
+    for row, result in enumerate(results):
+        for slug, _ in result.themes:
+            predicted[row, column[slug]] = 1
+    return predicted
+
+
+def risk_flag_scores(
+    texts: Sequence[str], results: Sequence[Any], truth: np.ndarray
+) -> dict[str, Any]:
+    """Recall and precision of the CQC risk flags as routing raises them: model plus phrase rules.
+
+    ``truth`` is the theme matrix (columns in THEME_SLUGS order); the safeguarding and Mental
+    Health Act columns are the labels. Serious risk has no label in the data: only how often it
+    is raised is reported.
+    """
+    from analytics.themes import THEME_SLUGS
+    from feedback.routing import detect_risks
+
+    raised = [
+        detect_risks(
+            text,
+            themes=[slug for slug, _ in result.themes],
+            risk_scores=result.risk_scores,
+        )
+        for text, result in zip(texts, results, strict=True)
+    ]
+    rules_only = [detect_risks(text) for text in texts]
+    out: dict[str, Any] = {}
+    for flag in ("safeguarding", "mental_health_act", "serious_risk"):
+        flagged = np.array([flag in r for r in raised])
+        by_rules = np.array([flag in r for r in rules_only])
+        entry: dict[str, Any] = {
+            "flagged": int(flagged.sum()),
+            "flagged_by_rules": int(by_rules.sum()),
+        }
+        if flag in THEME_SLUGS:
+            label = truth[:, THEME_SLUGS.index(flag)].astype(bool)
+            positives = int(label.sum())
+            entry["positives"] = positives
+            for name, mask in (("", flagged), ("rules_only_", by_rules)):
+                hits = int((mask & label).sum())
+                entry[f"{name}recall"] = hits / positives if positives else None
+                entry[f"{name}precision"] = hits / int(mask.sum()) if mask.any() else None
+        out[flag] = entry
+    return out

@@ -1,10 +1,11 @@
 """The trained heads on top of the encoder: their arrays, their file format and their arithmetic.
 
-An artifacts directory holds ``heads.npz`` (numpy arrays only, read with ``allow_pickle=False``)
-and ``manifest.json`` (what was trained, on what, how well it scored, and the SHA-256 of
-``heads.npz``). Training writes both with :func:`save_artifacts`; the analyser reads them with
-:func:`load_artifacts`. Nothing here imports torch, so the heads can be tested and evaluated on
-cached features.
+An artifacts directory holds ``heads.npz`` (the linear heads), ``encoder_top.npz`` (the encoder's
+fine-tuned top layers in float16, under the base model's parameter names), both numpy arrays only,
+read with ``allow_pickle=False``, and ``manifest.json`` (what was trained, on what, how well it
+scored, and the SHA-256 of each file). Training writes them with :func:`save_artifacts`; the
+analyser reads them with :func:`load_artifacts` and :func:`load_top_layers`. Nothing here imports
+torch, so the heads can be tested and evaluated on cached features.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 import numpy as np
 
 HEADS_FILE = "heads.npz"
+TOP_LAYERS_FILE = "encoder_top.npz"
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SENTIMENT_CLASSES: tuple[int, ...] = (1, 2, 3, 4, 5)
 
 
@@ -53,7 +55,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 class Heads:
     """Linear heads on encoder features.
 
-    Sentiment: multinomial logistic regression over the 5 NHS classes, divided by a temperature
+    Sentiment: a linear layer over the 5 NHS classes (trained with the encoder's top layers; its
+    bias includes per-class offsets tuned out of fold for macro-F1), divided by a temperature
     fitted on out-of-fold predictions. Binary heads: one logistic regression per theme, each with
     Platt scaling (``platt_a * z + platt_b``) so its output is a probability. A binary head with
     a finite ``threshold`` is reported as a theme when its probability reaches it; heads with a
@@ -178,10 +181,17 @@ def _replace_atomically(target: Path, write: Any) -> None:
         raise
 
 
-def save_artifacts(directory: Path, heads: Heads, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Write ``heads.npz`` then ``manifest.json`` (with the heads' SHA-256); returns the manifest.
+def save_artifacts(
+    directory: Path,
+    heads: Heads,
+    manifest: dict[str, Any],
+    top_layers: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Write ``heads.npz``, ``encoder_top.npz`` (if given), then ``manifest.json``.
 
-    The manifest goes last, so a reader never sees a manifest that vouches for other heads.
+    The manifest, holding each file's SHA-256, goes last, so a reader never sees a manifest that
+    vouches for other files. Tuned layers are stored as float16 (half the size); training scores
+    the held-out split with the same rounded weights, so its scores are the stored model's.
     """
     heads.check()
     directory.mkdir(parents=True, exist_ok=True)
@@ -192,14 +202,37 @@ def save_artifacts(directory: Path, heads: Heads, manifest: dict[str, Any]) -> d
             np.savez_compressed(handle, **heads.arrays())
 
     _replace_atomically(heads_path, write_heads)
-    manifest = {
-        **manifest,
-        "format_version": FORMAT_VERSION,
-        "files": {HEADS_FILE: {"sha256": sha256_file(heads_path)}},
-    }
+    files: dict[str, dict[str, Any]] = {HEADS_FILE: {"sha256": sha256_file(heads_path)}}
+    top_path = directory / TOP_LAYERS_FILE
+    if top_layers is not None:
+
+        def write_top(path: Path) -> None:
+            with path.open("wb") as handle:
+                halves: dict[str, Any] = {k: v.astype(np.float16) for k, v in top_layers.items()}
+                np.savez(handle, **halves)
+
+        _replace_atomically(top_path, write_top)
+        files[TOP_LAYERS_FILE] = {
+            "sha256": sha256_file(top_path),
+            "parameters": int(sum(v.size for v in top_layers.values())),
+            "dtype": "float16",
+        }
+    else:
+        top_path.unlink(missing_ok=True)
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "files": files}
     text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
     _replace_atomically(directory / MANIFEST_FILE, lambda p: p.write_text(text, encoding="utf-8"))
     return manifest
+
+
+def _check_file(directory: Path, manifest: dict[str, Any], name: str) -> Path:
+    path = directory / name
+    if not path.is_file():
+        raise ArtifactError(f"{path} is missing (run `manage.py train_models`)")
+    expected = manifest.get("files", {}).get(name, {}).get("sha256")
+    if expected != sha256_file(path):
+        raise ArtifactError(f"{path} does not match the SHA-256 recorded in the manifest")
+    return path
 
 
 def load_artifacts(directory: Path) -> tuple[Heads, dict[str, Any]]:
@@ -215,12 +248,25 @@ def load_artifacts(directory: Path) -> tuple[Heads, dict[str, Any]]:
         raise ArtifactError(f"{manifest_path} is not valid JSON: {exc}") from exc
     if not isinstance(manifest, dict) or not manifest.get("model_version"):
         raise ArtifactError(f"{manifest_path} has no model_version")
-    expected = manifest.get("files", {}).get(HEADS_FILE, {}).get("sha256")
-    if expected != sha256_file(heads_path):
-        raise ArtifactError(f"{heads_path} does not match the SHA-256 recorded in the manifest")
+    _check_file(directory, manifest, HEADS_FILE)
     try:
         with np.load(heads_path, allow_pickle=False) as arrays:
             heads = Heads.from_arrays(arrays)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{heads_path} cannot be read: {exc}") from exc
     return heads, manifest
+
+
+def load_top_layers(directory: Path, manifest: dict[str, Any]) -> dict[str, np.ndarray] | None:
+    """The tuned top layers named in the manifest, as float32 arrays; None if it names none."""
+    if TOP_LAYERS_FILE not in manifest.get("files", {}):
+        return None
+    path = _check_file(directory, manifest, TOP_LAYERS_FILE)
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            top = {name: np.asarray(arrays[name], dtype=np.float32) for name in arrays.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"{path} cannot be read: {exc}") from exc
+    if not all(np.isfinite(a).all() for a in top.values()):
+        raise ArtifactError(f"{path} holds NaN or infinite values")
+    return top

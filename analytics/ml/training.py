@@ -1,18 +1,21 @@
-"""Training the analyser's heads on frozen all-MiniLM-L6-v2 features of the shared NHS feedback.
+"""Training the analyser: all-MiniLM-L6-v2's top layers fine-tuned on the shared NHS feedback.
 
 What happens, in order (``manage.py train_models`` runs :func:`train`):
 
-1. Read ``fft_v6_shared.csv`` and, if present, ``phase1_criticality.csv`` from the data directory.
-   The data is never copied into the repository; only heads and scores are written.
+1. Read ``fft_v6_shared.csv`` and, if configured, ``phase1_criticality.csv`` from the data
+   directory. The data is never copied into the repository; only the tuned layers, the heads and
+   the scores are written.
 2. Split the FFT rows: a row is held out when the SHA-256 of its ``Comment ID`` falls in the
    lowest 20% (independent of the seed and of the other rows, so it never moves when the seed or
-   the file changes). Nothing fitted or tuned below sees a held-out row.
-3. Encode every comment once and keep the features in memory.
-4. On the training portion, assign cross-validation folds by hashing ``Comment ID`` with the seed.
-   Out-of-fold predictions choose the regularisation, decide whether the criticality data helps
-   sentiment, fit the sentiment temperature, the themes' Platt scaling and their thresholds.
-5. Refit every head on the whole training portion, score the held-out split through the
-   analyser's own arithmetic, and write ``heads.npz`` and ``manifest.json``.
+   the file changes). Nothing fitted or tuned below sees a held-out row; they are read only at the
+   end, through the analyser, to score the model.
+3. Run the frozen lower layers once over every training comment and keep their output in memory.
+4. Assign cross-validation folds by hashing ``Comment ID`` with the seed. For each fold, fine-tune
+   the top layers and heads on the other folds and predict the fold: these out-of-fold predictions
+   tune the sentiment class offsets, fit the sentiment temperature, the themes' Platt scaling and
+   their thresholds.
+5. Fine-tune once more on the whole training portion, with the same settings and seed, and write
+   ``encoder_top.npz``, ``heads.npz`` and ``manifest.json`` with the held-out scores.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import platform
 import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -37,15 +40,24 @@ from sklearn.linear_model import LogisticRegression
 from analytics.ml import evaluation
 from analytics.ml.analyser import RISK_HEADS, Analyser, AnalysisInput
 from analytics.ml.encoder import (
+    BASE_LAYERS,
     BASE_MODEL_NAME,
     FEATURE_DIM,
+    POOLING,
     VIEWS,
     Encoder,
     available_cores,
     base_model_path,
 )
+from analytics.ml.finetune import (
+    Example,
+    FineTuneConfig,
+    fine_tune,
+    pooled_features,
+    sentiment_layer,
+)
 from analytics.ml.heads import SENTIMENT_CLASSES, Heads, save_artifacts, sha256_file, softmax
-from analytics.ml.questions import QUESTION_READING, question_wording
+from analytics.ml.questions import QUESTION_READING
 from analytics.themes import THEME_SLUGS, THEMES
 from feedback.routing import RISK_SCORE_THRESHOLD
 
@@ -59,9 +71,11 @@ HELD_OUT_DESCRIPTION = (
     f"{HELD_OUT_PERCENT}% of {FFT_FILE}: rows where int(sha256('{HELD_OUT_SALT}' + Comment ID)"
     f"[:8], 16) % 100 < {HELD_OUT_PERCENT}; never used to fit, select or calibrate anything"
 )
+MODEL_NAME = "minilm-l6-ft"
 MAX_ITER = 3000
-# Bias of a sentiment class absent from a fold's training rows: its probability underflows to 0.
-ABSENT_CLASS_BIAS = -50.0
+# Sentiment class offsets are searched on this grid, one class at a time, a few rounds.
+OFFSET_GRID = np.round(np.arange(-1.5, 1.51, 0.1), 2)
+OFFSET_ROUNDS = 3
 
 # The criticality file codes its questions; these are their wordings as far as the answers show:
 # "Nothing" is scored +3 (praise) under Trust A Q1 and Trust C Q2, so those ask what could be
@@ -100,18 +114,23 @@ class TrainingConfig:
     """Knobs of one training run; the defaults are the ones the committed artifacts used."""
 
     seed: int = DEFAULT_SEED
-    folds: int = 5
-    sentiment_c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
-    theme_c_grid: tuple[float, ...] = (1.0, 4.0)
-    # Criticality rows are another trust's scheme mapped onto ours: they count a quarter of an
-    # FFT row, and are only kept when cross-validation says they help.
-    criticality_weight: float = 0.25
+    # Cross-validation folds of the training portion: each trains a model whose out-of-fold
+    # predictions fit the calibration; the committed model is then trained on all of it.
+    folds: int = 3
+    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
+    # Criticality rows are another trust's scheme mapped onto ours, as sentiment examples at this
+    # weight; 0 leaves them out (cross-validation on the training portion decided, see the
+    # model card: they did not help).
+    criticality_weight: float = 0.0
     # Fewer training positives than this and a theme's threshold is tuned on noise: not emitted.
     min_theme_positives: int = 10
     # A risk score is trained from as few as this; its scores are reported, never thresholded here.
     min_risk_positives: int = 2
     batch_size: int = 64
     risk_threshold: float = RISK_SCORE_THRESHOLD
+    # Inverse regularisation of the themes' logistic regressions on the tuned pooled vectors;
+    # the value with the best out-of-fold micro-F1 is kept.
+    theme_c_grid: tuple[float, ...] = (0.25, 0.5, 1.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -221,48 +240,7 @@ def read_criticality(path: Path) -> CriticalityData:
     )
 
 
-# --- fitting ----------------------------------------------------------------------------------
-
-
-def _balanced(y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Row weights that give every present class the same total weight."""
-    classes, inverse = np.unique(y, return_inverse=True)
-    totals = np.bincount(inverse, weights=weights)
-    return np.asarray(weights * (weights.sum() / (len(classes) * totals))[inverse])
-
-
-def fit_sentiment(
-    x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Class-balanced multinomial logistic regression; (weights (5, dim), bias (5,))."""
-    coef = np.zeros((len(SENTIMENT_CLASSES), x.shape[1]))
-    bias = np.full(len(SENTIMENT_CLASSES), ABSENT_CLASS_BIAS)
-    present = np.unique(y)
-    if len(present) == 1:
-        bias[present[0] - 1] = 0.0
-        return coef, bias
-    model = LogisticRegression(C=c, max_iter=MAX_ITER)
-    model.fit(x, y, sample_weight=_balanced(y, weights))
-    if len(model.classes_) == 2:
-        # Binary fits return one row, the log-odds of the second class against the first.
-        coef[model.classes_[1] - 1] = model.coef_[0]
-        bias[model.classes_[1] - 1] = model.intercept_[0]
-        bias[model.classes_[0] - 1] = 0.0
-    else:
-        for row, cls in enumerate(model.classes_):
-            coef[cls - 1] = model.coef_[row]
-            bias[cls - 1] = model.intercept_[row]
-    return coef, bias
-
-
-def fit_binary(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    """Class-balanced logistic regression for one theme; (weights (dim,), bias)."""
-    if y.min() == y.max():
-        # Nothing to learn from one class: a constant, confident logit.
-        return np.zeros(x.shape[1]), 10.0 if y[0] else -10.0
-    model = LogisticRegression(C=c, max_iter=MAX_ITER, class_weight="balanced")
-    model.fit(x, y)
-    return model.coef_[0].copy(), float(model.intercept_[0])
+# --- calibration ------------------------------------------------------------------------------
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -334,102 +312,55 @@ def threshold_for_recall(probability: np.ndarray, y: np.ndarray, recall: float) 
     return float(positive_scores[needed - 1])
 
 
-# --- cross-validation -------------------------------------------------------------------------
+def tune_offsets(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-class logit offsets that maximise 5-point plus 3-way macro-F1 of argmax on these rows.
 
+    Class-weighted training still under-predicts the rare classes (3 and 5) at argmax; a shift
+    per class, searched one class at a time on a fixed grid, moves the decision boundaries without
+    retraining. Class 1's offset stays 0 (only differences matter). Returns (offsets, objective).
+    """
+    offsets = np.zeros(len(SENTIMENT_CLASSES))
+    true3 = evaluation.to_three_way(y)
 
-@dataclass(frozen=True)
-class _SentimentChoice:
-    c: float
-    with_criticality: bool
-    oof_logits: np.ndarray
-    oof_macro_f1: float
-
-
-@dataclass(frozen=True)
-class _BinaryChoice:
-    c: float
-    oof_logits: np.ndarray  # (n_train, k)
-    platt: list[tuple[float, float]]
-    thresholds: np.ndarray  # NaN where not emitted
-    oof_f1: list[float]
-    oof_micro_f1: float
-
-
-def _oof_sentiment(
-    x: np.ndarray,
-    y: np.ndarray,
-    folds: np.ndarray,
-    n_folds: int,
-    c: float,
-    extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-) -> np.ndarray:
-    logits = np.zeros((len(y), len(SENTIMENT_CLASSES)))
-    for k in range(n_folds):
-        fit, held = folds != k, folds == k
-        if not held.any() or not fit.any():
-            continue
-        xs, ys, ws = x[fit], y[fit], np.ones(int(fit.sum()))
-        if extra is not None:
-            xs = np.vstack([xs, extra[0]])
-            ys = np.concatenate([ys, extra[1]])
-            ws = np.concatenate([ws, extra[2]])
-        coef, bias = fit_sentiment(xs, ys, ws, c)
-        logits[held] = x[held] @ coef.T + bias
-    return logits
-
-
-def _oof_binary_head(
-    x: np.ndarray, y: np.ndarray, folds: np.ndarray, n_folds: int, c: float
-) -> np.ndarray:
-    z = np.zeros(len(y))
-    for k in range(n_folds):
-        fit, held = folds != k, folds == k
-        if not held.any() or not fit.any():
-            continue
-        w, b = fit_binary(x[fit], y[fit], c)
-        z[held] = x[held] @ w + b
-    return z
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))
-
-
-def _choose_binary(
-    x: np.ndarray,
-    y: np.ndarray,
-    folds: np.ndarray,
-    config: TrainingConfig,
-    emitted: np.ndarray,
-    log: Callable[[str], None],
-) -> tuple[_BinaryChoice, list[dict[str, Any]]]:
-    tried: list[dict[str, Any]] = []
-    candidates: list[_BinaryChoice] = []
-    for c in config.theme_c_grid:
-        columns = Parallel(n_jobs=available_cores(), prefer="threads")(
-            delayed(_oof_binary_head)(x, y[:, j], folds, config.folds, c) for j in range(y.shape[1])
+    def objective(candidate: np.ndarray) -> float:
+        predicted = (logits + candidate).argmax(axis=1) + 1
+        return evaluation.macro_f1(y, predicted, 5, offset=1) + evaluation.macro_f1(
+            true3, evaluation.to_three_way(predicted), 3
         )
-        logits = np.column_stack(columns) if columns else np.zeros((len(x), 0))
-        platt = [fit_platt(logits[:, j], y[:, j]) for j in range(y.shape[1])]
-        thresholds = np.full(y.shape[1], np.nan)
-        f1s = [0.0] * y.shape[1]
-        predicted = np.zeros_like(y)
-        for j, (a, b) in enumerate(platt):
-            probability = _sigmoid(a * logits[:, j] + b)
-            threshold, f1s[j] = tune_threshold(probability, y[:, j])
-            if emitted[j] and f1s[j] > 0:
-                thresholds[j] = threshold
-                predicted[:, j] = probability >= threshold
-        cols = np.flatnonzero(emitted)
-        tp = int((predicted[:, cols] & y[:, cols]).sum())
-        micro = 2 * tp / max(1, int(predicted[:, cols].sum() + y[:, cols].sum()))
-        tried.append({"C": c, "oof_theme_micro_f1": micro})
-        log(f"  themes C={c}: out-of-fold micro-F1 {micro:.3f}")
-        candidates.append(_BinaryChoice(c, logits, platt, thresholds, f1s, micro))
-    return max(candidates, key=lambda candidate: candidate.oof_micro_f1), tried
+
+    best = objective(offsets)
+    for _ in range(OFFSET_ROUNDS):
+        improved = False
+        for cls in range(1, len(SENTIMENT_CLASSES)):
+            for value in OFFSET_GRID:
+                candidate = offsets.copy()
+                candidate[cls] = value
+                score = objective(candidate)
+                # Strictly better only: ties keep the smaller shift found first.
+                if score > best + 1e-12:
+                    best, offsets, improved = score, candidate, True
+        if not improved:
+            break
+    return offsets, best
 
 
-# --- the run ----------------------------------------------------------------------------------
+def fit_binary(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    """Class-balanced logistic regression for one theme; (weights (dim,), bias)."""
+    if y.min() == y.max():
+        # Nothing to learn from one class: a constant, confident logit.
+        return np.zeros(x.shape[1]), 10.0 if y[0] else -10.0
+    model = LogisticRegression(C=c, max_iter=MAX_ITER, class_weight="balanced")
+    model.fit(x, y)
+    return model.coef_[0].copy(), float(model.intercept_[0])
+
+
+def fit_binary_heads(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per column of ``y``: (weights (k, dim), biases (k,))."""
+    fitted = Parallel(n_jobs=available_cores(), prefer="threads")(
+        delayed(fit_binary)(x, y[:, j], c) for j in range(y.shape[1])
+    )
+    weights = np.array([w for w, _ in fitted]).reshape(y.shape[1], x.shape[1])
+    return weights, np.array([b for _, b in fitted], dtype=np.float64)
 
 
 def _package_versions() -> dict[str, str]:
@@ -442,12 +373,12 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def _model_version(heads: Heads, trained_at: dt.datetime) -> str:
+def _model_version(heads: Heads, top_layers: dict[str, np.ndarray], trained_at: dt.datetime) -> str:
     digest = hashlib.sha256()
-    for name, array in heads.arrays().items():
+    for name, array in [*heads.arrays().items(), *sorted(top_layers.items())]:
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(array).tobytes())
-    return f"minilm-l6-heads-{trained_at:%Y%m%d}-{digest.hexdigest()[:8]}"
+    return f"{MODEL_NAME}-{trained_at:%Y%m%d}-{digest.hexdigest()[:8]}"
 
 
 def _round(value: Any, digits: int = 4) -> Any:
@@ -461,84 +392,20 @@ def _round(value: Any, digits: int = 4) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class _SentimentHead:
-    coef: np.ndarray
-    bias: np.ndarray
-    temperature: float
-    c: float
-    with_criticality: bool
-    tried: list[dict[str, Any]]
-    oof_scores: dict[str, Any]
+# --- the run ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _BinaryHeads:
-    cols: list[int]  # columns of THEME_SLUGS with a head
-    coef: np.ndarray
-    bias: np.ndarray
-    choice: _BinaryChoice
+class _Labels:
+    """What the fine-tuned model learns, for the training rows (and criticality rows, if used)."""
+
+    head_cols: list[int]  # columns of THEME_SLUGS with a theme output
+    emitted: np.ndarray  # bool per head column: may be reported as a theme
     skipped: dict[str, str]
-    tried: list[dict[str, Any]]
-    oof_risks: dict[str, Any]
 
 
-def _train_sentiment(
-    x: np.ndarray,
-    y: np.ndarray,
-    folds: np.ndarray,
-    extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-    config: TrainingConfig,
-    log: Callable[[str], None],
-) -> _SentimentHead:
-    """Choose C and the criticality data on out-of-fold macro-F1, calibrate, refit on all rows."""
-    tried: list[dict[str, Any]] = []
-    candidates: list[_SentimentChoice] = []
-    for with_criticality in (False, True) if extra is not None else (False,):
-        for c in config.sentiment_c_grid:
-            logits = _oof_sentiment(
-                x, y, folds, config.folds, c, extra if with_criticality else None
-            )
-            scores = evaluation.sentiment_scores(y, logits.argmax(axis=1) + 1)
-            tried.append(
-                {
-                    "C": c,
-                    "with_criticality": with_criticality,
-                    "oof_macro_f1": scores["macro_f1"],
-                    "oof_three_way_macro_f1": scores["three_way_macro_f1"],
-                }
-            )
-            log(
-                f"  sentiment C={c} criticality={with_criticality}: out-of-fold macro-F1 "
-                f"{scores['macro_f1']:.3f}, 3-way {scores['three_way_macro_f1']:.3f}"
-            )
-            candidates.append(_SentimentChoice(c, with_criticality, logits, scores["macro_f1"]))
-    # max keeps the first of equals: without the criticality data, then the smaller C.
-    chosen = max(candidates, key=lambda candidate: candidate.oof_macro_f1)
-    temperature = fit_temperature(chosen.oof_logits, y)
-    oof_proba = softmax(chosen.oof_logits / temperature)
-    oof_scores = evaluation.sentiment_scores(y, oof_proba.argmax(axis=1) + 1, oof_proba.max(axis=1))
-    final_x, final_y, final_w = x, y, np.ones(len(y))
-    if chosen.with_criticality and extra is not None:
-        final_x = np.vstack([x, extra[0]])
-        final_y = np.concatenate([y, extra[1]])
-        final_w = np.concatenate([final_w, extra[2]])
-    coef, bias = fit_sentiment(final_x, final_y, final_w, chosen.c)
-    used = "used" if chosen.with_criticality else "not used"
-    log(f"sentiment: C={chosen.c}, criticality data {used}, temperature {temperature:.2f}")
-    return _SentimentHead(
-        coef, bias, temperature, chosen.c, chosen.with_criticality, tried, oof_scores
-    )
-
-
-def _train_binary(
-    x: np.ndarray,
-    themes: np.ndarray,
-    folds: np.ndarray,
-    config: TrainingConfig,
-    log: Callable[[str], None],
-) -> _BinaryHeads:
-    """Heads for themes with enough positives, plus the risk themes with any positives at all."""
+def _head_columns(themes: np.ndarray, config: TrainingConfig) -> _Labels:
+    """Themes with enough positives, plus the risk themes with any positives at all."""
     positives = themes.sum(axis=0)
     cols: list[int] = []
     emitted: list[bool] = []
@@ -555,44 +422,107 @@ def _train_binary(
             skipped[slug] = f"{n} training positives: scored as a risk only, never as a theme"
         else:
             skipped[slug] = f"{n} training positives (fewer than {config.min_theme_positives})"
-    y = themes[:, cols].astype(np.int64)
-    choice, tried = _choose_binary(x, y, folds, config, np.array(emitted, dtype=bool), log)
-    for j, col in enumerate(cols):
-        if emitted[j] and not np.isfinite(choice.thresholds[j]):
-            skipped[THEME_SLUGS[col]] = "no out-of-fold threshold finds a positive"
-    fitted = Parallel(n_jobs=available_cores(), prefer="threads")(
-        delayed(fit_binary)(x, y[:, j], choice.c) for j in range(len(cols))
-    )
-    # Out-of-fold risk scores: the only estimate with every training positive in it.
-    oof_risks: dict[str, Any] = {}
-    slugs = [THEME_SLUGS[col] for col in cols]
+    return _Labels(cols, np.array(emitted, dtype=bool), skipped)
+
+
+@dataclass(frozen=True)
+class _SentimentCalibration:
+    offsets: np.ndarray
+    temperature: float
+    oof_scores: dict[str, Any]
+    oof_argmax_scores: dict[str, Any]
+
+
+def _calibrate_sentiment(logits: np.ndarray, sentiment: np.ndarray) -> _SentimentCalibration:
+    """Class offsets and temperature from out-of-fold logits of the labelled training rows."""
+    labelled = sentiment > 0
+    logits, y = logits[labelled], sentiment[labelled]
+    argmax = evaluation.sentiment_scores(y, logits.argmax(axis=1) + 1)
+    offsets, _ = tune_offsets(logits, y)
+    temperature = fit_temperature(logits + offsets, y)
+    proba = softmax((logits + offsets) / temperature)
+    scores = evaluation.sentiment_scores(y, proba.argmax(axis=1) + 1, proba.max(axis=1))
+    return _SentimentCalibration(offsets, temperature, scores, argmax)
+
+
+@dataclass(frozen=True)
+class _ThemeCalibration:
+    c: float
+    platt: list[tuple[float, float]]
+    thresholds: np.ndarray  # NaN where not emitted
+    oof_scores: dict[str, Any]
+    oof_risks: dict[str, Any]
+
+
+def _calibrate_themes(
+    c: float,
+    theme_logits: np.ndarray,
+    themes: np.ndarray,
+    labels: _Labels,
+    config: TrainingConfig,
+) -> _ThemeCalibration:
+    """Platt scaling and F1 thresholds from out-of-fold theme logits of the training rows."""
+    k = len(labels.head_cols)
+    platt = [fit_platt(theme_logits[:, j], themes[:, j]) for j in range(k)]
+    thresholds = np.full(k, np.nan)
+    probability = np.zeros_like(theme_logits)
+    for j, (a, b) in enumerate(platt):
+        probability[:, j] = _sigmoid(a * theme_logits[:, j] + b)
+        threshold, f1 = tune_threshold(probability[:, j], themes[:, j])
+        if labels.emitted[j] and f1 > 0:
+            thresholds[j] = threshold
+    predicted = np.zeros((len(themes), len(THEME_SLUGS)), dtype=np.int64)
+    truth = np.zeros_like(predicted)
+    for j, col in enumerate(labels.head_cols):
+        truth[:, col] = themes[:, j]
+        if np.isfinite(thresholds[j]):
+            predicted[:, col] = probability[:, j] >= thresholds[j]
+    emitted = [THEME_SLUGS[c] for j, c in enumerate(labels.head_cols) if np.isfinite(thresholds[j])]
+    scores = evaluation.theme_scores(truth, predicted, list(THEME_SLUGS), emitted)
+    scores.pop("per_theme")
+    slugs = [THEME_SLUGS[col] for col in labels.head_cols]
+    risks: dict[str, Any] = {}
     for key, slug in RISK_HEADS.items():
         if slug in slugs:
             j = slugs.index(slug)
-            a, b = choice.platt[j]
-            probability = _sigmoid(a * choice.oof_logits[:, j] + b)
-            oof_risks[key] = evaluation.risk_scores(y[:, j], probability, config.risk_threshold)
-            oof_risks[key]["threshold_for_recall_0_9"] = threshold_for_recall(
-                probability, y[:, j], 0.9
+            risks[key] = evaluation.risk_scores(
+                themes[:, j], probability[:, j], config.risk_threshold
             )
-    log(f"themes: C={choice.c}, {int(np.isfinite(choice.thresholds).sum())} emitted")
-    return _BinaryHeads(
-        cols=cols,
-        coef=np.array([w for w, _ in fitted]).reshape(len(cols), FEATURE_DIM),
-        bias=np.array([b for _, b in fitted], dtype=np.float64),
-        choice=choice,
-        skipped=skipped,
-        tried=tried,
-        oof_risks=oof_risks,
+            risks[key]["threshold_for_recall_0_9"] = threshold_for_recall(
+                probability[:, j], themes[:, j], 0.9
+            )
+    return _ThemeCalibration(c, platt, thresholds, scores, risks)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))
+
+
+def _examples(
+    states: Sequence[Any],
+    sentiment: np.ndarray,
+    themes: np.ndarray | None,
+    weight: float = 1.0,
+) -> list[Example]:
+    return [
+        Example(
+            state=state,
+            sentiment=int(sentiment[i]),
+            themes=None if themes is None else themes[i].astype(np.float32),
+            weight=weight,
+        )
+        for i, state in enumerate(states)
+    ]
+
+
+def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> dict[str, Any]:
+    """Held-out scores, computed end to end by the analyser on the held-out comments."""
+    held = np.flatnonzero(fft.held_out)
+    results = analyser.analyse(
+        [AnalysisInput(text=fft.texts[i], question=fft.questions[i]) for i in held],
+        batch_size=config.batch_size,
     )
-
-
-def _score_held_out(
-    analyser: Analyser, fft: FftData, x_held: np.ndarray, config: TrainingConfig
-) -> dict[str, Any]:
-    """Held-out scores, computed by the analyser's own arithmetic on the held-out features."""
-    results = analyser.results_from_features(x_held)
-    sentiment = fft.sentiment[fft.held_out]
+    sentiment = fft.sentiment[held]
     labelled = sentiment > 0
     scores: dict[str, Any] = {"sentiment": None, "sentiment_without_question": None}
     if labelled.any():
@@ -603,9 +533,8 @@ def _score_held_out(
         )
         # The same comments with their question withheld, as a web form sends them: how much
         # the model leans on the question.
-        texts = [t for t, held in zip(fft.texts, fft.held_out, strict=True) if held]
         bare = analyser.analyse(
-            [AnalysisInput(text=t) for t, keep in zip(texts, labelled, strict=True) if keep],
+            [AnalysisInput(text=fft.texts[i]) for i in held[labelled]],
             batch_size=config.batch_size,
         )
         scores["sentiment_without_question"] = evaluation.sentiment_scores(
@@ -613,19 +542,15 @@ def _score_held_out(
             np.array([r.sentiment for r in bare]),
             np.array([r.sentiment_confidence for r in bare]),
         )
-    column = {slug: j for j, slug in enumerate(THEME_SLUGS)}
-    predicted = np.zeros((len(results), len(THEME_SLUGS)), dtype=np.int64)
-    for row, result in enumerate(results):
-        for slug, _ in result.themes:
-            predicted[row, column[slug]] = 1
     heads = analyser.heads
-    truth = fft.themes[fft.held_out].astype(np.int64)
+    truth = fft.themes[held].astype(np.int64)
     scores["themes"] = evaluation.theme_scores(
         truth,
-        predicted,
+        evaluation.theme_matrix(results),
         list(THEME_SLUGS),
         [s for s, t in zip(heads.binary_slugs, heads.thresholds, strict=True) if np.isfinite(t)],
     )
+    column = {slug: j for j, slug in enumerate(THEME_SLUGS)}
     scores["risks"] = {
         key: evaluation.risk_scores(
             truth[:, column[slug]],
@@ -635,6 +560,9 @@ def _score_held_out(
         for key, slug in RISK_HEADS.items()
         if slug in heads.binary_slugs
     }
+    scores["risk_flags_with_rules"] = evaluation.risk_flag_scores(
+        [fft.texts[i] for i in held], results, truth
+    )
     return scores
 
 
@@ -646,79 +574,157 @@ def train(
     encoder: Encoder | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
-    """Train the heads on the data in ``data_dir``, write artifacts to ``output_dir``.
+    """Train on the data in ``data_dir``, write artifacts to ``output_dir``.
 
-    Returns the manifest written, which holds the held-out scores and the timings.
+    ``encoder`` must be the base model (no tuned layers); it is not modified. Returns the
+    manifest written, which holds the held-out scores and the timings.
     """
+    import torch
+
     config = config or TrainingConfig()
+    ft = config.finetune
     timer = _Timer()
 
     fft = read_fft(data_dir / FFT_FILE)
     criticality_path = data_dir / CRITICALITY_FILE
-    criticality = read_criticality(criticality_path) if criticality_path.is_file() else None
-    train_rows = ~fft.held_out
-    labelled = train_rows & (fft.sentiment > 0)
-    if len(np.unique(fft.sentiment[labelled])) < 2:
+    criticality = (
+        read_criticality(criticality_path)
+        if config.criticality_weight > 0 and criticality_path.is_file()
+        else None
+    )
+    train_rows = np.flatnonzero(~fft.held_out)
+    sentiment = fft.sentiment[train_rows]
+    if len(np.unique(sentiment[sentiment > 0])) < 2:
         raise TrainingDataError("the training portion needs at least two sentiment classes")
+    labels = _head_columns(fft.themes[train_rows], config)
+    themes = fft.themes[train_rows][:, labels.head_cols].astype(np.int64)
     log(
-        f"read {len(fft.comment_ids)} FFT rows: {int(train_rows.sum())} training "
-        f"({int(labelled.sum())} with sentiment), {int(fft.held_out.sum())} held out"
+        f"read {len(fft.comment_ids)} FFT rows: {len(train_rows)} training "
+        f"({int((sentiment > 0).sum())} with sentiment), {int(fft.held_out.sum())} held out"
         + (
-            f"; {len(criticality.texts)} of {criticality.rows_read} criticality rows usable"
+            f"; {len(criticality.texts)} of {criticality.rows_read} criticality rows used"
             if criticality
-            else "; no criticality file"
+            else "; criticality data not used"
         )
     )
     timer.lap("read_data_s")
 
     if encoder is None:
         encoder = Encoder()
+    if encoder.tuned:
+        raise ValueError("training starts from the base model, not a tuned encoder")
+    torch.set_num_threads(available_cores())
     log(f"loaded {BASE_MODEL_NAME} in {timer.lap('load_encoder_s'):.1f} s")
 
-    questions = list(fft.questions) + (list(criticality.questions) if criticality else [])
-    texts = list(fft.texts) + (list(criticality.texts) if criticality else [])
-    features = encoder.encode(questions, texts, batch_size=config.batch_size)
-    x_fft, x_crit = features[: len(fft.texts)], features[len(fft.texts) :]
-    embed_s = timer.lap("embed_s")
-    # The encoder reads each distinct comment once alone and each distinct pair once.
-    distinct_texts = len({t.strip() for t in texts})
-    distinct_pairs = len(
-        {(question_wording(q), t.strip()) for q, t in zip(questions, texts, strict=True)}
+    lower = BASE_LAYERS - ft.tuned_layers
+    # Only training rows go through the encoder here: the held-out rows are first read at the end.
+    states = encoder.lower_states(
+        encoder.tokenize_pairs(
+            [fft.questions[i] for i in train_rows], [fft.texts[i] for i in train_rows]
+        ),
+        lower_layers=lower,
+        batch_size=config.batch_size,
     )
+    extra: list[Example] = []
+    if criticality is not None:
+        crit_states = encoder.lower_states(
+            encoder.tokenize_pairs(criticality.questions, criticality.texts),
+            lower_layers=lower,
+            batch_size=config.batch_size,
+        )
+        extra = _examples(crit_states, criticality.sentiment, None, config.criticality_weight)
     log(
-        f"encoded {len(texts)} comments ({distinct_texts} distinct texts, {distinct_pairs} "
-        f"distinct question-comment pairs) in {embed_s:.1f} s"
+        f"ran the {lower} frozen layers over {len(states) + len(extra)} comments "
+        f"in {timer.lap('lower_layers_s'):.1f} s"
     )
 
-    folds = np.array([fold_of(i, seed=config.seed, folds=config.folds) for i in fft.comment_ids])
-    extra = None
-    if criticality is not None and len(criticality.texts):
-        weights = np.full(len(criticality.texts), config.criticality_weight)
-        extra = (x_crit, criticality.sentiment, weights)
-    sentiment = _train_sentiment(
-        x_fft[labelled], fft.sentiment[labelled], folds[labelled], extra, config, log
+    examples = _examples(states, sentiment, themes)
+    folds = np.array(
+        [fold_of(fft.comment_ids[i], seed=config.seed, folds=config.folds) for i in train_rows]
     )
-    timer.lap("sentiment_s")
-    binary = _train_binary(
-        x_fft[train_rows], fft.themes[train_rows], folds[train_rows], config, log
-    )
-    timer.lap("themes_s")
+    k = len(labels.head_cols)
+    oof_sentiment = np.zeros((len(train_rows), len(SENTIMENT_CLASSES)))
+    # Per fold: (rows fitted, rows predicted, their pooled vectors under that fold's model).
+    fold_vectors: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for fold in range(config.folds):
+        fit, held = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        if not len(held) or not len(fit):
+            continue
+        log(f"  fold {fold + 1}/{config.folds}: {len(fit)} rows to fit, {len(held)} to predict")
+        model = fine_tune(
+            encoder.model,
+            [examples[i] for i in fit] + extra,
+            n_themes=k,
+            config=ft,
+            seed=config.seed,
+            log=log,
+        )
+        weights, bias = sentiment_layer(model)
+        x_fit = pooled_features(model, [states[i] for i in fit])
+        x_held = pooled_features(model, [states[i] for i in held])
+        oof_sentiment[held] = x_held @ weights.T + bias
+        fold_vectors.append((fit, held, x_fit, x_held))
+    timer.lap("cross_validation_s")
+    sentiment_cal = _calibrate_sentiment(oof_sentiment, sentiment)
 
+    # Themes: class-balanced logistic regression on each fold model's pooled vectors, scored on
+    # the rows that model never saw; the best C by out-of-fold micro-F1.
+    theme_tried: list[dict[str, Any]] = []
+    candidates: list[_ThemeCalibration] = []
+    for c in config.theme_c_grid:
+        oof_themes = np.zeros((len(train_rows), k))
+        for fit, held, x_fit, x_held in fold_vectors:
+            w, b = fit_binary_heads(x_fit, themes[fit], c)
+            oof_themes[held] = x_held @ w.T + b
+        candidate = _calibrate_themes(c, oof_themes, themes, labels, config)
+        theme_tried.append({"C": c, "oof_micro_f1": candidate.oof_scores["micro_f1"]})
+        log(f"  themes C={c}: out-of-fold micro-F1 {candidate.oof_scores['micro_f1']:.3f}")
+        candidates.append(candidate)
+    # max keeps the first of equals: the smaller C.
+    theme_cal = max(candidates, key=lambda candidate: candidate.oof_scores["micro_f1"])
+    timer.lap("theme_selection_s")
+    oof = sentiment_cal.oof_scores
+    log(
+        f"out of fold: sentiment macro-F1 {sentiment_cal.oof_argmax_scores['macro_f1']:.3f} "
+        f"at argmax, {oof['macro_f1']:.3f} with offsets "
+        + ", ".join(f"{o:+.1f}" for o in sentiment_cal.offsets)
+        + f"; 3-way {oof['three_way_macro_f1']:.3f}; temperature {sentiment_cal.temperature:.2f}"
+        f"; themes micro-F1 {theme_cal.oof_scores['micro_f1']:.3f} (C={theme_cal.c})"
+    )
+
+    log(f"  all {len(examples)} training rows")
+    model = fine_tune(
+        encoder.model, examples + extra, n_themes=k, config=ft, seed=config.seed, log=log
+    )
+    # What the analyser will read: float16 layers, widened again.
+    top_layers = {
+        name: array.astype(np.float16).astype(np.float32)
+        for name, array in model.top_layer_arrays().items()
+    }
+    sentiment_weights, sentiment_bias = sentiment_layer(model)
+    theme_weights, theme_bias = fit_binary_heads(
+        pooled_features(model, states), themes, theme_cal.c
+    )
+    timer.lap("final_fit_s")
     heads = Heads(
-        sentiment_weights=sentiment.coef,
-        sentiment_bias=sentiment.bias,
-        temperature=sentiment.temperature,
-        binary_slugs=tuple(THEME_SLUGS[col] for col in binary.cols),
-        binary_weights=binary.coef,
-        binary_bias=binary.bias,
-        platt_a=np.array([a for a, _ in binary.choice.platt], dtype=np.float64),
-        platt_b=np.array([b for _, b in binary.choice.platt], dtype=np.float64),
-        thresholds=binary.choice.thresholds,
+        sentiment_weights=sentiment_weights,
+        sentiment_bias=sentiment_bias + sentiment_cal.offsets,
+        temperature=sentiment_cal.temperature,
+        binary_slugs=tuple(THEME_SLUGS[col] for col in labels.head_cols),
+        binary_weights=theme_weights.reshape(k, FEATURE_DIM),
+        binary_bias=theme_bias,
+        platt_a=np.array([a for a, _ in theme_cal.platt], dtype=np.float64),
+        platt_b=np.array([b for _, b in theme_cal.platt], dtype=np.float64),
+        thresholds=theme_cal.thresholds,
     )
     trained_at = dt.datetime.now(dt.UTC)
-    model_version = _model_version(heads, trained_at)
-    analyser = Analyser(heads=heads, manifest={"model_version": model_version}, encoder=encoder)
-    held_out_scores = _score_held_out(analyser, fft, x_fft[fft.held_out], config)
+    model_version = _model_version(heads, top_layers, trained_at)
+    analyser = Analyser(
+        heads=heads,
+        manifest={"model_version": model_version},
+        encoder=encoder.with_top_layers(top_layers),
+    )
+    held_out_scores = score_held_out(analyser, fft, config)
     timer.lap("evaluate_s")
 
     thresholds = {
@@ -727,29 +733,37 @@ def train(
         if np.isfinite(t)
     }
     positives = fft.themes[train_rows].sum(axis=0)
+    labelled_rows = fft.sentiment > 0
     data_files: dict[str, Any] = {
         FFT_FILE: {
             "rows": len(fft.comment_ids),
             "sha256": sha256_file(data_dir / FFT_FILE),
-            "training_rows": int(train_rows.sum()),
-            "training_rows_with_sentiment": int(labelled.sum()),
+            "training_rows": len(train_rows),
+            "training_rows_with_sentiment": int((sentiment > 0).sum()),
             "held_out_rows": int(fft.held_out.sum()),
-            "held_out_rows_with_sentiment": int((fft.held_out & (fft.sentiment > 0)).sum()),
+            "held_out_rows_with_sentiment": int((fft.held_out & labelled_rows).sum()),
             "training_theme_positives": {
                 slug: int(positives[j]) for j, slug in enumerate(THEME_SLUGS)
             },
         }
     }
-    if criticality is not None:
+    if criticality_path.is_file():
         data_files[CRITICALITY_FILE] = {
-            "rows": criticality.rows_read,
             "sha256": sha256_file(criticality_path),
-            "usable_rows": len(criticality.texts),
-            "used_for_sentiment": sentiment.with_criticality,
+            "used_for_sentiment": criticality is not None,
             "weight": config.criticality_weight,
-            "criticality_to_sentiment": {str(k): v for k, v in CRITICALITY_TO_SENTIMENT.items()},
-            "questions": CRITICALITY_QUESTIONS,
         }
+        if criticality is not None:
+            data_files[CRITICALITY_FILE].update(
+                {
+                    "rows": criticality.rows_read,
+                    "usable_rows": len(criticality.texts),
+                    "criticality_to_sentiment": {
+                        str(key): value for key, value in CRITICALITY_TO_SENTIMENT.items()
+                    },
+                    "questions": CRITICALITY_QUESTIONS,
+                }
+            )
     manifest: dict[str, Any] = {
         "model_version": model_version,
         "trained_at": trained_at.isoformat(timespec="seconds"),
@@ -758,7 +772,9 @@ def train(
             "base_model_sha256": sha256_file(base_model_path() / "model.safetensors"),
             "max_length": encoder.max_length,
             "views": list(VIEWS),
+            "pooling": POOLING,
             "feature_dim": FEATURE_DIM,
+            "tuned_layers": list(range(lower, BASE_LAYERS)),
             "question_reading": QUESTION_READING,
         },
         "seed": config.seed,
@@ -766,53 +782,75 @@ def train(
             "held_out": HELD_OUT_DESCRIPTION,
             "validation": (
                 f"{config.folds}-fold cross-validation on the training portion, folds by "
-                f"sha256('fold:<seed>:' + Comment ID); out-of-fold predictions choose C and the "
-                "criticality data and fit the temperature, Platt scaling and theme thresholds; "
-                "the heads are then refitted on the whole training portion"
+                f"sha256('fold:<seed>:' + Comment ID); each fold's model predicts its fold, and "
+                "those out-of-fold predictions tune the sentiment offsets and fit the "
+                "temperature, Platt scaling and theme thresholds; the committed model is then "
+                "fine-tuned on the whole training portion with the same settings"
             ),
         },
         "training_data": data_files,
+        "fine_tuning": {
+            **asdict(ft),
+            "loss": (
+                "class-weighted cross-entropy over the 5 classes"
+                + (" + expected distance on the 1-5 scale" if ft.ordinal_weight else "")
+                + " + binary cross-entropy per theme"
+            ),
+            "optimiser": "AdamW, linear warm-up then linear decay",
+            "threads": available_cores(),
+        },
         "sentiment": {
-            "head": "multinomial logistic regression, class-balanced, temperature-scaled",
-            "C": sentiment.c,
-            "with_criticality": sentiment.with_criticality,
-            "temperature": sentiment.temperature,
-            "tried": sentiment.tried,
+            "head": "linear on the pooled comment, temperature-scaled, 3-way label from 1-5",
+            "offsets": sentiment_cal.offsets.tolist(),
+            "temperature": sentiment_cal.temperature,
         },
         "themes": {
-            "head": "one-vs-rest logistic regression, class-balanced, Platt-scaled, F1 thresholds",
-            "C": binary.choice.c,
+            "head": (
+                "class-balanced logistic regression per theme on the tuned pooled vectors, "
+                "Platt-scaled, F1-maximising thresholds out of fold"
+            ),
+            "C": theme_cal.c,
+            "tried": theme_tried,
             "emitted": list(thresholds),
             "thresholds": thresholds,
-            "skipped": binary.skipped,
-            "tried": binary.tried,
+            "skipped": labels.skipped,
         },
         "risks": {
-            "scored": [k for k, s in RISK_HEADS.items() if s in heads.binary_slugs],
+            "scored": [key for key, slug in RISK_HEADS.items() if slug in heads.binary_slugs],
             "not_scored": {
                 "serious_risk": "no labelled data: neither data set has a serious-risk label"
             },
             "routing_threshold": config.risk_threshold,
         },
-        "validation_scores": {"sentiment": sentiment.oof_scores, "risks": binary.oof_risks},
+        "validation_scores": {
+            "sentiment": sentiment_cal.oof_scores,
+            "sentiment_argmax": sentiment_cal.oof_argmax_scores,
+            "themes": theme_cal.oof_scores,
+            "risks": theme_cal.oof_risks,
+        },
         "held_out_scores": held_out_scores,
         "timings": {
             **timer.laps,
             "total_s": round(time.perf_counter() - timer.started, 1),
-            "distinct_texts_encoded": distinct_texts,
-            "distinct_pairs_encoded": distinct_pairs,
             "cores": available_cores(),
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         },
         "environment": _package_versions(),
     }
-    return save_artifacts(output_dir, heads, _round(manifest))
+    return save_artifacts(output_dir, heads, _round(manifest), top_layers)
 
 
 def format_report(manifest: dict[str, Any]) -> str:
     """The held-out scores and timings of a manifest as a short plain-text table."""
     held = manifest["held_out_scores"]
-    lines = [f"model {manifest['model_version']}", "held-out scores:"]
+    lines = [f"model {manifest['model_version']}"]
+    oof = manifest.get("validation_scores", {}).get("sentiment")
+    if oof:
+        lines.append(
+            f"out of fold (training portion): 5-point macro-F1 {oof['macro_f1']:.3f}, "
+            f"3-way macro-F1 {oof['three_way_macro_f1']:.3f}"
+        )
+    lines.append("held-out scores:")
     sentiment = held.get("sentiment")
     if sentiment:
         lines += [
@@ -838,9 +876,18 @@ def format_report(manifest: dict[str, Any]) -> str:
     )
     for key, risk in held["risks"].items():
         lines.append(
-            f"  risk {key}: {risk['positives']} positives, {risk['flagged']} flagged at "
+            f"  risk score {key}: {risk['positives']} positives, {risk['flagged']} flagged at "
             f"{risk['threshold']}, precision {risk['precision']:.3f}, recall {risk['recall']}"
         )
+    for key, flag in held.get("risk_flags_with_rules", {}).items():
+        if "positives" in flag:
+            lines.append(
+                f"  risk flag {key} (model + rules): {flag['positives']} positives, "
+                f"{flag['flagged']} flagged, recall {flag['recall']}, "
+                f"precision {flag['precision']}"
+            )
+        else:
+            lines.append(f"  risk flag {key} (model + rules): {flag['flagged']} flagged, no labels")
     timings = manifest["timings"]
     lines.append(
         "timings: " + ", ".join(f"{k} {v}" for k, v in timings.items() if k.endswith("_s"))

@@ -26,7 +26,16 @@ from analytics.ml.analyser import (
     ModelUnavailable,
     get_analyser,
 )
-from analytics.ml.heads import HEADS_FILE, MANIFEST_FILE, load_artifacts, sha256_file
+from analytics.ml.encoder import Encoder
+from analytics.ml.finetune import FineTuneConfig
+from analytics.ml.heads import (
+    HEADS_FILE,
+    MANIFEST_FILE,
+    TOP_LAYERS_FILE,
+    load_artifacts,
+    load_top_layers,
+    sha256_file,
+)
 from analytics.ml.questions import QuestionFamily, question_family
 from analytics.ml.training import (
     CRITICALITY_FILE,
@@ -57,6 +66,12 @@ WAIT_THEMES = {
 @pytest.fixture(scope="module")
 def analyser() -> Analyser:
     return get_analyser(COMMITTED)
+
+
+@pytest.fixture(scope="module")
+def base_encoder() -> Encoder:
+    """The base model as shipped, which training starts from."""
+    return Encoder()
 
 
 def one(analyser: Analyser, text: str, question: str = "") -> AnalysisResult:
@@ -164,13 +179,20 @@ def test_get_analyser_loads_once_per_process(analyser: Analyser) -> None:
 
 def test_committed_artifacts_are_small_and_carry_held_out_scores() -> None:
     size = sum(p.stat().st_size for p in COMMITTED.iterdir() if p.is_file())
-    assert size < 5 * 1024 * 1024
+    assert size < 25 * 1024 * 1024
     _, manifest = load_artifacts(COMMITTED)
+    # Only the tuned layers are stored, never a copy of the base model.
+    assert set(manifest["files"]) == {HEADS_FILE, TOP_LAYERS_FILE}
+    assert manifest["encoder"]["tuned_layers"] == [4, 5]
+    top = load_top_layers(COMMITTED, manifest)
+    assert top is not None and all(name.startswith("encoder.layer.") for name in top)
+    for name in (FFT_FILE,):
+        assert len(manifest["training_data"][name]["sha256"]) == 64
     held_out = manifest["held_out_scores"]
     # Floors well under the measured scores (docs/model-card.md): a broken retrain fails here.
-    assert held_out["sentiment"]["macro_f1"] >= 0.5
-    assert held_out["sentiment"]["three_way_macro_f1"] >= 0.62
-    assert held_out["themes"]["micro_f1"] >= 0.55
+    assert held_out["sentiment"]["macro_f1"] >= 0.62
+    assert held_out["sentiment"]["three_way_macro_f1"] >= 0.70
+    assert held_out["themes"]["micro_f1"] >= 0.60
     assert manifest["training_data"][FFT_FILE]["held_out_rows"] > 1000
 
 
@@ -196,6 +218,17 @@ def test_a_corrupt_heads_file_raises_model_unavailable(tmp_path: Path) -> None:
     heads = directory / HEADS_FILE
     heads.write_bytes(heads.read_bytes()[:1000])
     with pytest.raises(ModelUnavailable, match="SHA-256"):
+        Analyser.load(directory)
+
+
+def test_corrupt_or_missing_tuned_layers_raise_model_unavailable(tmp_path: Path) -> None:
+    directory = copy_committed(tmp_path)
+    top = directory / TOP_LAYERS_FILE
+    top.write_bytes(top.read_bytes()[:1000])
+    with pytest.raises(ModelUnavailable, match="SHA-256"):
+        Analyser.load(directory)
+    top.unlink()
+    with pytest.raises(ModelUnavailable, match="missing"):
         Analyser.load(directory)
 
 
@@ -354,8 +387,8 @@ def write_synthetic_criticality(path: Path) -> None:
 
 TINY = TrainingConfig(
     folds=2,
-    sentiment_c_grid=(1.0,),
-    theme_c_grid=(1.0,),
+    finetune=FineTuneConfig(epochs=1, batch_size=8),
+    criticality_weight=0.25,
     min_theme_positives=4,
     min_risk_positives=2,
     batch_size=16,
@@ -372,10 +405,10 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_training_writes_artifacts_the_analyser_loads(
-    analyser: Analyser, data_dir: Path, tmp_path: Path
+    base_encoder: Encoder, data_dir: Path, tmp_path: Path
 ) -> None:
     output = tmp_path / "artifacts"
-    manifest = train(data_dir=data_dir, output_dir=output, config=TINY, encoder=analyser.encoder)
+    manifest = train(data_dir=data_dir, output_dir=output, config=TINY, encoder=base_encoder)
 
     _, stored = load_artifacts(output)
     assert stored == manifest
@@ -391,22 +424,20 @@ def test_training_writes_artifacts_the_analyser_loads(
     assert manifest["themes"]["skipped"]["parking"].startswith("0 training positives")
     assert manifest["timings"]["total_s"] > 0
 
-    trained = Analyser.load(output, encoder=analyser.encoder)
+    # Loaded as the worker loads it: the base model with the tuned layers from the artifacts.
+    trained = Analyser.load(output)
+    assert trained.encoder.tuned
     [result] = trained.analyse([AnalysisInput("Brilliant nurses, so kind and caring")])
     assert result.model_version == manifest["model_version"]
     assert set(result.risk_scores) == {"safeguarding"}
 
 
 def test_training_never_sees_the_held_out_rows(
-    analyser: Analyser, data_dir: Path, tmp_path: Path
+    base_encoder: Encoder, data_dir: Path, tmp_path: Path
 ) -> None:
-    first = train(
-        data_dir=data_dir, output_dir=tmp_path / "a", config=TINY, encoder=analyser.encoder
-    )
+    first = train(data_dir=data_dir, output_dir=tmp_path / "a", config=TINY, encoder=base_encoder)
     write_synthetic_fft(data_dir / FFT_FILE, alter_held_out=True)
-    second = train(
-        data_dir=data_dir, output_dir=tmp_path / "b", config=TINY, encoder=analyser.encoder
-    )
+    second = train(data_dir=data_dir, output_dir=tmp_path / "b", config=TINY, encoder=base_encoder)
     heads_a, _ = load_artifacts(tmp_path / "a")
     heads_b, _ = load_artifacts(tmp_path / "b")
     assert heads_a.binary_slugs == heads_b.binary_slugs
@@ -420,12 +451,14 @@ def test_training_never_sees_the_held_out_rows(
     assert first["held_out_scores"] != second["held_out_scores"]
 
 
-def test_training_data_without_theme_columns_is_refused(analyser: Analyser, tmp_path: Path) -> None:
+def test_training_data_without_theme_columns_is_refused(
+    base_encoder: Encoder, tmp_path: Path
+) -> None:
     (tmp_path / FFT_FILE).write_text("Comment ID,FFT question,FFT answer,Comment sentiment\n")
     with pytest.raises(TrainingDataError, match="lacks the columns"):
-        train(data_dir=tmp_path, output_dir=tmp_path / "out", encoder=analyser.encoder)
+        train(data_dir=tmp_path, output_dir=tmp_path / "out", encoder=base_encoder)
     with pytest.raises(TrainingDataError, match="not found"):
-        train(data_dir=tmp_path / "absent", output_dir=tmp_path / "out", encoder=analyser.encoder)
+        train(data_dir=tmp_path / "absent", output_dir=tmp_path / "out", encoder=base_encoder)
 
 
 def test_train_models_command(data_dir: Path, tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ from analytics.ml.training import (
 
 class Command(BaseCommand):
     help = (
-        "Train the sentiment, theme and risk heads on the shared NHS feedback data and write "
-        "heads.npz and manifest.json (with held-out scores) to the artifacts directory."
+        "Fine-tune the top layers of all-MiniLM-L6-v2 with the sentiment, theme and risk heads on "
+        "the shared NHS feedback data and write encoder_top.npz, heads.npz and manifest.json "
+        "(with held-out scores) to the artifacts directory."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
