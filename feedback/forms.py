@@ -14,6 +14,7 @@ from django.conf import settings
 from feedback.choices import Kind, ServiceType
 from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_trusts
+from feedback.services.intake import clean_text as text_as_kept
 
 # The patient may not know the kind of service; "" is what the service expects then.
 SERVICE_TYPE_UNSURE = "unsure"
@@ -144,6 +145,14 @@ class TextForm(StepForm):
             ),
         },
     )
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        # Control characters alone (a stray escape key, say) leave nothing once the service
+        # cleans the text: the same answer as an empty box, here on this page.
+        if not text_as_kept(text):
+            raise forms.ValidationError("Enter what happened", code="required")
+        return text
 
 
 class DetailsForm(StepForm):

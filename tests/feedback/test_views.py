@@ -355,3 +355,10 @@ def test_two_sends_racing_with_the_same_answers_save_one_item(client: Client, tr
     second = client.post("/feedback/new/check/")
     assert Feedback.objects.count() == 1
     assert second["Location"] == first["Location"]
+
+
+@pytest.mark.django_db
+def test_a_text_of_control_characters_alone_is_refused_on_its_page(client):
+    response = client.post("/feedback/new/what-happened/", {"text": "\x1b\x07 "})
+    assert response.status_code == 200
+    assert "Enter what happened" in response.content.decode()
