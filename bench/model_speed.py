@@ -371,7 +371,7 @@ def report(csv_result: dict[str, Any], bare_result: dict[str, Any], pipe: dict[s
             "The bare model runs the analyser on the comments and nothing else; the pipeline is "
             "a Celery worker (prefork, concurrency 1) claiming each batch with a conditional "
             "update, analysing it, routing every item and writing results, themes and audit rows "
-            "in a transaction. Both exclude model load (warmed up first).",
+            "in one transaction a batch. Both exclude model load (warmed up first).",
             "",
         ]
     )

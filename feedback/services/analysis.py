@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
 from feedback import clocks
-from feedback.audit import audit_record
+from feedback.audit import audit_record_all
 from feedback.choices import AnalysisState, RiskFlag, Route
-from feedback.models import Feedback, FeedbackTheme, Organisation
+from feedback.models import AuditEvent, Feedback, FeedbackTheme, Organisation
 from feedback.routing import RouteDecision, RoutingInput, route_feedback
 from feedback.selectors import organisation_cqc
 
@@ -77,16 +77,15 @@ def _routing_input(item: Feedback, result: AnalysisResult | None) -> RoutingInpu
     )
 
 
-def _save_result(
+def _result_fields(
     *,
     item: Feedback,
-    claim: uuid.UUID,
     result: AnalysisResult | None,
     decision: RouteDecision,
     handler: Organisation | None,
-) -> bool:
-    """Write one item's analysis and route if the claim is still ours. True when written."""
-    now = timezone.now()
+    now: dt.datetime,
+) -> dict[str, object]:
+    """The columns one item's analysis and route set."""
     fields: dict[str, object] = {
         "analysis_state": AnalysisState.DONE,
         "analysed_at": now,
@@ -111,45 +110,81 @@ def _save_result(
         fields["acknowledge_due"] = clocks.acknowledge_due(item.received_at)
         fields["response_due"] = clocks.response_due(item.received_at, handler)
         fields["statutory_due"] = clocks.statutory_due(item.received_at)
+    return fields
+
+
+def _audit_events(
+    *,
+    item: Feedback,
+    result: AnalysisResult | None,
+    decision: RouteDecision,
+    handler: Organisation | None,
+    now: dt.datetime,
+) -> list[AuditEvent]:
+    analysed = AuditEvent(
+        feedback=item,
+        action="analysed" if result is not None else "analysed_rules_only",
+        to_value=result.model_version if result is not None else "",
+        detail=(
+            {"sentiment": result.sentiment, "themes": [slug for slug, _ in result.themes]}
+            if result is not None
+            else {"reason": "model unavailable"}
+        ),
+        at=now,
+    )
+    routed = AuditEvent(
+        feedback=item,
+        action="routed",
+        to_value=handler.ods_code if handler else "",
+        detail={
+            "route": decision.route,
+            "rule": decision.rule,
+            "evidence": list(decision.evidence),
+        },
+        at=now,
+    )
+    return [analysed, routed]
+
+
+def _save_results(
+    *,
+    claim: uuid.UUID,
+    outcomes: Sequence[tuple[Feedback, AnalysisResult | None, RouteDecision, Organisation | None]],
+) -> list[int]:
+    """Write a batch's analyses and routes, each only while the claim on it is still ours.
+
+    One transaction for the batch: a conditional UPDATE per item, then its themes and audit rows
+    in one INSERT each (per-item transactions cost a fifth of the worker's time). If anything
+    fails, nothing of the batch is written and its claim goes stale, to be handed out again.
+    Returns the ids written.
+    """
+    now = timezone.now()
+    written: list[int] = []
+    themes: list[FeedbackTheme] = []
+    events: list[AuditEvent] = []
     with transaction.atomic():
-        written = Feedback.objects.filter(
-            pk=item.pk, analysis_claim=claim, analysis_state=AnalysisState.PROCESSING
-        ).update(**fields)
-        if not written:
-            return False
-        if result is not None:
-            FeedbackTheme.objects.bulk_create(
-                [
+        for item, result, decision, handler in outcomes:
+            fields = _result_fields(
+                item=item, result=result, decision=decision, handler=handler, now=now
+            )
+            if not Feedback.objects.filter(
+                pk=item.pk, analysis_claim=claim, analysis_state=AnalysisState.PROCESSING
+            ).update(**fields):
+                continue
+            written.append(item.pk)
+            if result is not None:
+                themes.extend(
                     FeedbackTheme(feedback=item, theme=slug, score=score)
                     for slug, score in result.themes
-                ]
+                )
+            events.extend(
+                _audit_events(item=item, result=result, decision=decision, handler=handler, now=now)
             )
-        audit_record(
-            feedback=item,
-            actor=None,
-            action="analysed" if result is not None else "analysed_rules_only",
-            to_value=result.model_version if result is not None else "",
-            detail=(
-                {
-                    "sentiment": result.sentiment,
-                    "themes": [slug for slug, _ in result.themes],
-                }
-                if result is not None
-                else {"reason": "model unavailable"}
-            ),
-        )
-        audit_record(
-            feedback=item,
-            actor=None,
-            action="routed",
-            to_value=handler.ods_code if handler else "",
-            detail={
-                "route": decision.route,
-                "rule": decision.rule,
-                "evidence": list(decision.evidence),
-            },
-        )
-    return True
+        if themes:
+            FeedbackTheme.objects.bulk_create(themes)
+        if events:
+            audit_record_all(events)
+    return written
 
 
 def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = None) -> list[int]:
@@ -176,13 +211,11 @@ def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = N
         logger.exception("model unavailable: routing %d items by rules alone", len(items))
         results = [None] * len(items)
     cqc = organisation_cqc()
-    written: list[int] = []
+    outcomes = []
     for item, result in zip(items, results, strict=True):
         decision = route_feedback(_routing_input(item, result))
-        handler = _handler_for(decision.route, item, cqc)
-        if _save_result(item=item, claim=claim, result=result, decision=decision, handler=handler):
-            written.append(item.pk)
-    return written
+        outcomes.append((item, result, decision, _handler_for(decision.route, item, cqc)))
+    return _save_results(claim=claim, outcomes=outcomes)
 
 
 def feedback_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:

@@ -1,10 +1,11 @@
 import datetime as dt
+import uuid
 from unittest import mock
 
 import pytest
 from django.utils import timezone
 
-from analytics.ml.analyser import ModelUnavailable
+from analytics.ml.analyser import ModelUnavailable, get_analyser
 from feedback.choices import AnalysisState, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme
 from feedback.services.analysis import (
@@ -120,3 +121,45 @@ def test_without_the_model_items_are_routed_by_rules_and_flagged_for_review(trus
     assert item.sentiment is None
     assert item.analysis_state == AnalysisState.DONE
     assert AuditEvent.objects.filter(feedback=item, action="analysed_rules_only").exists()
+
+
+@pytest.mark.django_db
+def test_an_item_whose_claim_was_lost_mid_batch_is_left_to_its_new_claimant(trust, cqc):
+    kept, lost = FeedbackFactory(provider=trust), FeedbackFactory(provider=trust)
+    real_analyse = get_analyser().analyse
+
+    def analyse_while_another_worker_takes_one(inputs):
+        # While this batch is in the model, its claim on one item times out and passes on.
+        Feedback.objects.filter(pk=lost.pk).update(analysis_claim=uuid.uuid4())
+        return real_analyse(inputs)
+
+    with mock.patch("feedback.services.analysis.get_analyser") as get:
+        get.return_value.analyse.side_effect = analyse_while_another_worker_takes_one
+        assert feedback_analyse_batch() == [kept.pk]
+    kept.refresh_from_db()
+    lost.refresh_from_db()
+    assert kept.analysis_state == AnalysisState.DONE
+    assert lost.analysis_state == AnalysisState.PROCESSING and lost.route == ""
+    assert not AuditEvent.objects.filter(feedback=lost).exclude(action="submitted").exists()
+    assert not FeedbackTheme.objects.filter(feedback=lost).exists()
+    assert list(
+        AuditEvent.objects.filter(feedback=kept)
+        .exclude(action="submitted")
+        .values_list("action", flat=True)
+    ) == ["analysed", "routed"]
+
+
+@pytest.mark.django_db
+def test_a_batch_that_fails_while_writing_writes_nothing_and_is_handed_out_again(trust, cqc):
+    items = [FeedbackFactory(provider=trust) for _ in range(3)]
+    with (
+        mock.patch("feedback.services.analysis.audit_record_all", side_effect=RuntimeError),
+        pytest.raises(RuntimeError),
+    ):
+        feedback_analyse_batch()
+    assert not Feedback.objects.filter(analysis_state=AnalysisState.DONE).exists()
+    assert not FeedbackTheme.objects.exists()
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert sorted(feedback_requeue_stale(now=later)) == sorted(i.pk for i in items)
+    assert sorted(feedback_analyse_batch()) == sorted(i.pk for i in items)
+    assert AuditEvent.objects.filter(action="routed").count() == 3
