@@ -37,7 +37,7 @@ BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HIDDEN_SIZE = 384
 BASE_LAYERS = 6
 # The top layers training tunes; the rest are run once per training comment and cached.
-TUNED_LAYERS = 2
+TUNED_LAYERS = 4
 VIEWS: tuple[str, ...] = ("question_comment_pair",)
 FEATURE_DIM = HIDDEN_SIZE
 POOLING = "mean-over-comment-tokens"

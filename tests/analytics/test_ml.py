@@ -183,7 +183,7 @@ def test_committed_artifacts_are_small_and_carry_held_out_scores() -> None:
     _, manifest = load_artifacts(COMMITTED)
     # Only the tuned layers are stored, never a copy of the base model.
     assert set(manifest["files"]) == {HEADS_FILE, TOP_LAYERS_FILE}
-    assert manifest["encoder"]["tuned_layers"] == [4, 5]
+    assert manifest["encoder"]["tuned_layers"] == [2, 3, 4, 5]
     top = load_top_layers(COMMITTED, manifest)
     assert top is not None and all(name.startswith("encoder.layer.") for name in top)
     for name in (FFT_FILE,):
