@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from analytics.ml.analyser import AnalysisInput, get_analyser
-from feedback.choices import PRIMARY_CARE_SERVICES, ServiceType
+from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, ServiceType
 from feedback.routing import RoutingInput, route_feedback
 
 OUTPUT_COLUMNS = (
@@ -53,6 +53,19 @@ def _check_header(fieldnames: list[str] | None) -> list[str]:
     return fieldnames
 
 
+def _rating(value: str | None, line: int) -> int | None:
+    """The optional ``fft_rating`` column: 1 very good ... 5 very poor, 6 don't know, or blank."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value not in {str(r) for r in FftRating.values}:
+        raise CsvInputError(
+            f"row {line}: fft_rating '{value}' is not 1 (very good) to 5 (very poor), "
+            "6 (don't know) or blank"
+        )
+    return int(value)
+
+
 def analyse_csv_stream(
     source: TextIO, destination: TextIO, *, batch_size: int = 64
 ) -> CsvAnalysisSummary:
@@ -79,6 +92,7 @@ def analyse_csv_stream(
                     text=row.get("text") or "",
                     question=row.get("question") or "",
                     service_type=service_type,
+                    fft_rating=_rating(row.get("fft_rating"), rows_done + offset + 2),
                 )
             )
         results = analyser.analyse(inputs, batch_size=batch_size)

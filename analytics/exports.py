@@ -197,6 +197,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "ko41_subjects",
     "ko41_service_area",
     "ko41_profession",
+    "fft_rating",
     "question",
     "text",
 )
@@ -266,6 +267,7 @@ _VALUE_FIELDS = (
     "outcome",
     "ko41_service_area",
     "ko41_profession",
+    "fft_rating",
     "question",
     "text",
     # Read only to redact the writer's own details from their text; never exported.
@@ -550,6 +552,7 @@ class ExportRowBuilder:
             outcome,
             ko41_service_area,
             ko41_profession,
+            fft_rating,
             question,
             text,
             identity_name,
@@ -624,6 +627,7 @@ class ExportRowBuilder:
             ),
             "ko41_service_area": ko41_service_area or None,
             "ko41_profession": ko41_profession or None,
+            "fft_rating": fft_rating,
             "question": _redact_question(question) if question else None,
             "text": redact(
                 text,
@@ -673,6 +677,7 @@ class ExportRowBuilder:
                     outcome,
                     ko41_service_area,
                     ko41_profession,
+                    fft_rating,
                     question,
                     text,
                     identity_name,
@@ -727,7 +732,8 @@ class ExportRowBuilder:
                     f"{'' if sentiment_confidence is None else sentiment_confidence},"
                     f"{themes or ''},{risks},{model_version or ''},"
                     f"{_BOOLEAN_CELL[needs_review]},{route or ''},{route_rule or ''},"
-                    f"{outcome or ''},{subjects},{ko41_service_area or ''},{ko41_profession or ''}"
+                    f"{outcome or ''},{subjects},{ko41_service_area or ''},{ko41_profession or ''},"
+                    f"{'' if fft_rating is None else fft_rating}"
                 )
                 codes = front + back
                 if (
@@ -801,7 +807,9 @@ _RISKY_FIRST = _FORMULA_STARTS | {" "}
 
 
 _THEMES_CELL, _RISKS_CELL, _SUBJECTS_CELL = _CSV_LISTS
-_NUMBER_CELLS = tuple(_COLUMN[c] for c in ("paused_days", "sentiment", "sentiment_confidence"))
+_NUMBER_CELLS = tuple(
+    _COLUMN[c] for c in ("paused_days", "sentiment", "sentiment_confidence", "fft_rating")
+)
 # The free text comes last, so the cells before it (codes, dates, names) are joined and checked
 # in one go.
 assert EXPORT_COLUMNS[-2:] == ("question", "text")  # noqa: S101
@@ -825,7 +833,7 @@ def _csv_quoted(value: str) -> str:
 
 
 # For ExportRowBuilder.csv_lines: the cells before the place (id ... service_type) and after it
-# (status ... ko41_profession) hold codes, dates and numbers, written without quotes when none
+# (status ... fft_rating) hold codes, dates and numbers, written without quotes when none
 # of them has a comma, a quote or a line break in it.
 _PLACE_COLUMNS = tuple(range(5, 12))
 assert EXPORT_COLUMNS[4:13] == (  # noqa: S101

@@ -21,6 +21,21 @@ class Channel(models.TextChoices):
     FFT_IMPORT = "fft_import", "FFT import"
 
 
+class FftRating(models.IntegerChoices):
+    """The answer to the Friends and Family Test question (since 2020): "Overall, how was your
+    experience of our service?", numbered as NHS FFT exports number them."""
+
+    VERY_GOOD = 1, "Very good"
+    GOOD = 2, "Good"
+    NEITHER = 3, "Neither good nor poor"
+    POOR = 4, "Poor"
+    VERY_POOR = 5, "Very poor"
+    DONT_KNOW = 6, "Don't know"
+
+
+FFT_QUESTION = "Overall, how was your experience of our service?"
+
+
 class ServiceType(models.TextChoices):
     ACUTE = "acute", "Hospital (acute)"
     MENTAL_HEALTH = "mental_health", "Mental health service"

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from feedback.choices import Kind, ServiceType
+from feedback.choices import FFT_QUESTION, FftRating, Kind, ServiceType
 from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_trusts
 from feedback.services.intake import clean_text as text_as_kept
@@ -129,6 +129,25 @@ class WhereForm(StepForm):
         return cleaned
 
 
+def _rating(value: str) -> int | None:
+    return int(value) if value else None
+
+
+class RatingForm(StepForm):
+    """The Friends and Family Test question, asked as the FFT asks it, "Don't know" apart."""
+
+    fft_rating = forms.TypedChoiceField(
+        label=FFT_QUESTION,
+        choices=[(str(value), label) for value, label in FftRating.choices],
+        coerce=_rating,
+        widget=Radios(divider_before=str(FftRating.DONT_KNOW.value)),
+        error_messages={
+            "required": "Select how your experience was overall, or select 'Don't know'",
+            "invalid_choice": "Select one of the answers shown",
+        },
+    )
+
+
 class TextForm(StepForm):
     text = forms.CharField(
         label="Tell us what happened",
@@ -184,7 +203,7 @@ class DetailsForm(StepForm):
     )
 
 
-class FeedbackForm(KindForm, ServiceForm, WhereForm, TextForm, DetailsForm):
+class FeedbackForm(KindForm, ServiceForm, WhereForm, RatingForm, TextForm, DetailsForm):
     """Every answer in one form: the patient's answers parsed together before they are sent, and
     the base of the single page staff use to enter a phone call or letter (StaffEntryForm).
 
@@ -196,6 +215,15 @@ class FeedbackForm(KindForm, ServiceForm, WhereForm, TextForm, DetailsForm):
         label="What kind of service was it?",
         choices=[("", "Not known"), *ServiceType.choices],
         required=False,
+    )
+    # Staff entering a letter or a call may not have asked it.
+    fft_rating = forms.TypedChoiceField(
+        label=FFT_QUESTION,
+        choices=[("", "Not asked"), *((str(v), label) for v, label in FftRating.choices)],
+        coerce=_rating,
+        empty_value=None,
+        required=False,
+        error_messages={"invalid_choice": "Select one of the answers shown"},
     )
 
     @staticmethod
@@ -212,6 +240,7 @@ STEPS: list[tuple[str, type[StepForm]]] = [
     ("kind", KindForm),
     ("service", ServiceForm),
     ("where", WhereForm),
+    ("experience", RatingForm),
     ("what-happened", TextForm),
     ("your-details", DetailsForm),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from feedback.choices import (
     AnalysisState,
     Channel,
+    FftRating,
     InvestigationApproach,
     Kind,
     NotificationKind,
@@ -121,6 +122,11 @@ class Feedback(models.Model):
     # retried request finds the item it already created instead of making a second one.
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     question = models.CharField(max_length=300, blank=True)
+    # The patient's answer to the FFT question ("Overall, how was your experience of our
+    # service?"); null when it was not asked (a letter, an API client that does not ask it).
+    fft_rating = models.PositiveSmallIntegerField(
+        "FFT rating", choices=FftRating.choices, null=True, blank=True
+    )
     text = models.TextField()
     received_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.RECEIVED)

@@ -43,6 +43,7 @@ from analytics.ml.heads import MANIFEST_FILE, sentiment_label
 from analytics.themes import THEMES
 from feedback import clocks
 from feedback.choices import (
+    FFT_QUESTION,
     PRIMARY_CARE_SERVICES,
     AnalysisState,
     Channel,
@@ -65,7 +66,6 @@ FFT_PATH = (
 DEFAULT_YEARS = 2
 DEFAULT_BATCH_SIZE = 20_000
 SQLITE_BATCH_SIZE = 2_000
-FFT_QUESTION = "Overall, how was your experience of our service?"
 # Model versions by age: items analysed before the current model was trained show the one before.
 PREVIOUS_MODEL_VERSION = "minilm-l6-heads-20260301-3b1c9e20"
 CURRENT_MODEL_SINCE_DAYS = 240
@@ -95,6 +95,7 @@ class _Text(NamedTuple):
     question: str
     sentiment: int | None  # the labelled 1-5 sentiment, when the source has one
     themes: tuple[str, ...]
+    fft_rating: int | None = None  # the patient's FFT rating, when the source has one
 
 
 _THEME_BY_LABEL = {t.label: t.slug for t in THEMES}
@@ -118,7 +119,16 @@ def _fft_texts(path: Path) -> list[_Text]:
                 slug for label, slug in _THEME_BY_LABEL.items() if (row.get(label) or "") == "1"
             )
             question = " ".join((row.get("FFT question") or "").split())
-            texts.append(_Text(answer, question, sentiment, themes))
+            rating = (row.get("FFT categorical answer") or "").strip()
+            texts.append(
+                _Text(
+                    answer,
+                    question,
+                    sentiment,
+                    themes,
+                    int(rating) if rating in {"1", "2", "3", "4", "5", "6"} else None,
+                )
+            )
     return texts
 
 
@@ -778,8 +788,11 @@ class _Generator:
             first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
             body += rng.choice(_IDENTIFIER_EXTRAS).format(first=first, last=last)
         question = ""
+        fft_rating = None
         if channel in (Channel.FFT_IMPORT, Channel.PAPER):
             question = text.question or FFT_QUESTION
+        if channel in (Channel.FFT_IMPORT, Channel.PAPER, Channel.WEB):
+            fft_rating = text.fft_rating
         provider: _Org | None = place["provider"]
         values: dict[str, Any] = {
             "kind": kind,
@@ -789,6 +802,7 @@ class _Generator:
             "area_id": place["area_id"],
             "wants_commissioner": "wants_commissioner" in place,
             "question": question,
+            "fft_rating": fft_rating,
             "text": body,
             "received_at": received,
         }

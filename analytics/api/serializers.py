@@ -14,6 +14,7 @@ from analytics.themes import THEMES
 from feedback.choices import (
     AnalysisState,
     Channel,
+    FftRating,
     Kind,
     OrganisationKind,
     RiskFlag,
@@ -196,6 +197,12 @@ class RegulatorFeedbackRowOutputSerializer(serializers.Serializer):
     ko41_subjects = serializers.ListField(child=serializers.CharField())
     ko41_service_area = serializers.ChoiceField(choices=ServiceArea.choices, allow_null=True)
     ko41_profession = serializers.ChoiceField(choices=Profession.choices, allow_null=True)
+    fft_rating = serializers.ChoiceField(
+        choices=FftRating.choices,
+        allow_null=True,
+        help_text="The patient's answer to the FFT question: 1 very good ... 5 very poor, "
+        "6 don't know; null when it was not asked.",
+    )
     question = serializers.CharField(allow_null=True)
     text = serializers.CharField(
         allow_blank=True,

@@ -82,6 +82,7 @@ EXAMPLE_ROW: dict[str, Any] = {
     "ko41_subjects": ["values_behaviours", "waiting_times"],
     "ko41_service_area": "emergency",
     "ko41_profession": "nursing",
+    "fft_rating": 4,
     "question": None,
     "text": "Nurse [NAME] was rude to my father and we waited nine hours. Call me on [PHONE].",
 }

@@ -46,11 +46,13 @@ RISK_HEADS: Mapping[str, str] = MappingProxyType(
 
 @dataclass(frozen=True)
 class AnalysisInput:
-    """One comment to analyse: the patient's text, the question it answers, the service type."""
+    """One comment to analyse: the patient's text, the question it answers, the service type and
+    the patient's answer to the FFT question (1 very good ... 5 very poor, 6 don't know)."""
 
     text: str
     question: str = ""
     service_type: str = ""  # a feedback.choices.ServiceType value; not used by this model yet
+    fft_rating: int | None = None  # a feedback.choices.FftRating value, None when not asked
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Analyser:
         features = self.encoder.encode(
             [item.question for item in items],
             [item.text for item in items],
+            [item.fft_rating for item in items],
             batch_size=batch_size,
         )
         return self.results_from_features(features)

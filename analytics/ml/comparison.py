@@ -1,8 +1,9 @@
 """The analyser against two baselines on the held-out split, side by side (``evaluate_models``).
 
 The held-out rows are the ones training never sees (analytics.ml.training.is_held_out). The
-analyser is the committed model, loaded as the worker loads it; both baselines are fitted here on
-the training portion only (analytics.ml.baselines).
+analyser is the committed model, loaded as the worker loads it, scored with and without the
+patients' FFT ratings; both baselines are fitted here on the training portion only
+(analytics.ml.baselines) and read the comment alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from analytics.ml.encoder import Encoder
 from analytics.ml.training import FFT_FILE, read_fft
 from analytics.themes import THEME_SLUGS
 
-MODELS = ("this model", "frozen MiniLM + LR", "VADER")
+# The analyser twice: reading each comment with the patient's FFT rating, as an FFT export or the
+# web form gives it, and without (an API client or a letter), so it is compared with the
+# baselines, which read the text alone, on equal terms too.
+MODELS = ("this model", "this model, rating withheld", "frozen MiniLM + LR", "VADER")
 NOT_APPLICABLE = "n/a"
 
 
@@ -79,10 +83,18 @@ def compare(
     )
 
     results = analyser.analyse(
+        [
+            AnalysisInput(text=fft.texts[i], question=fft.questions[i], fft_rating=fft.ratings[i])
+            for i in held
+        ],
+        batch_size=batch_size,
+    )
+    unrated = analyser.analyse(
         [AnalysisInput(text=fft.texts[i], question=fft.questions[i]) for i in held],
         batch_size=batch_size,
     )
     ours = np.array([r.sentiment for r in results])[labelled]
+    ours_unrated = np.array([r.sentiment for r in unrated])[labelled]
     our_themes = evaluation.theme_matrix(results)
     our_emitted = [
         s
@@ -116,12 +128,15 @@ def compare(
     comparison.timings["vader_s"] = round(time.perf_counter() - lap, 1)
     log("VADER: cut points fitted on the training portion")
 
-    five = [ours, frozen.sentiment[labelled], vader_five]
-    three = [evaluation.to_three_way(ours), evaluation.to_three_way(five[1]), vader_three]
+    five = [ours, ours_unrated, frozen.sentiment[labelled], vader_five]
+    three = [*(evaluation.to_three_way(p) for p in five[:3]), vader_three]
     rows, scores = _sentiment_rows(true, five, three)
     comparison.rows.extend(rows)
     theme_scores = [
         evaluation.theme_scores(truth_themes, our_themes, list(THEME_SLUGS), our_emitted),
+        evaluation.theme_scores(
+            truth_themes, evaluation.theme_matrix(unrated), list(THEME_SLUGS), our_emitted
+        ),
         evaluation.theme_scores(truth_themes, frozen.themes, list(THEME_SLUGS), frozen.emitted)
         if frozen.themes is not None
         else None,

@@ -7,7 +7,8 @@ question, so "Nothing." under "What was good?" and under "What could we do bette
 vectors; pooling over the comment alone stops the question's words, the same in thousands of
 comments, from swamping a short answer. The question is read as its family's fixed wording
 (analytics.ml.questions), so a trust's own wording of "what could be better" means what the
-training wording meant.
+training wording meant. The patient's FFT rating, when given, follows the question's wording
+(:func:`analytics.ml.questions.context_wording`).
 
 Training (analytics.ml.finetune) tunes the top ``TUNED_LAYERS`` of the six transformer layers; the
 artifacts hold only those layers (``encoder_top.npz``), which replace the base model's own when the
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analytics.ml.questions import question_wording
+from analytics.ml.questions import context_wording
 
 if TYPE_CHECKING:
     import torch
@@ -45,6 +46,17 @@ POOLING = "mean-over-comment-tokens"
 # (attention is quadratic) for positions it never learnt from. 99.3% of question + comment pairs
 # in the shared FFT and criticality data fit; the rest lose the end of the comment.
 MAX_LENGTH = 128
+
+
+def _contexts(
+    questions: Sequence[str], texts: Sequence[str], ratings: Sequence[int | None] | None
+) -> list[str]:
+    """The first segment of each pair: the question's wording and the rating, if any."""
+    if len(questions) != len(texts) or (ratings is not None and len(ratings) != len(texts)):
+        raise ValueError("questions, texts and ratings must have the same length")
+    if ratings is None:
+        return [context_wording(q) for q in questions]
+    return [context_wording(q, r) for q, r in zip(questions, ratings, strict=True)]
 
 
 class EncoderUnavailable(RuntimeError):
@@ -159,12 +171,16 @@ class Encoder:
         clone.load_top_layers(top_layers)
         return clone
 
-    def tokenize_pairs(self, questions: Sequence[str], texts: Sequence[str]) -> Any:
-        """Token ids of (question family wording, comment) pairs, unpadded."""
-        if len(questions) != len(texts):
-            raise ValueError("questions and texts must have the same length")
+    def tokenize_pairs(
+        self,
+        questions: Sequence[str],
+        texts: Sequence[str],
+        ratings: Sequence[int | None] | None = None,
+    ) -> Any:
+        """Token ids of (question family wording and rating, comment) pairs, unpadded."""
+        contexts = _contexts(questions, texts, ratings)
         return self.tokenizer(
-            [question_wording(q) for q in questions],
+            contexts,
             [t.strip() for t in texts],
             # longest_first trims the longer side, in practice the comment, never the question.
             truncation="longest_first",
@@ -172,15 +188,19 @@ class Encoder:
         )
 
     def encode(
-        self, questions: Sequence[str], texts: Sequence[str], *, batch_size: int = 64
+        self,
+        questions: Sequence[str],
+        texts: Sequence[str],
+        ratings: Sequence[int | None] | None = None,
+        *,
+        batch_size: int = 64,
     ) -> np.ndarray:
         """Pooled features, shape (len(texts), FEATURE_DIM), float32, one pass per distinct pair.
 
         FFT exports repeat "Nothing", "N/A" and "Did not answer" thousands of times.
         """
-        if len(questions) != len(texts):
-            raise ValueError("questions and texts must have the same length")
-        pairs = [(question_wording(q), t.strip()) for q, t in zip(questions, texts, strict=True)]
+        contexts = _contexts(questions, texts, ratings)
+        pairs = [(c, t.strip()) for c, t in zip(contexts, texts, strict=True)]
         unique = list(dict.fromkeys(pairs))
         encoded = self.tokenizer(
             [q for q, _ in unique],

@@ -53,16 +53,24 @@ class FineTuneConfig:
     # Weight of the theme loss (mean over themes of binary cross-entropy, summed over themes / 10).
     theme_weight: float = 3.0
     dropout: float = 0.1
+    # Share of the rated examples read without their FFT rating in each epoch (a fresh draw per
+    # epoch), so that comments sent without a rating (the API, letters) are still read well.
+    rating_dropout: float = 0.25
 
 
 @dataclass(frozen=True)
 class Example:
-    """One training comment: its cached lower states, labels and weight."""
+    """One training comment: its cached lower states, labels and weight.
+
+    ``unrated`` holds the lower states of the same comment read without its FFT rating, for a
+    comment that has one (None otherwise).
+    """
 
     state: LowerState
     sentiment: int  # 1-5, 0 when not labelled
     themes: np.ndarray | None  # (k,) 0/1, None when the row has no theme labels
     weight: float = 1.0
+    unrated: LowerState | None = None
 
 
 class TopModel(torch.nn.Module):
@@ -192,7 +200,10 @@ def fine_tune(
         started = time.perf_counter()
         for rows in _batches(lengths, config.batch_size, generator):
             index = torch.from_numpy(rows)
-            hidden, mask, token_types = collate([examples[i].state for i in rows])
+            withhold = (torch.rand(len(rows), generator=generator) < config.rating_dropout).tolist()
+            hidden, mask, token_types = collate(
+                [_state(examples[i], drop) for i, drop in zip(rows, withhold, strict=True)]
+            )
             sentiment_logits, theme_logits = model(hidden, mask, token_types)
             loss = torch.zeros(())
             y = sentiment[index]
@@ -224,6 +235,12 @@ def fine_tune(
             f"({time.perf_counter() - started:.0f} s)"
         )
     return model.eval()
+
+
+def _state(example: Example, withhold_rating: bool) -> LowerState:
+    if withhold_rating and example.unrated is not None:
+        return example.unrated
+    return example.state
 
 
 def pooled_features(

@@ -13,6 +13,12 @@ one fixed wording, in training and in use alike:
   through a web form): "Please tell us why you gave your answer."
 
 Only the organisation's wording is read here, never the patient's text.
+
+The patient's answer to the FFT question ("Overall, how was your experience of our service?",
+Very good ... Very poor) is read with the question when there is one: the question wording is
+followed by "Overall experience: good." and the like (:func:`context_wording`). "Don't know" and no
+answer add nothing, and training withholds the answer from a share of its examples, so a comment
+sent without a rating is read as well as it was before ratings were read at all.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from enum import StrEnum
 
 # Bumped whenever the families or their wordings change: heads trained with another reading of the
 # questions would be fed features they never saw, so the analyser refuses them.
-QUESTION_READING = "families-v1"
+QUESTION_READING = "families-v1+fft-rating-v1"
 
 
 class QuestionFamily(StrEnum):
@@ -51,6 +57,17 @@ _GOOD = re.compile(
 )
 
 
+# The FFT rating scale (feedback.choices.FftRating values) in the words of the FFT form; 6 ("Don't
+# know") and anything else add no words.
+RATING_WORDING: dict[int, str] = {
+    1: "very good",
+    2: "good",
+    3: "neither good nor poor",
+    4: "poor",
+    5: "very poor",
+}
+
+
 def normalise_question(question: str) -> str:
     """The question with runs of whitespace (line breaks in exported forms) made single spaces."""
     return " ".join(question.split())
@@ -71,3 +88,10 @@ def question_family(question: str) -> QuestionFamily:
 def question_wording(question: str) -> str:
     """The fixed wording the encoder reads in place of ``question``."""
     return FAMILY_WORDING[question_family(question)]
+
+
+def context_wording(question: str, rating: int | None = None) -> str:
+    """What the encoder reads before the comment: the question's wording and the FFT rating."""
+    wording = question_wording(question)
+    rated = RATING_WORDING.get(rating) if rating is not None else None
+    return f"{wording} Overall experience: {rated}." if rated else wording

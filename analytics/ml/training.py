@@ -26,7 +26,7 @@ import hashlib
 import platform
 import resource
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -57,12 +57,13 @@ from analytics.ml.finetune import (
     sentiment_layer,
 )
 from analytics.ml.heads import SENTIMENT_CLASSES, Heads, save_artifacts, sha256_file, softmax
-from analytics.ml.questions import QUESTION_READING
+from analytics.ml.questions import QUESTION_READING, RATING_WORDING
 from analytics.themes import THEME_SLUGS, THEMES
 from feedback.routing import RISK_SCORE_THRESHOLD
 
 FFT_FILE = "fft_v6_shared.csv"
 CRITICALITY_FILE = "phase1_criticality.csv"
+RATING_COLUMN = "FFT categorical answer"
 DEFAULT_SEED = 20240521
 HELD_OUT_PERCENT = 20
 # Part of the held-out hash: changing it would move rows between the splits, so it never changes.
@@ -140,6 +141,7 @@ class FftData:
     comment_ids: tuple[str, ...]
     questions: tuple[str, ...]
     texts: tuple[str, ...]
+    ratings: tuple[int | None, ...]  # the FFT rating, 1 very good ... 6 don't know; None if none
     sentiment: np.ndarray  # 1-5, 0 where not labelled
     themes: np.ndarray  # (n, len(THEMES)) 0/1, columns in THEME_SLUGS order
     held_out: np.ndarray  # bool
@@ -191,15 +193,25 @@ def _read_rows(path: Path, required: Sequence[str]) -> Iterator[dict[str, str]]:
         yield from reader
 
 
+def parse_rating(value: str | None) -> int | None:
+    """An FFT rating as exported (1 very good ... 6 don't know); None for anything else."""
+    value = (value or "").strip()
+    return int(value) if value in {"1", "2", "3", "4", "5", "6"} else None
+
+
 def read_fft(path: Path) -> FftData:
-    """Read the FFT file; every theme of analytics.themes must be one of its columns."""
+    """Read the FFT file; every theme of analytics.themes must be one of its columns.
+
+    The FFT rating column is optional: without it every comment is read as unrated.
+    """
     theme_columns = [t.label for t in THEMES]
     required = ["Comment ID", "FFT question", "FFT answer", "Comment sentiment", *theme_columns]
-    ids, questions, texts, sentiment, themes = [], [], [], [], []
+    ids, questions, texts, ratings, sentiment, themes = [], [], [], [], [], []
     for row in _read_rows(path, required):
         ids.append(row["Comment ID"])
         questions.append(row["FFT question"] or "")
         texts.append(row["FFT answer"] or "")
+        ratings.append(parse_rating(row.get(RATING_COLUMN)))
         label = (row["Comment sentiment"] or "").strip()
         sentiment.append(int(label) if label in {"1", "2", "3", "4", "5"} else 0)
         themes.append([1 if (row[c] or "").strip() == "1" else 0 for c in theme_columns])
@@ -209,6 +221,7 @@ def read_fft(path: Path) -> FftData:
         comment_ids=tuple(ids),
         questions=tuple(questions),
         texts=tuple(texts),
+        ratings=tuple(ratings),
         sentiment=np.array(sentiment, dtype=np.int64),
         themes=np.array(themes, dtype=np.int8).reshape(len(ids), len(THEMES)),
         held_out=np.array([is_held_out(i) for i in ids], dtype=bool),
@@ -503,6 +516,7 @@ def _examples(
     sentiment: np.ndarray,
     themes: np.ndarray | None,
     weight: float = 1.0,
+    unrated: Mapping[int, Any] | None = None,
 ) -> list[Example]:
     return [
         Example(
@@ -510,6 +524,7 @@ def _examples(
             sentiment=int(sentiment[i]),
             themes=None if themes is None else themes[i].astype(np.float32),
             weight=weight,
+            unrated=(unrated or {}).get(i),
         )
         for i, state in enumerate(states)
     ]
@@ -519,29 +534,43 @@ def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> 
     """Held-out scores, computed end to end by the analyser on the held-out comments."""
     held = np.flatnonzero(fft.held_out)
     results = analyser.analyse(
-        [AnalysisInput(text=fft.texts[i], question=fft.questions[i]) for i in held],
+        [
+            AnalysisInput(text=fft.texts[i], question=fft.questions[i], fft_rating=fft.ratings[i])
+            for i in held
+        ],
         batch_size=config.batch_size,
     )
     sentiment = fft.sentiment[held]
     labelled = sentiment > 0
-    scores: dict[str, Any] = {"sentiment": None, "sentiment_without_question": None}
+    scores: dict[str, Any] = {
+        "sentiment": None,
+        "sentiment_without_rating": None,
+        "sentiment_without_question": None,
+    }
     if labelled.any():
         scores["sentiment"] = evaluation.sentiment_scores(
             sentiment[labelled],
             np.array([r.sentiment for r in results])[labelled],
             np.array([r.sentiment_confidence for r in results])[labelled],
         )
-        # The same comments with their question withheld, as a web form sends them: how much
-        # the model leans on the question.
-        bare = analyser.analyse(
-            [AnalysisInput(text=fft.texts[i]) for i in held[labelled]],
-            batch_size=config.batch_size,
-        )
-        scores["sentiment_without_question"] = evaluation.sentiment_scores(
-            sentiment[labelled],
-            np.array([r.sentiment for r in bare]),
-            np.array([r.sentiment_confidence for r in bare]),
-        )
+        # The same comments with less context: the rating withheld (an API client that does not
+        # ask the FFT question), then the question withheld too (a letter or an email): how much
+        # the model leans on each.
+        withheld = {
+            "sentiment_without_rating": [
+                AnalysisInput(text=fft.texts[i], question=fft.questions[i]) for i in held[labelled]
+            ],
+            "sentiment_without_question": [
+                AnalysisInput(text=fft.texts[i]) for i in held[labelled]
+            ],
+        }
+        for key, inputs in withheld.items():
+            bare = analyser.analyse(inputs, batch_size=config.batch_size)
+            scores[key] = evaluation.sentiment_scores(
+                sentiment[labelled],
+                np.array([r.sentiment for r in bare]),
+                np.array([r.sentiment_confidence for r in bare]),
+            )
     heads = analyser.heads
     truth = fft.themes[held].astype(np.int64)
     scores["themes"] = evaluation.theme_scores(
@@ -618,12 +647,32 @@ def train(
 
     lower = BASE_LAYERS - ft.tuned_layers
     # Only training rows go through the encoder here: the held-out rows are first read at the end.
+    questions = [fft.questions[i] for i in train_rows]
+    texts = [fft.texts[i] for i in train_rows]
+    ratings = [fft.ratings[i] for i in train_rows]
     states = encoder.lower_states(
-        encoder.tokenize_pairs(
-            [fft.questions[i] for i in train_rows], [fft.texts[i] for i in train_rows]
-        ),
+        encoder.tokenize_pairs(questions, texts, ratings),
         lower_layers=lower,
         batch_size=config.batch_size,
+    )
+    # The rated comments read without their rating, for the epochs that withhold it.
+    rated = [j for j, rating in enumerate(ratings) if rating in RATING_WORDING]
+    unrated = (
+        dict(
+            zip(
+                rated,
+                encoder.lower_states(
+                    encoder.tokenize_pairs(
+                        [questions[j] for j in rated], [texts[j] for j in rated]
+                    ),
+                    lower_layers=lower,
+                    batch_size=config.batch_size,
+                ),
+                strict=True,
+            )
+        )
+        if rated
+        else {}
     )
     extra: list[Example] = []
     if criticality is not None:
@@ -635,10 +684,11 @@ def train(
         extra = _examples(crit_states, criticality.sentiment, None, config.criticality_weight)
     log(
         f"ran the {lower} frozen layers over {len(states) + len(extra)} comments "
+        f"({len(rated)} rated, read again without the rating) "
         f"in {timer.lap('lower_layers_s'):.1f} s"
     )
 
-    examples = _examples(states, sentiment, themes)
+    examples = _examples(states, sentiment, themes, unrated=unrated)
     folds = np.array(
         [fold_of(fft.comment_ids[i], seed=config.seed, folds=config.folds) for i in train_rows]
     )
@@ -740,6 +790,8 @@ def train(
             "sha256": sha256_file(data_dir / FFT_FILE),
             "training_rows": len(train_rows),
             "training_rows_with_sentiment": int((sentiment > 0).sum()),
+            "training_rows_with_rating": len(rated),
+            "rating_column": RATING_COLUMN,
             "held_out_rows": int(fft.held_out.sum()),
             "held_out_rows_with_sentiment": int((fft.held_out & labelled_rows).sum()),
             "training_theme_positives": {
@@ -862,12 +914,16 @@ def format_report(manifest: dict[str, Any]) -> str:
             f"accuracy {sentiment['three_way_accuracy']:.3f}",
             f"  expected calibration error {sentiment.get('expected_calibration_error', 0):.3f}",
         ]
-    bare = held.get("sentiment_without_question")
-    if bare:
-        lines.append(
-            f"  question withheld: 5-point macro-F1 {bare['macro_f1']:.3f}, "
-            f"3-way macro-F1 {bare['three_way_macro_f1']:.3f}"
-        )
+    for key, what in (
+        ("sentiment_without_rating", "FFT rating withheld"),
+        ("sentiment_without_question", "rating and question withheld"),
+    ):
+        bare = held.get(key)
+        if bare:
+            lines.append(
+                f"  {what}: 5-point macro-F1 {bare['macro_f1']:.3f}, "
+                f"3-way macro-F1 {bare['three_way_macro_f1']:.3f}"
+            )
     themes = held["themes"]
     lines.append(
         f"  themes micro-F1 {themes['micro_f1']:.3f} (P {themes['micro_precision']:.3f}, "

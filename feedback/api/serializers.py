@@ -12,7 +12,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from feedback.choices import Channel, InvestigationApproach, Kind, OrganisationKind, ServiceType
+from feedback.choices import (
+    Channel,
+    FftRating,
+    InvestigationApproach,
+    Kind,
+    OrganisationKind,
+    ServiceType,
+)
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation
 from feedback.selectors import organisation_active_by_ods_code
@@ -74,6 +81,23 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
     )
     wants_commissioner = serializers.BooleanField(required=False, default=False)
     question = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    fft_rating = serializers.ChoiceField(
+        choices=FftRating.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            'The answer to the FFT question "Overall, how was your experience of our service?": '
+            "1 very good, 2 good, 3 neither good nor poor, 4 poor, 5 very poor, 6 don't know; "
+            "leave out or null when it was not asked."
+        ),
+        error_messages={
+            "invalid_choice": (
+                "fft_rating must be 1 (very good) to 5 (very poor), or 6 (don't know); "
+                "{input} is not one of them."
+            )
+        },
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
@@ -145,6 +169,7 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "status",
             "received_at",
             "question",
+            "fft_rating",
             "text",
             "sentiment",
             "sentiment_label",

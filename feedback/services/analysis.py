@@ -202,7 +202,12 @@ def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = N
         analyser = get_analyser()
         results = analyser.analyse(
             [
-                AnalysisInput(text=i.text, question=i.question, service_type=i.service_type)
+                AnalysisInput(
+                    text=i.text,
+                    question=i.question,
+                    service_type=i.service_type,
+                    fft_rating=i.fft_rating,
+                )
                 for i in items
             ]
         )

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
-from feedback.choices import Channel, Kind, OrganisationKind, ServiceType
+from feedback.choices import Channel, FftRating, Kind, OrganisationKind, ServiceType
 from feedback.errors import InvalidFeedback
 from feedback.models import Feedback, Identity, Organisation, User
 
@@ -59,6 +59,7 @@ def feedback_submit(
     area: Organisation | None = None,
     wants_commissioner: bool = False,
     question: str = "",
+    fft_rating: int | str | None = None,
     name: str = "",
     email: str = "",
     phone: str = "",
@@ -83,6 +84,11 @@ def feedback_submit(
         errors["channel"] = "Unknown channel."
     if service_type and service_type not in ServiceType.values:
         errors["service_type"] = "Unknown service type."
+    rating = _rating(fft_rating)
+    if rating is not None and rating not in FftRating.values:
+        errors["fft_rating"] = (
+            "Choose an FFT rating from 1 (very good) to 5 (very poor), or 6 (don't know)."
+        )
     if not text:
         errors["text"] = "Tell us about your experience."
     elif len(text) > limit:
@@ -113,6 +119,7 @@ def feedback_submit(
             area=area,
             wants_commissioner=wants_commissioner,
             question=clean_text(question)[:300],
+            fft_rating=rating,
             text=text,
             identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
             actor=actor,
@@ -126,6 +133,18 @@ def feedback_submit(
             if existing is not None:
                 return existing
         raise
+
+
+def _rating(value: int | str | None) -> int | None:
+    """The rating as a number; "" and None are "not asked", anything not a whole number is 0."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _save(

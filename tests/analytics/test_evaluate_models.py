@@ -22,11 +22,14 @@ def tiny_data(tmp_path: Path) -> Path:
     return directory
 
 
-def test_evaluate_models_prints_the_three_models_side_by_side(tiny_data: Path) -> None:
+def test_evaluate_models_prints_the_models_side_by_side(tiny_data: Path) -> None:
     out, err = StringIO(), StringIO()
     call_command("evaluate_models", data_dir=tiny_data, artifacts=COMMITTED, stdout=out, stderr=err)
     text = out.getvalue()
-    assert "| Measure | this model | frozen MiniLM + LR | VADER |" in text
+    assert (
+        "| Measure | this model | this model, rating withheld | frozen MiniLM + LR | VADER |"
+        in text
+    )
     rows = {
         line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
         for line in text.splitlines()
@@ -37,11 +40,11 @@ def test_evaluate_models_prints_the_three_models_side_by_side(tiny_data: Path) -
         "Sentiment 5-point accuracy",
         "Sentiment 3-way macro-F1",
     ):
-        assert len(rows[name]) == 3
+        assert len(rows[name]) == 4
         assert all(0.0 <= float(cell) <= 1.0 for cell in rows[name])
     # A lexicon has no themes.
-    assert rows["Themes micro-F1"][2] == "n/a"
-    assert all(0.0 <= float(cell) <= 1.0 for cell in rows["Themes micro-F1"][:2])
+    assert rows["Themes micro-F1"][3] == "n/a"
+    assert all(0.0 <= float(cell) <= 1.0 for cell in rows["Themes micro-F1"][:3])
     per_class = [name for name in rows if name.startswith("F1 class ")]
     assert len(per_class) == 5
     # Risk flags of this model with routing's rules, recall and precision per labelled flag.

@@ -142,6 +142,7 @@ def awkward(trust, cqc):
             risk_serious=True,
             needs_review=True,
             sentiment_confidence=1e-05,
+            fft_rating=5,
             ko41_subjects=["waiting_times", "communications"],
             acknowledged_at=plain.received_at + dt.timedelta(days=1),
             responded_at=plain.received_at + dt.timedelta(days=40),
@@ -175,6 +176,7 @@ def test_the_streamed_csv_is_what_the_csv_module_writes(awkward, cqc):
     assert parsed[1]["ko41_subjects"] == "waiting_times;communications"
     assert parsed[1]["themes"] == "'-staff_manner;parking"
     assert parsed[1]["risk_flags"] == "safeguarding;serious_risk"
+    assert [row["fft_rating"] for row in parsed] == ["", "5", "", ""]
     assert parsed[1]["provider_name"].startswith("'=Barking, Havering")
 
 

@@ -36,7 +36,7 @@ from analytics.ml.heads import (
     load_top_layers,
     sha256_file,
 )
-from analytics.ml.questions import QuestionFamily, question_family
+from analytics.ml.questions import QuestionFamily, context_wording, question_family
 from analytics.ml.training import (
     CRITICALITY_FILE,
     FFT_FILE,
@@ -45,6 +45,8 @@ from analytics.ml.training import (
     fit_platt,
     fit_temperature,
     is_held_out,
+    parse_rating,
+    read_fft,
     train,
     tune_threshold,
 )
@@ -286,6 +288,25 @@ def test_question_family(question: str, family: QuestionFamily) -> None:
     assert question_family(question) is family
 
 
+def test_the_fft_rating_follows_the_question_and_dont_know_adds_nothing() -> None:
+    assert context_wording("How could we improve?", 2) == (
+        "What could we do better? Overall experience: good."
+    )
+    assert context_wording("", 5) == (
+        "Please tell us why you gave your answer. Overall experience: very poor."
+    )
+    assert context_wording("What was good?", 6) == "What was good?"
+    assert context_wording("What was good?", None) == "What was good?"
+    assert [parse_rating(v) for v in ("1", " 6 ", "7", "", None, "x")] == [
+        1,
+        6,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
 # --- training --------------------------------------------------------------------------------
 
 # Made-up comments, one list per NHS sentiment class; each is (text, theme slugs).
@@ -324,19 +345,26 @@ SYNTHETIC: dict[int, list[tuple[str, tuple[str, ...]]]] = {
 QUESTIONS = ("What could we do better?", "What was good?", "FFT Why?")
 
 
-def write_synthetic_fft(path: Path, *, alter_held_out: bool = False) -> None:
+def write_synthetic_fft(
+    path: Path, *, alter_held_out: bool = False, with_ratings: bool = True
+) -> None:
     """A tiny FFT-format CSV: every theme column, 5 sentiment classes, ~20% held out by hash.
 
-    With ``alter_held_out`` the held-out rows get other texts and labels: training must not care.
+    Two rows in three carry an FFT rating (the sentiment's number), the rest none; without
+    ``with_ratings`` there is no rating column at all. With ``alter_held_out`` the held-out rows
+    get other texts and labels: training must not care.
     """
     columns = [
         "Comment ID",
         "Trust",
+        "FFT categorical answer",
         "FFT question",
         "FFT answer",
         "Comment sentiment",
         *(t.label for t in THEMES),
     ]
+    if not with_ratings:
+        columns.remove("FFT categorical answer")
     label_of = {t.slug: t.label for t in THEMES}
     rows = []
     n = 0
@@ -355,6 +383,8 @@ def write_synthetic_fft(path: Path, *, alter_held_out: bool = False) -> None:
                         "Comment sentiment": str(sentiment),
                     }
                 )
+                if with_ratings:
+                    row["FFT categorical answer"] = str(sentiment) if n % 3 else ""
                 for slug in slugs:
                     row[label_of[slug]] = "1"
                 if alter_held_out and is_held_out(comment_id):
@@ -415,10 +445,18 @@ def test_training_writes_artifacts_the_analyser_loads(
     assert manifest["seed"] == TINY.seed
     fft = manifest["training_data"][FFT_FILE]
     assert fft["rows"] == 60
+    assert 0 < fft["training_rows_with_rating"] < fft["training_rows"]
     assert fft["held_out_rows"] + fft["training_rows"] == 60
     assert 0 < fft["held_out_rows"] < 30
     assert manifest["training_data"][CRITICALITY_FILE]["usable_rows"] == 5
-    assert set(manifest["held_out_scores"]) >= {"sentiment", "themes", "risks"}
+    assert set(manifest["held_out_scores"]) >= {
+        "sentiment",
+        "sentiment_without_rating",
+        "sentiment_without_question",
+        "themes",
+        "risks",
+    }
+    assert manifest["fine_tuning"]["rating_dropout"] == TINY.finetune.rating_dropout
     assert "staff_manner" in manifest["themes"]["emitted"]
     assert manifest["risks"]["scored"] == ["safeguarding"]  # no Mental Health Act examples
     assert manifest["themes"]["skipped"]["parking"].startswith("0 training positives")
@@ -449,6 +487,22 @@ def test_training_never_sees_the_held_out_rows(
         np.testing.assert_allclose(array, heads_b.arrays()[name], rtol=1e-4, atol=1e-5)
     # Only the held-out scores may move.
     assert first["held_out_scores"] != second["held_out_scores"]
+
+
+def test_ratings_are_read_where_given_and_training_runs_without_the_column(
+    base_encoder: Encoder, tmp_path: Path
+) -> None:
+    write_synthetic_fft(tmp_path / FFT_FILE)
+    fft = read_fft(tmp_path / FFT_FILE)
+    assert {r for r in fft.ratings} == {None, 1, 2, 3, 4, 5}
+    assert fft.ratings[:4] == (1, 1, None, 1)  # every third row has none
+
+    write_synthetic_fft(tmp_path / FFT_FILE, with_ratings=False)
+    assert set(read_fft(tmp_path / FFT_FILE).ratings) == {None}
+    manifest = train(
+        data_dir=tmp_path, output_dir=tmp_path / "out", config=TINY, encoder=base_encoder
+    )
+    assert manifest["training_data"][FFT_FILE]["training_rows_with_rating"] == 0
 
 
 def test_training_data_without_theme_columns_is_refused(

@@ -37,6 +37,8 @@ def send_complaint(b: Browsing, trust_name: str) -> None:
     continue_()
     page.get_by_label("NHS trust", exact=True).select_option(label=trust_name)
     continue_()
+    page.get_by_label("Very poor", exact=True).check()
+    continue_()
     page.get_by_label("Tell us what happened").fill(COMPLAINT)
     continue_()
     page.get_by_label("Email address").fill("patient@example.com")

@@ -65,6 +65,13 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     check(b, "where: answered")
     continue_(b)
 
+    check(b, "experience: empty")
+    continue_(b)
+    check(b, "experience: with errors")
+    page.get_by_label("Don't know", exact=True).check()
+    check(b, "experience: answered")
+    continue_(b)
+
     check(b, "what happened: empty")
     continue_(b)
     check(b, "what happened: with errors (empty)")
@@ -137,6 +144,8 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     page.get_by_label("Something else, or I am not sure").check()
     continue_(b)
     page.get_by_label("NHS trust", exact=True).select_option(label=trust.name)
+    continue_(b)
+    page.get_by_label("Good", exact=True).check()
     continue_(b)
     assert "You can enter up to 5000 characters" in page.content()
     page.get_by_label("Tell us what happened").fill(TEXT)
@@ -246,6 +255,14 @@ def test_whole_patient_journey_by_keyboard_with_focus_always_visible(
     keys.page.keyboard.type("Royal Free")  # a closed select picks the option typed
     assert keys.page.input_value("#provider") == trust.ods_code
     keys.tab_to(lambda s: s["id"] == "wants_commissioner")
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    # Radios are one tab stop: arrow keys move (and select) within them, past the divider.
+    keys.tab_to(lambda s: s["name"] == "fft_rating")
+    for _ in range(5):
+        keys.press("ArrowDown")
+    assert keys.assert_focus_visible()["id"] == "fft_rating-6"  # Don't know
     keys.tab_to(is_button("Continue"))
     keys.go()
 

@@ -86,6 +86,8 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
     next_page(page)
     page.get_by_label("NHS trust", exact=True).select_option(label=trust.name)
     next_page(page)
+    page.get_by_label("Very poor", exact=True).check()
+    next_page(page)
     page.get_by_label("Tell us what happened").fill(COMPLAINT)
     shot(patient, "3-what-happened")
     next_page(page)

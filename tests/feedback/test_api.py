@@ -60,6 +60,24 @@ def test_submit_reports_invalid_nhs_number_with_400(api, trust):
 
 
 @pytest.mark.django_db
+def test_the_fft_rating_is_kept_and_a_wrong_one_named(api, trust):
+    body = {"kind": "compliment", "text": "Kind nurses.", "provider": trust.ods_code}
+    response = api.post("/api/v1/feedback/", {**body, "fft_rating": 1}, format="json")
+    assert response.status_code == 201, response.content
+    assert Feedback.objects.get(pk=response.json()["id"]).fft_rating == 1
+    response = api.post("/api/v1/feedback/", body, format="json")
+    assert Feedback.objects.get(pk=response.json()["id"]).fft_rating is None
+
+    response = api.post("/api/v1/feedback/", {**body, "fft_rating": 7}, format="json")
+    assert response.status_code == 400
+    assert response.json()["fft_rating"] == [
+        "fft_rating must be 1 (very good) to 5 (very poor), or 6 (don't know); "
+        "7 is not one of them."
+    ]
+    assert Feedback.objects.count() == 2
+
+
+@pytest.mark.django_db
 def test_text_over_the_limit_names_the_limit(api, trust):
     response = api.post(
         "/api/v1/feedback/",

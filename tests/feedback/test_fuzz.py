@@ -45,7 +45,7 @@ LIMIT = 5000
 API = "/api/v1/feedback/"
 FIELDS = {
     "kind", "text", "provider", "area", "service_type", "wants_commissioner", "question",
-    "name", "email", "phone", "nhs_number",
+    "fft_rating", "name", "email", "phone", "nhs_number",
 }  # fmt: skip
 # Per-field length limits of the optional free-text fields (the serializer's and the form's).
 OPTIONAL_LIMITS = {"name": 200, "phone": 30, "question": 300}
@@ -176,6 +176,7 @@ def post(api: APIClient, target: str, body: bytes | str, content_type: str, **ex
             "service_type": st.sampled_from(["", *ServiceType.values]),
             "wants_commissioner": st.booleans(),
             "question": short_texts,
+            "fft_rating": st.one_of(st.integers(-2, 9), st.none(), st.sampled_from(["3", "x"])),
             "name": short_texts,
             "phone": short_texts,
             "email": st.sampled_from(["", "pat@example.com", "rhys.ap.dafydd@example.cymru"]),
@@ -194,6 +195,9 @@ def test_api_saves_any_text_as_written_or_names_the_field_at_fault(
         value = extra.get(field, "")
         if "\x00" in value or len(value.strip()) > limit:
             expected_errors.add(field)
+    rating = extra.get("fft_rating")
+    if rating is not None and str(rating) not in {"1", "2", "3", "4", "5", "6"}:
+        expected_errors.add("fft_rating")
     if expected_errors:
         assert response.status_code == 400, response.content
         errors = response.json()
@@ -205,6 +209,7 @@ def test_api_saves_any_text_as_written_or_names_the_field_at_fault(
     assert response.status_code == 201, response.content
     item = Feedback.objects.get(pk=response.json()["id"])
     assert item.text == as_stored(text)
+    assert item.fft_rating == (int(rating) if rating is not None else None)
     if extra.get("name", "").strip():
         assert Identity.objects.get(feedback=item).name == extra["name"].strip()
     # Staff read it on the item page: escaped, line breaks kept.
@@ -356,6 +361,7 @@ CHOICES = {
     "provider": ["RAL", "QMJ", ""],
     "area": ["QMJ", "RAL", ""],
     "wants_commissioner": ["on", "", "true"],
+    "fft_rating": ["1", "5", "6", "7", ""],
     "nhs_number": ["943 476 5919", "9434765918", ""],
     "email": ["pat@example.com", "not-an-email", ""],
 }
@@ -409,6 +415,7 @@ def test_the_whole_journey_keeps_the_text_as_written_and_shows_it_escaped(
         ("kind", {"kind": "complaint"}),
         ("service", {"service_type": "acute"}),
         ("where", {"provider": trust.ods_code, "area": ""}),
+        ("experience", {"fft_rating": "5"}),
         ("what-happened", {"text": text}),
         ("your-details", {"name": name}),
     ]

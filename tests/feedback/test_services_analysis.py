@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from analytics.ml.analyser import ModelUnavailable, get_analyser
+from analytics.ml.analyser import AnalysisInput, ModelUnavailable, get_analyser
 from feedback.choices import AnalysisState, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme
 from feedback.services.analysis import (
@@ -53,6 +53,28 @@ def test_batch_analyses_and_routes_each_item_to_the_right_queue(trust, icb, cqc)
     to_cqc.refresh_from_db()
     assert to_cqc.risk_safeguarding
     assert to_trust.sentiment_label != "positive" or to_trust.sentiment <= 3
+
+
+@pytest.mark.django_db
+def test_the_worker_reads_the_question_and_fft_rating_as_analyse_csv_does(trust, cqc):
+    text, question = "It was all right I suppose.", "Please tell us why you gave your answer."
+    rated = FeedbackFactory(provider=trust, text=text, question=question, fft_rating=5)
+    unrated = FeedbackFactory(provider=trust, text=text, question=question)
+    feedback_analyse_batch()
+    expected = get_analyser().analyse(
+        [
+            AnalysisInput(text=text, question=question, fft_rating=5),
+            AnalysisInput(text=text, question=question),
+        ]
+    )
+    for item, result in zip((rated, unrated), expected, strict=True):
+        item.refresh_from_db()
+        assert (item.sentiment, item.model_version) == (result.sentiment, result.model_version)
+        assert item.sentiment_confidence == pytest.approx(result.sentiment_confidence, abs=1e-6)
+    # The rating is read: the same words score differently with and without it.
+    assert expected[0].sentiment_confidence != pytest.approx(
+        expected[1].sentiment_confidence, abs=1e-6
+    )
 
 
 @pytest.mark.django_db

@@ -52,6 +52,9 @@ def test_submission_enqueues_analysis_only_after_commit(trust, django_capture_on
         ({"nhs_number": "9434765918"}, "nhs_number", "valid 10-digit NHS number"),
         ({"nhs_number": "12345"}, "nhs_number", "valid 10-digit NHS number"),
         ({"service_type": "spa"}, "service_type", "Unknown service type"),
+        ({"fft_rating": 0}, "fft_rating", "from 1 (very good) to 5 (very poor), or 6"),
+        ({"fft_rating": "good"}, "fft_rating", "from 1 (very good) to 5 (very poor), or 6"),
+        ({"fft_rating": 7}, "fft_rating", "from 1 (very good) to 5 (very poor), or 6"),
     ],
 )
 def test_bad_input_is_refused_with_the_field_named_and_nothing_saved(trust, fields, field, message):

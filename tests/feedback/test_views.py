@@ -26,6 +26,7 @@ def complete_journey(client: Client, trust, **overrides: str):
         "provider": trust.ods_code,
         "area": "",
         "wants_commissioner": "",
+        "fft_rating": "4",
         "text": "My mum waited 12 hours in A&E.",
         "name": "Ann Example",
         "email": "ann@example.com",
@@ -39,6 +40,7 @@ def complete_journey(client: Client, trust, **overrides: str):
     if answers["wants_commissioner"]:
         where["wants_commissioner"] = answers["wants_commissioner"]
     answer(client, "where", where)
+    answer(client, "experience", {"fft_rating": answers["fft_rating"]})
     answer(client, "what-happened", {"text": answers["text"]})
     return answer(
         client,
@@ -68,6 +70,11 @@ def test_each_page_asks_one_question_and_leads_to_the_next(client: Client, trust
     second = client.get("/feedback/new/where/").content.decode()
     assert 'class="nhsuk-back-link" href="/feedback/new/service/"' in second
     response = answer(client, "where", {"provider": trust.ods_code, "area": ""})
+    assert response["Location"] == "/feedback/new/experience/"
+    page = client.get("/feedback/new/experience/").content.decode()
+    assert "Overall, how was your experience of our service?" in page
+    assert '<div class="nhsuk-radios__divider">or</div>' in page
+    response = answer(client, "experience", {"fft_rating": "2"})
     assert response["Location"] == "/feedback/new/what-happened/"
     response = answer(client, "what-happened", {"text": "My mum waited 12 hours."})
     assert response["Location"] == "/feedback/new/your-details/"
@@ -99,8 +106,10 @@ def test_check_your_answers_lists_every_answer_with_a_change_link(client: Client
         "My mum waited 12 hours in A&amp;E.",
         "Ann Example",
         "ann@example.com",
+        "Poor",
     ):
         assert shown in content
+    assert 'href="/feedback/new/experience/?change=1"' in content
     assert 'href="/feedback/new/what-happened/?change=1"' in content
     assert 'Change<span class="nhsuk-u-visually-hidden"> what happened</span>' in content
 
@@ -124,6 +133,7 @@ def test_sending_saves_the_feedback_and_shows_the_private_tracking_link(client: 
     assert response["Location"] == f"/feedback/submitted/{item.tracking_token}/"
     assert (item.kind, item.service_type, item.provider) == ("complaint", "acute", trust)
     assert item.text == "My mum waited 12 hours in A&E."
+    assert item.fft_rating == 4
     assert Identity.objects.get(feedback=item).email == "ann@example.com"
     confirmation = client.get(response["Location"]).content.decode()
     assert "Feedback sent" in confirmation
@@ -194,6 +204,8 @@ def test_check_page_sends_an_unfinished_journey_to_the_first_unanswered_question
             "provider",
             "Select an NHS trust from the list",
         ),
+        ("experience", {}, "fft_rating", "Select how your experience was overall, or select"),
+        ("experience", {"fft_rating": "7"}, "fft_rating", "Select one of the answers shown"),
         ("what-happened", {"text": "  "}, "text", "Enter what happened"),
         (
             "what-happened",

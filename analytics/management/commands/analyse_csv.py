@@ -10,8 +10,9 @@ from analytics.ml.analyser import ModelUnavailable
 
 class Command(BaseCommand):
     help = (
-        "Analyse a CSV of comments offline: needs a 'text' column, may have 'question' and "
-        "'service_type'; writes the input columns plus sentiment, themes and route."
+        "Analyse a CSV of comments offline: needs a 'text' column, may have 'question', "
+        "'service_type' and 'fft_rating' (1 very good ... 5 very poor, 6 don't know); "
+        "writes the input columns plus sentiment, themes and route."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
