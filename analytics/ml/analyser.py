@@ -51,7 +51,7 @@ class AnalysisInput:
 
     text: str
     question: str = ""
-    service_type: str = ""  # a feedback.choices.ServiceType value; not used by this model yet
+    service_type: str = ""  # a feedback.choices.ServiceType value, "" when not known
     fft_rating: int | None = None  # a feedback.choices.FftRating value, None when not asked
 
 
@@ -151,6 +151,7 @@ class Analyser:
             [item.question for item in items],
             [item.text for item in items],
             [item.fft_rating for item in items],
+            [item.service_type for item in items],
             batch_size=batch_size,
         )
         return self.results_from_features(features)

@@ -2,7 +2,7 @@
 
 The held-out rows are the ones training never sees (analytics.ml.training.is_held_out). The
 analyser is the committed model, loaded as the worker loads it, scored with and without the
-patients' FFT ratings; both baselines are fitted here on the training portion only
+services and patients' FFT ratings; both baselines are fitted here on the training portion only
 (analytics.ml.baselines) and read the comment alone.
 """
 
@@ -22,10 +22,10 @@ from analytics.ml.encoder import Encoder
 from analytics.ml.training import FFT_FILE, read_fft
 from analytics.themes import THEME_SLUGS
 
-# The analyser twice: reading each comment with the patient's FFT rating, as an FFT export or the
-# web form gives it, and without (an API client or a letter), so it is compared with the
-# baselines, which read the text alone, on equal terms too.
-MODELS = ("this model", "this model, rating withheld", "frozen MiniLM + LR", "VADER")
+# The analyser twice: reading each comment with its service type and the patient's FFT rating, as
+# an FFT export or the web form gives them, and without (an API client or a letter), so it is
+# compared with the baselines, which read the text alone, on nearer terms too.
+MODELS = ("this model", "this model, text and question only", "frozen MiniLM + LR", "VADER")
 NOT_APPLICABLE = "n/a"
 
 
@@ -84,17 +84,22 @@ def compare(
 
     results = analyser.analyse(
         [
-            AnalysisInput(text=fft.texts[i], question=fft.questions[i], fft_rating=fft.ratings[i])
+            AnalysisInput(
+                text=fft.texts[i],
+                question=fft.questions[i],
+                service_type=fft.service_types[i],
+                fft_rating=fft.ratings[i],
+            )
             for i in held
         ],
         batch_size=batch_size,
     )
-    unrated = analyser.analyse(
+    bare = analyser.analyse(
         [AnalysisInput(text=fft.texts[i], question=fft.questions[i]) for i in held],
         batch_size=batch_size,
     )
     ours = np.array([r.sentiment for r in results])[labelled]
-    ours_unrated = np.array([r.sentiment for r in unrated])[labelled]
+    ours_bare = np.array([r.sentiment for r in bare])[labelled]
     our_themes = evaluation.theme_matrix(results)
     our_emitted = [
         s
@@ -128,14 +133,14 @@ def compare(
     comparison.timings["vader_s"] = round(time.perf_counter() - lap, 1)
     log("VADER: cut points fitted on the training portion")
 
-    five = [ours, ours_unrated, frozen.sentiment[labelled], vader_five]
+    five = [ours, ours_bare, frozen.sentiment[labelled], vader_five]
     three = [*(evaluation.to_three_way(p) for p in five[:3]), vader_three]
     rows, scores = _sentiment_rows(true, five, three)
     comparison.rows.extend(rows)
     theme_scores = [
         evaluation.theme_scores(truth_themes, our_themes, list(THEME_SLUGS), our_emitted),
         evaluation.theme_scores(
-            truth_themes, evaluation.theme_matrix(unrated), list(THEME_SLUGS), our_emitted
+            truth_themes, evaluation.theme_matrix(bare), list(THEME_SLUGS), our_emitted
         ),
         evaluation.theme_scores(truth_themes, frozen.themes, list(THEME_SLUGS), frozen.emitted)
         if frozen.themes is not None

@@ -7,8 +7,8 @@ question, so "Nothing." under "What was good?" and under "What could we do bette
 vectors; pooling over the comment alone stops the question's words, the same in thousands of
 comments, from swamping a short answer. The question is read as its family's fixed wording
 (analytics.ml.questions), so a trust's own wording of "what could be better" means what the
-training wording meant. The patient's FFT rating, when given, follows the question's wording
-(:func:`analytics.ml.questions.context_wording`).
+training wording meant. The kind of service and the patient's FFT rating, when known, follow the
+question's wording (:func:`analytics.ml.questions.context_wording`).
 
 Training (analytics.ml.finetune) tunes the top ``TUNED_LAYERS`` of the six transformer layers; the
 artifacts hold only those layers (``encoder_top.npz``), which replace the base model's own when the
@@ -49,14 +49,23 @@ MAX_LENGTH = 128
 
 
 def _contexts(
-    questions: Sequence[str], texts: Sequence[str], ratings: Sequence[int | None] | None
+    questions: Sequence[str],
+    texts: Sequence[str],
+    ratings: Sequence[int | None] | None,
+    service_types: Sequence[str] | None,
 ) -> list[str]:
-    """The first segment of each pair: the question's wording and the rating, if any."""
-    if len(questions) != len(texts) or (ratings is not None and len(ratings) != len(texts)):
-        raise ValueError("questions, texts and ratings must have the same length")
-    if ratings is None:
-        return [context_wording(q) for q in questions]
-    return [context_wording(q, r) for q, r in zip(questions, ratings, strict=True)]
+    """The first segment of each pair: the question's wording, the service and the rating."""
+    n = len(texts)
+    if len(questions) != n or any(x is not None and len(x) != n for x in (ratings, service_types)):
+        raise ValueError("questions, texts, ratings and service types must have the same length")
+    return [
+        context_wording(
+            q,
+            ratings[i] if ratings is not None else None,
+            service_types[i] if service_types is not None else "",
+        )
+        for i, q in enumerate(questions)
+    ]
 
 
 class EncoderUnavailable(RuntimeError):
@@ -176,9 +185,10 @@ class Encoder:
         questions: Sequence[str],
         texts: Sequence[str],
         ratings: Sequence[int | None] | None = None,
+        service_types: Sequence[str] | None = None,
     ) -> Any:
-        """Token ids of (question family wording and rating, comment) pairs, unpadded."""
-        contexts = _contexts(questions, texts, ratings)
+        """Token ids of (question family wording, service and rating; comment) pairs, unpadded."""
+        contexts = _contexts(questions, texts, ratings, service_types)
         return self.tokenizer(
             contexts,
             [t.strip() for t in texts],
@@ -192,6 +202,7 @@ class Encoder:
         questions: Sequence[str],
         texts: Sequence[str],
         ratings: Sequence[int | None] | None = None,
+        service_types: Sequence[str] | None = None,
         *,
         batch_size: int = 64,
     ) -> np.ndarray:
@@ -199,7 +210,7 @@ class Encoder:
 
         FFT exports repeat "Nothing", "N/A" and "Did not answer" thousands of times.
         """
-        contexts = _contexts(questions, texts, ratings)
+        contexts = _contexts(questions, texts, ratings, service_types)
         pairs = [(c, t.strip()) for c, t in zip(contexts, texts, strict=True)]
         unique = list(dict.fromkeys(pairs))
         encoded = self.tokenizer(

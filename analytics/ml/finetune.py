@@ -53,24 +53,25 @@ class FineTuneConfig:
     # Weight of the theme loss (mean over themes of binary cross-entropy, summed over themes / 10).
     theme_weight: float = 3.0
     dropout: float = 0.1
-    # Share of the rated examples read without their FFT rating in each epoch (a fresh draw per
-    # epoch), so that comments sent without a rating (the API, letters) are still read well.
-    rating_dropout: float = 0.25
+    # Share of the examples with a service type or FFT rating read without either in each epoch
+    # (a fresh draw per epoch), so that comments sent without them (the API, letters) are still
+    # read well.
+    context_dropout: float = 0.25
 
 
 @dataclass(frozen=True)
 class Example:
     """One training comment: its cached lower states, labels and weight.
 
-    ``unrated`` holds the lower states of the same comment read without its FFT rating, for a
-    comment that has one (None otherwise).
+    ``bare`` holds the lower states of the same comment read without its service type and FFT
+    rating, for a comment that has either (None otherwise).
     """
 
     state: LowerState
     sentiment: int  # 1-5, 0 when not labelled
     themes: np.ndarray | None  # (k,) 0/1, None when the row has no theme labels
     weight: float = 1.0
-    unrated: LowerState | None = None
+    bare: LowerState | None = None
 
 
 class TopModel(torch.nn.Module):
@@ -200,7 +201,8 @@ def fine_tune(
         started = time.perf_counter()
         for rows in _batches(lengths, config.batch_size, generator):
             index = torch.from_numpy(rows)
-            withhold = (torch.rand(len(rows), generator=generator) < config.rating_dropout).tolist()
+            draws = torch.rand(len(rows), generator=generator)
+            withhold = (draws < config.context_dropout).tolist()
             hidden, mask, token_types = collate(
                 [_state(examples[i], drop) for i, drop in zip(rows, withhold, strict=True)]
             )
@@ -237,9 +239,9 @@ def fine_tune(
     return model.eval()
 
 
-def _state(example: Example, withhold_rating: bool) -> LowerState:
-    if withhold_rating and example.unrated is not None:
-        return example.unrated
+def _state(example: Example, withhold_context: bool) -> LowerState:
+    if withhold_context and example.bare is not None:
+        return example.bare
     return example.state
 
 

@@ -14,11 +14,12 @@ one fixed wording, in training and in use alike:
 
 Only the organisation's wording is read here, never the patient's text.
 
-The patient's answer to the FFT question ("Overall, how was your experience of our service?",
-Very good ... Very poor) is read with the question when there is one: the question wording is
-followed by "Overall experience: good." and the like (:func:`context_wording`). "Don't know" and no
-answer add nothing, and training withholds the answer from a share of its examples, so a comment
-sent without a rating is read as well as it was before ratings were read at all.
+The kind of service and the patient's answer to the FFT question ("Overall, how was your
+experience of our service?", Very good ... Very poor) are read with the question when known: the
+question wording is followed by "Service: NHS 111. Overall experience: good." and the like
+(:func:`context_wording`). "Don't know", an unknown service and no answer add nothing, and
+training withholds both from a share of its examples, so a comment sent without them is read about
+as well as it was before they were read at all.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from feedback.choices import ServiceType
+
 # Bumped whenever the families or their wordings change: heads trained with another reading of the
 # questions would be fed features they never saw, so the analyser refuses them.
-QUESTION_READING = "families-v1+fft-rating-v1"
+QUESTION_READING = "families-v1+service-v1+fft-rating-v1"
 
 
 class QuestionFamily(StrEnum):
@@ -90,8 +93,13 @@ def question_wording(question: str) -> str:
     return FAMILY_WORDING[question_family(question)]
 
 
-def context_wording(question: str, rating: int | None = None) -> str:
-    """What the encoder reads before the comment: the question's wording and the FFT rating."""
-    wording = question_wording(question)
+def context_wording(question: str, rating: int | None = None, service_type: str = "") -> str:
+    """What the encoder reads before the comment: the question's wording, the kind of service
+    (a feedback.choices.ServiceType value) and the FFT rating."""
+    parts = [question_wording(question)]
+    if service_type in ServiceType.values:
+        parts.append(f"Service: {ServiceType(service_type).label}.")
     rated = RATING_WORDING.get(rating) if rating is not None else None
-    return f"{wording} Overall experience: {rated}." if rated else wording
+    if rated:
+        parts.append(f"Overall experience: {rated}.")
+    return " ".join(parts)

@@ -64,6 +64,17 @@ from feedback.routing import RISK_SCORE_THRESHOLD
 FFT_FILE = "fft_v6_shared.csv"
 CRITICALITY_FILE = "phase1_criticality.csv"
 RATING_COLUMN = "FFT categorical answer"
+SERVICE_COLUMN = "Service type 1"
+# The FFT file's services as the product's service types (feedback.choices.ServiceType); the rest
+# ("Unknown", blank, a one-off) are read as not known.
+SERVICE_TYPES: dict[str, str] = {
+    "See and Convey": "ambulance",
+    "111": "111",
+    "PTS - Patient Transport": "patient_transport",
+    "Local partnerships- MH": "mental_health",
+    "Forensic": "mental_health",
+    "Community health services": "community",
+}
 DEFAULT_SEED = 20240521
 HELD_OUT_PERCENT = 20
 # Part of the held-out hash: changing it would move rows between the splits, so it never changes.
@@ -142,6 +153,7 @@ class FftData:
     questions: tuple[str, ...]
     texts: tuple[str, ...]
     ratings: tuple[int | None, ...]  # the FFT rating, 1 very good ... 6 don't know; None if none
+    service_types: tuple[str, ...]  # feedback.choices.ServiceType values, "" where not known
     sentiment: np.ndarray  # 1-5, 0 where not labelled
     themes: np.ndarray  # (n, len(THEMES)) 0/1, columns in THEME_SLUGS order
     held_out: np.ndarray  # bool
@@ -202,16 +214,18 @@ def parse_rating(value: str | None) -> int | None:
 def read_fft(path: Path) -> FftData:
     """Read the FFT file; every theme of analytics.themes must be one of its columns.
 
-    The FFT rating column is optional: without it every comment is read as unrated.
+    The FFT rating and service type columns are optional: without them every comment is read
+    as unrated, of an unknown service.
     """
     theme_columns = [t.label for t in THEMES]
     required = ["Comment ID", "FFT question", "FFT answer", "Comment sentiment", *theme_columns]
-    ids, questions, texts, ratings, sentiment, themes = [], [], [], [], [], []
+    ids, questions, texts, ratings, services, sentiment, themes = [], [], [], [], [], [], []
     for row in _read_rows(path, required):
         ids.append(row["Comment ID"])
         questions.append(row["FFT question"] or "")
         texts.append(row["FFT answer"] or "")
         ratings.append(parse_rating(row.get(RATING_COLUMN)))
+        services.append(SERVICE_TYPES.get(" ".join((row.get(SERVICE_COLUMN) or "").split()), ""))
         label = (row["Comment sentiment"] or "").strip()
         sentiment.append(int(label) if label in {"1", "2", "3", "4", "5"} else 0)
         themes.append([1 if (row[c] or "").strip() == "1" else 0 for c in theme_columns])
@@ -222,6 +236,7 @@ def read_fft(path: Path) -> FftData:
         questions=tuple(questions),
         texts=tuple(texts),
         ratings=tuple(ratings),
+        service_types=tuple(services),
         sentiment=np.array(sentiment, dtype=np.int64),
         themes=np.array(themes, dtype=np.int8).reshape(len(ids), len(THEMES)),
         held_out=np.array([is_held_out(i) for i in ids], dtype=bool),
@@ -516,7 +531,7 @@ def _examples(
     sentiment: np.ndarray,
     themes: np.ndarray | None,
     weight: float = 1.0,
-    unrated: Mapping[int, Any] | None = None,
+    bare: Mapping[int, Any] | None = None,
 ) -> list[Example]:
     return [
         Example(
@@ -524,7 +539,7 @@ def _examples(
             sentiment=int(sentiment[i]),
             themes=None if themes is None else themes[i].astype(np.float32),
             weight=weight,
-            unrated=(unrated or {}).get(i),
+            bare=(bare or {}).get(i),
         )
         for i, state in enumerate(states)
     ]
@@ -535,7 +550,12 @@ def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> 
     held = np.flatnonzero(fft.held_out)
     results = analyser.analyse(
         [
-            AnalysisInput(text=fft.texts[i], question=fft.questions[i], fft_rating=fft.ratings[i])
+            AnalysisInput(
+                text=fft.texts[i],
+                question=fft.questions[i],
+                service_type=fft.service_types[i],
+                fft_rating=fft.ratings[i],
+            )
             for i in held
         ],
         batch_size=config.batch_size,
@@ -544,7 +564,7 @@ def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> 
     labelled = sentiment > 0
     scores: dict[str, Any] = {
         "sentiment": None,
-        "sentiment_without_rating": None,
+        "sentiment_without_context": None,
         "sentiment_without_question": None,
     }
     if labelled.any():
@@ -553,11 +573,11 @@ def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> 
             np.array([r.sentiment for r in results])[labelled],
             np.array([r.sentiment_confidence for r in results])[labelled],
         )
-        # The same comments with less context: the rating withheld (an API client that does not
-        # ask the FFT question), then the question withheld too (a letter or an email): how much
+        # The same comments with less context: the service and rating withheld (an API client
+        # that sends neither), then the question withheld too (a letter or an email): how much
         # the model leans on each.
         withheld = {
-            "sentiment_without_rating": [
+            "sentiment_without_context": [
                 AnalysisInput(text=fft.texts[i], question=fft.questions[i]) for i in held[labelled]
             ],
             "sentiment_without_question": [
@@ -650,14 +670,19 @@ def train(
     questions = [fft.questions[i] for i in train_rows]
     texts = [fft.texts[i] for i in train_rows]
     ratings = [fft.ratings[i] for i in train_rows]
+    services = [fft.service_types[i] for i in train_rows]
     states = encoder.lower_states(
-        encoder.tokenize_pairs(questions, texts, ratings),
+        encoder.tokenize_pairs(questions, texts, ratings, services),
         lower_layers=lower,
         batch_size=config.batch_size,
     )
-    # The rated comments read without their rating, for the epochs that withhold it.
-    rated = [j for j, rating in enumerate(ratings) if rating in RATING_WORDING]
-    unrated = (
+    # The comments with a rating or a service read without them, for the epochs that withhold it.
+    rated = [
+        j
+        for j, (rating, service) in enumerate(zip(ratings, services, strict=True))
+        if rating in RATING_WORDING or service
+    ]
+    bare = (
         dict(
             zip(
                 rated,
@@ -684,11 +709,11 @@ def train(
         extra = _examples(crit_states, criticality.sentiment, None, config.criticality_weight)
     log(
         f"ran the {lower} frozen layers over {len(states) + len(extra)} comments "
-        f"({len(rated)} rated, read again without the rating) "
+        f"({len(rated)} with a service or rating, read again without them) "
         f"in {timer.lap('lower_layers_s'):.1f} s"
     )
 
-    examples = _examples(states, sentiment, themes, unrated=unrated)
+    examples = _examples(states, sentiment, themes, bare=bare)
     folds = np.array(
         [fold_of(fft.comment_ids[i], seed=config.seed, folds=config.folds) for i in train_rows]
     )
@@ -790,8 +815,11 @@ def train(
             "sha256": sha256_file(data_dir / FFT_FILE),
             "training_rows": len(train_rows),
             "training_rows_with_sentiment": int((sentiment > 0).sum()),
-            "training_rows_with_rating": len(rated),
+            "training_rows_with_rating": sum(r in RATING_WORDING for r in ratings),
+            "training_rows_with_service_type": sum(bool(x) for x in services),
             "rating_column": RATING_COLUMN,
+            "service_type_column": SERVICE_COLUMN,
+            "service_types": SERVICE_TYPES,
             "held_out_rows": int(fft.held_out.sum()),
             "held_out_rows_with_sentiment": int((fft.held_out & labelled_rows).sum()),
             "training_theme_positives": {
@@ -915,8 +943,8 @@ def format_report(manifest: dict[str, Any]) -> str:
             f"  expected calibration error {sentiment.get('expected_calibration_error', 0):.3f}",
         ]
     for key, what in (
-        ("sentiment_without_rating", "FFT rating withheld"),
-        ("sentiment_without_question", "rating and question withheld"),
+        ("sentiment_without_context", "service and FFT rating withheld"),
+        ("sentiment_without_question", "service, rating and question withheld"),
     ):
         bare = held.get(key)
         if bare:

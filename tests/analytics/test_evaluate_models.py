@@ -27,8 +27,8 @@ def test_evaluate_models_prints_the_models_side_by_side(tiny_data: Path) -> None
     call_command("evaluate_models", data_dir=tiny_data, artifacts=COMMITTED, stdout=out, stderr=err)
     text = out.getvalue()
     assert (
-        "| Measure | this model | this model, rating withheld | frozen MiniLM + LR | VADER |"
-        in text
+        "| Measure | this model | this model, text and question only | frozen MiniLM + LR "
+        "| VADER |" in text
     )
     rows = {
         line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]

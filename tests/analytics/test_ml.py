@@ -114,6 +114,21 @@ def test_nothing_was_good_is_negative(analyser: Analyser) -> None:
     assert one(analyser, "Nothing.", "What was good?").sentiment_label == "negative"
 
 
+def test_the_service_and_fft_rating_are_read_with_the_comment(analyser: Analyser) -> None:
+    praised, panned = analyser.analyse(
+        [
+            AnalysisInput("Nothing, it was all fine.", "What could we do better?", "ambulance", 1),
+            AnalysisInput(LONG_WAIT, "Why did you give that answer?", "111", 5),
+        ]
+    )
+    assert praised.sentiment_label == "positive"
+    assert panned.sentiment == 5
+    # An ambiguous comment leans the way the patient rated their care overall.
+    text = "It was what it was."
+    rated = analyser.analyse([AnalysisInput(text, fft_rating=r) for r in (1, 5)])
+    assert rated[0].sentiment < rated[1].sentiment
+
+
 def test_detention_under_the_mental_health_act_scores_as_a_risk(analyser: Analyser) -> None:
     result = one(
         analyser,
@@ -158,7 +173,7 @@ def test_a_batch_gives_the_same_results_as_one_at_a_time(analyser: Analyser) -> 
         AnalysisInput("Parking was impossible. " * 60),  # longer than the encoder reads
     ]
     batched = analyser.analyse(items, batch_size=3)
-    singles = [one(analyser, item.text, item.question) for item in items]
+    singles = [analyser.analyse([item])[0] for item in items]
     for together, alone in zip(batched, singles, strict=True):
         assert (together.sentiment, together.sentiment_label) == (
             alone.sentiment,
@@ -288,15 +303,18 @@ def test_question_family(question: str, family: QuestionFamily) -> None:
     assert question_family(question) is family
 
 
-def test_the_fft_rating_follows_the_question_and_dont_know_adds_nothing() -> None:
+def test_the_service_and_fft_rating_follow_the_question_and_unknowns_add_nothing() -> None:
     assert context_wording("How could we improve?", 2) == (
         "What could we do better? Overall experience: good."
     )
-    assert context_wording("", 5) == (
-        "Please tell us why you gave your answer. Overall experience: very poor."
+    assert context_wording("", 5, "111") == (
+        "Please tell us why you gave your answer. Service: NHS 111. Overall experience: very poor."
     )
-    assert context_wording("What was good?", 6) == "What was good?"
-    assert context_wording("What was good?", None) == "What was good?"
+    assert context_wording("What was good?", None, "ambulance") == (
+        "What was good? Service: Ambulance."
+    )
+    assert context_wording("What was good?", 6, "") == "What was good?"
+    assert context_wording("What was good?", None, "spa") == "What was good?"
     assert [parse_rating(v) for v in ("1", " 6 ", "7", "", None, "x")] == [
         1,
         6,
@@ -358,6 +376,7 @@ def write_synthetic_fft(
         "Comment ID",
         "Trust",
         "FFT categorical answer",
+        "Service type 1",
         "FFT question",
         "FFT answer",
         "Comment sentiment",
@@ -385,6 +404,7 @@ def write_synthetic_fft(
                 )
                 if with_ratings:
                     row["FFT categorical answer"] = str(sentiment) if n % 3 else ""
+                row["Service type 1"] = ("111", "See and Convey", "Unknown")[n % 3]
                 for slug in slugs:
                     row[label_of[slug]] = "1"
                 if alter_held_out and is_held_out(comment_id):
@@ -446,17 +466,18 @@ def test_training_writes_artifacts_the_analyser_loads(
     fft = manifest["training_data"][FFT_FILE]
     assert fft["rows"] == 60
     assert 0 < fft["training_rows_with_rating"] < fft["training_rows"]
+    assert 0 < fft["training_rows_with_service_type"] < fft["training_rows"]
     assert fft["held_out_rows"] + fft["training_rows"] == 60
     assert 0 < fft["held_out_rows"] < 30
     assert manifest["training_data"][CRITICALITY_FILE]["usable_rows"] == 5
     assert set(manifest["held_out_scores"]) >= {
         "sentiment",
-        "sentiment_without_rating",
+        "sentiment_without_context",
         "sentiment_without_question",
         "themes",
         "risks",
     }
-    assert manifest["fine_tuning"]["rating_dropout"] == TINY.finetune.rating_dropout
+    assert manifest["fine_tuning"]["context_dropout"] == TINY.finetune.context_dropout
     assert "staff_manner" in manifest["themes"]["emitted"]
     assert manifest["risks"]["scored"] == ["safeguarding"]  # no Mental Health Act examples
     assert manifest["themes"]["skipped"]["parking"].startswith("0 training positives")
@@ -496,6 +517,7 @@ def test_ratings_are_read_where_given_and_training_runs_without_the_column(
     fft = read_fft(tmp_path / FFT_FILE)
     assert {r for r in fft.ratings} == {None, 1, 2, 3, 4, 5}
     assert fft.ratings[:4] == (1, 1, None, 1)  # every third row has none
+    assert fft.service_types[:3] == ("ambulance", "", "111")
 
     write_synthetic_fft(tmp_path / FFT_FILE, with_ratings=False)
     assert set(read_fft(tmp_path / FFT_FILE).ratings) == {None}
