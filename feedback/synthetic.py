@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from analytics.ml.fft_export import RATING_COLUMN, parse_rating
 from analytics.ml.heads import MANIFEST_FILE, sentiment_label
 from analytics.themes import THEMES
 from feedback import clocks
@@ -119,15 +120,8 @@ def _fft_texts(path: Path) -> list[_Text]:
                 slug for label, slug in _THEME_BY_LABEL.items() if (row.get(label) or "") == "1"
             )
             question = " ".join((row.get("FFT question") or "").split())
-            rating = (row.get("FFT categorical answer") or "").strip()
             texts.append(
-                _Text(
-                    answer,
-                    question,
-                    sentiment,
-                    themes,
-                    int(rating) if rating in {"1", "2", "3", "4", "5", "6"} else None,
-                )
+                _Text(answer, question, sentiment, themes, parse_rating(row.get(RATING_COLUMN)))
             )
     return texts
 

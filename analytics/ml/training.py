@@ -49,6 +49,13 @@ from analytics.ml.encoder import (
     available_cores,
     base_model_path,
 )
+from analytics.ml.fft_export import (
+    RATING_COLUMN,
+    SERVICE_COLUMN,
+    SERVICE_TYPES,
+    parse_rating,
+    service_type,
+)
 from analytics.ml.finetune import (
     Example,
     FineTuneConfig,
@@ -63,18 +70,6 @@ from feedback.routing import RISK_SCORE_THRESHOLD
 
 FFT_FILE = "fft_v6_shared.csv"
 CRITICALITY_FILE = "phase1_criticality.csv"
-RATING_COLUMN = "FFT categorical answer"
-SERVICE_COLUMN = "Service type 1"
-# The FFT file's services as the product's service types (feedback.choices.ServiceType); the rest
-# ("Unknown", blank, a one-off) are read as not known.
-SERVICE_TYPES: dict[str, str] = {
-    "See and Convey": "ambulance",
-    "111": "111",
-    "PTS - Patient Transport": "patient_transport",
-    "Local partnerships- MH": "mental_health",
-    "Forensic": "mental_health",
-    "Community health services": "community",
-}
 DEFAULT_SEED = 20240521
 HELD_OUT_PERCENT = 20
 # Part of the held-out hash: changing it would move rows between the splits, so it never changes.
@@ -205,12 +200,6 @@ def _read_rows(path: Path, required: Sequence[str]) -> Iterator[dict[str, str]]:
         yield from reader
 
 
-def parse_rating(value: str | None) -> int | None:
-    """An FFT rating as exported (1 very good ... 6 don't know); None for anything else."""
-    value = (value or "").strip()
-    return int(value) if value in {"1", "2", "3", "4", "5", "6"} else None
-
-
 def read_fft(path: Path) -> FftData:
     """Read the FFT file; every theme of analytics.themes must be one of its columns.
 
@@ -225,7 +214,7 @@ def read_fft(path: Path) -> FftData:
         questions.append(row["FFT question"] or "")
         texts.append(row["FFT answer"] or "")
         ratings.append(parse_rating(row.get(RATING_COLUMN)))
-        services.append(SERVICE_TYPES.get(" ".join((row.get(SERVICE_COLUMN) or "").split()), ""))
+        services.append(service_type(row.get(SERVICE_COLUMN)))
         label = (row["Comment sentiment"] or "").strip()
         sentiment.append(int(label) if label in {"1", "2", "3", "4", "5"} else 0)
         themes.append([1 if (row[c] or "").strip() == "1" else 0 for c in theme_columns])

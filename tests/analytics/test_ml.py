@@ -27,6 +27,7 @@ from analytics.ml.analyser import (
     get_analyser,
 )
 from analytics.ml.encoder import Encoder
+from analytics.ml.fft_export import parse_rating, service_type
 from analytics.ml.finetune import FineTuneConfig
 from analytics.ml.heads import (
     HEADS_FILE,
@@ -45,7 +46,6 @@ from analytics.ml.training import (
     fit_platt,
     fit_temperature,
     is_held_out,
-    parse_rating,
     read_fft,
     train,
     tune_threshold,
@@ -315,6 +315,8 @@ def test_the_service_and_fft_rating_follow_the_question_and_unknowns_add_nothing
     )
     assert context_wording("What was good?", 6, "") == "What was good?"
     assert context_wording("What was good?", None, "spa") == "What was good?"
+    assert service_type("PTS\xa0 - Patient Transport") == "patient_transport"
+    assert service_type("Unknown") == service_type(None) == ""
     assert [parse_rating(v) for v in ("1", " 6 ", "7", "", None, "x")] == [
         1,
         6,
