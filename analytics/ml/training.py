@@ -708,6 +708,9 @@ def train(
     )
     k = len(labels.head_cols)
     oof_sentiment = np.zeros((len(train_rows), len(SENTIMENT_CLASSES)))
+    # The same rows read without their service and rating: how the model reads comments sent
+    # without them, out of fold (the held-out split's figure is not for choosing settings).
+    oof_bare = np.zeros_like(oof_sentiment)
     # Per fold: (rows fitted, rows predicted, their pooled vectors under that fold's model).
     fold_vectors: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for fold in range(config.folds):
@@ -727,9 +730,16 @@ def train(
         x_fit = pooled_features(model, [states[i] for i in fit])
         x_held = pooled_features(model, [states[i] for i in held])
         oof_sentiment[held] = x_held @ weights.T + bias
+        x_bare = pooled_features(model, [examples[i].bare or states[i] for i in held])
+        oof_bare[held] = x_bare @ weights.T + bias
         fold_vectors.append((fit, held, x_fit, x_held))
     timer.lap("cross_validation_s")
     sentiment_cal = _calibrate_sentiment(oof_sentiment, sentiment)
+    labelled = sentiment > 0
+    bare_proba = softmax((oof_bare[labelled] + sentiment_cal.offsets) / sentiment_cal.temperature)
+    oof_bare_scores = evaluation.sentiment_scores(
+        sentiment[labelled], bare_proba.argmax(axis=1) + 1, bare_proba.max(axis=1)
+    )
 
     # Themes: class-balanced logistic regression on each fold model's pooled vectors, scored on
     # the rows that model never saw; the best C by out-of-fold micro-F1.
@@ -894,6 +904,7 @@ def train(
         "validation_scores": {
             "sentiment": sentiment_cal.oof_scores,
             "sentiment_argmax": sentiment_cal.oof_argmax_scores,
+            "sentiment_without_context": oof_bare_scores,
             "themes": theme_cal.oof_scores,
             "risks": theme_cal.oof_risks,
         },
@@ -918,6 +929,12 @@ def format_report(manifest: dict[str, Any]) -> str:
         lines.append(
             f"out of fold (training portion): 5-point macro-F1 {oof['macro_f1']:.3f}, "
             f"3-way macro-F1 {oof['three_way_macro_f1']:.3f}"
+        )
+    oof_bare = manifest.get("validation_scores", {}).get("sentiment_without_context")
+    if oof_bare:
+        lines.append(
+            f"  service and FFT rating withheld: 5-point macro-F1 {oof_bare['macro_f1']:.3f}, "
+            f"3-way macro-F1 {oof_bare['three_way_macro_f1']:.3f}"
         )
     lines.append("held-out scores:")
     sentiment = held.get("sentiment")

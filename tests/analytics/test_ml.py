@@ -480,6 +480,9 @@ def test_training_writes_artifacts_the_analyser_loads(
         "risks",
     }
     assert manifest["fine_tuning"]["context_dropout"] == TINY.finetune.context_dropout
+    bare = manifest["validation_scores"]["sentiment_without_context"]
+    assert bare["n"] == manifest["validation_scores"]["sentiment"]["n"]
+    assert 0 <= bare["three_way_macro_f1"] <= 1
     assert "staff_manner" in manifest["themes"]["emitted"]
     assert manifest["risks"]["scored"] == ["safeguarding"]  # no Mental Health Act examples
     assert manifest["themes"]["skipped"]["parking"].startswith("0 training positives")
