@@ -57,6 +57,12 @@ class FineTuneConfig:
     # (a fresh draw per epoch), so that comments sent without them (the API, letters) are still
     # read well.
     context_dropout: float = 0.25
+    # Of the examples not withheld both, the shares read without their rating only and without
+    # their service only (independent draws), so that items with one and not the other (a staff
+    # entry with no rating, a web form whose patient did not know the service) are seen too. 0
+    # draws nothing, which keeps runs with them off identical to runs before they existed.
+    rating_dropout: float = 0.0
+    service_dropout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,10 @@ class Example:
     themes: np.ndarray | None  # (k,) 0/1, None when the row has no theme labels
     weight: float = 1.0
     bare: LowerState | None = None
+    # The same comment without its rating only, and without its service only (None when the
+    # comment lacks that part, or training does not withhold it alone).
+    unrated: LowerState | None = None
+    unserviced: LowerState | None = None
 
 
 class TopModel(torch.nn.Module):
@@ -203,8 +213,18 @@ def fine_tune(
             index = torch.from_numpy(rows)
             draws = torch.rand(len(rows), generator=generator)
             withhold = (draws < config.context_dropout).tolist()
+            alone = [(False, False)] * len(rows)
+            if config.rating_dropout or config.service_dropout:
+                parts = torch.rand(len(rows), 2, generator=generator)
+                alone = [
+                    (bool(r < config.rating_dropout), bool(s < config.service_dropout))
+                    for r, s in parts.tolist()
+                ]
             hidden, mask, token_types = collate(
-                [_state(examples[i], drop) for i, drop in zip(rows, withhold, strict=True)]
+                [
+                    _state(examples[i], drop, *part)
+                    for i, drop, part in zip(rows, withhold, alone, strict=True)
+                ]
             )
             sentiment_logits, theme_logits = model(hidden, mask, token_types)
             loss = torch.zeros(())
@@ -239,9 +259,18 @@ def fine_tune(
     return model.eval()
 
 
-def _state(example: Example, withhold_context: bool) -> LowerState:
-    if withhold_context and example.bare is not None:
-        return example.bare
+def _state(
+    example: Example,
+    withhold_context: bool,
+    withhold_rating: bool = False,
+    withhold_service: bool = False,
+) -> LowerState:
+    if withhold_context or (withhold_rating and withhold_service):
+        return example.bare or example.state
+    if withhold_rating and example.unrated is not None:
+        return example.unrated
+    if withhold_service and example.unserviced is not None:
+        return example.unserviced
     return example.state
 
 

@@ -521,6 +521,8 @@ def _examples(
     themes: np.ndarray | None,
     weight: float = 1.0,
     bare: Mapping[int, Any] | None = None,
+    unrated: Mapping[int, Any] | None = None,
+    unserviced: Mapping[int, Any] | None = None,
 ) -> list[Example]:
     return [
         Example(
@@ -529,6 +531,8 @@ def _examples(
             themes=None if themes is None else themes[i].astype(np.float32),
             weight=weight,
             bare=(bare or {}).get(i),
+            unrated=(unrated or {}).get(i),
+            unserviced=(unserviced or {}).get(i),
         )
         for i, state in enumerate(states)
     ]
@@ -665,28 +669,28 @@ def train(
         lower_layers=lower,
         batch_size=config.batch_size,
     )
-    # The comments with a rating or a service read without them, for the epochs that withhold it.
-    rated = [
-        j
-        for j, (rating, service) in enumerate(zip(ratings, services, strict=True))
-        if rating in RATING_WORDING or service
-    ]
-    bare = (
-        dict(
-            zip(
-                rated,
-                encoder.lower_states(
-                    encoder.tokenize_pairs(
-                        [questions[j] for j in rated], [texts[j] for j in rated]
-                    ),
-                    lower_layers=lower,
-                    batch_size=config.batch_size,
-                ),
-                strict=True,
-            )
+
+    def reread(rows: list[int], *, rating: bool, service: bool) -> dict[int, Any]:
+        """Lower states of ``rows`` read with only the parts of their context asked for."""
+        if not rows:
+            return {}
+        encoded = encoder.tokenize_pairs(
+            [questions[j] for j in rows],
+            [texts[j] for j in rows],
+            [ratings[j] for j in rows] if rating else None,
+            [services[j] for j in rows] if service else None,
         )
-        if rated
-        else {}
+        read = encoder.lower_states(encoded, lower_layers=lower, batch_size=config.batch_size)
+        return dict(zip(rows, read, strict=True))
+
+    # The comments with a rating or a service read without them, for the epochs that withhold it.
+    has_rating = {j for j, rating in enumerate(ratings) if rating in RATING_WORDING}
+    has_service = {j for j, service in enumerate(services) if service}
+    rated = sorted(has_rating | has_service)
+    bare = reread(rated, rating=False, service=False)
+    unrated = reread(sorted(has_rating), rating=False, service=True) if ft.rating_dropout else {}
+    unserviced = (
+        reread(sorted(has_service), rating=True, service=False) if ft.service_dropout else {}
     )
     extra: list[Example] = []
     if criticality is not None:
@@ -702,7 +706,9 @@ def train(
         f"in {timer.lap('lower_layers_s'):.1f} s"
     )
 
-    examples = _examples(states, sentiment, themes, bare=bare)
+    examples = _examples(
+        states, sentiment, themes, bare=bare, unrated=unrated, unserviced=unserviced
+    )
     folds = np.array(
         [fold_of(fft.comment_ids[i], seed=config.seed, folds=config.folds) for i in train_rows]
     )

@@ -10,11 +10,13 @@ import csv
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from django.core.management import call_command
 
 import analytics
@@ -28,7 +30,7 @@ from analytics.ml.analyser import (
 )
 from analytics.ml.encoder import Encoder
 from analytics.ml.fft_export import parse_rating, service_type
-from analytics.ml.finetune import FineTuneConfig
+from analytics.ml.finetune import Example, FineTuneConfig, _state
 from analytics.ml.heads import (
     HEADS_FILE,
     MANIFEST_FILE,
@@ -530,6 +532,32 @@ def test_ratings_are_read_where_given_and_training_runs_without_the_column(
         data_dir=tmp_path, output_dir=tmp_path / "out", config=TINY, encoder=base_encoder
     )
     assert manifest["training_data"][FFT_FILE]["training_rows_with_rating"] == 0
+
+
+def test_withheld_parts_of_the_context_pick_the_matching_reading() -> None:
+    full, bare, unrated, unserviced = (
+        (torch.full((2, 384), float(v)), torch.zeros(2, dtype=torch.long)) for v in range(4)
+    )
+    example = Example(full, 1, None, bare=bare, unrated=unrated, unserviced=unserviced)
+    assert _state(example, False) is full
+    assert _state(example, True) is bare
+    assert _state(example, False, True, True) is bare
+    assert _state(example, False, True, False) is unrated
+    assert _state(example, False, False, True) is unserviced
+    # A comment with nothing to withhold is read as it is.
+    plain = Example(full, 1, None)
+    assert _state(plain, True) is full and _state(plain, False, True, False) is full
+
+
+def test_training_can_withhold_the_rating_and_the_service_apart(
+    base_encoder: Encoder, data_dir: Path, tmp_path: Path
+) -> None:
+    config = replace(TINY, finetune=replace(TINY.finetune, rating_dropout=0.3, service_dropout=0.3))
+    manifest = train(
+        data_dir=data_dir, output_dir=tmp_path / "out", config=config, encoder=base_encoder
+    )
+    assert manifest["fine_tuning"]["rating_dropout"] == 0.3
+    assert "sentiment_without_context" in manifest["validation_scores"]
 
 
 def test_training_data_without_theme_columns_is_refused(
