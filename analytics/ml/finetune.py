@@ -56,13 +56,14 @@ class FineTuneConfig:
     # Share of the examples with a service type or FFT rating read without either in each epoch
     # (a fresh draw per epoch), so that comments sent without them (the API, letters) are still
     # read well.
-    context_dropout: float = 0.25
+    context_dropout: float = 0.3
     # Of the examples not withheld both, the shares read without their rating only and without
     # their service only (independent draws), so that items with one and not the other (a staff
     # entry with no rating, a web form whose patient did not know the service) are seen too. 0
-    # draws nothing, which keeps runs with them off identical to runs before they existed.
-    rating_dropout: float = 0.0
-    service_dropout: float = 0.0
+    # draws nothing. 0.3 / 0.15 / 0.15 (about half the examples read with both, 32% with
+    # neither, 9% with each alone) beat 0.25 / 0 / 0 out of fold on every measure (model card).
+    rating_dropout: float = 0.15
+    service_dropout: float = 0.15
 
 
 @dataclass(frozen=True)
