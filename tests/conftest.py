@@ -4,6 +4,20 @@ import pytest
 
 from feedback.models import Organisation
 from tests.factories import CqcFactory, IcbFactory, TrustFactory
+from tests.timetravel.sitecustomize import NOW_VARIABLE, travel_from_environment
+
+_travelled_to = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _travelled_to
+    _travelled_to = travel_from_environment()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _travelled_to is None:
+        return None
+    return f"clock moved by {NOW_VARIABLE} to {_travelled_to.isoformat()} (ticking)"
 
 
 @pytest.fixture

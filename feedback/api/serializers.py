@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django.conf import settings
@@ -23,20 +24,35 @@ from feedback.choices import (
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation
 from feedback.selectors import organisation_active_by_ods_code
-from feedback.services.intake import clean_text
+from feedback.services.intake import (
+    clean_text,
+    nhs_number_problem,
+    normalise_nhs_number,
+    phone_problem,
+)
+
+
+ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 
 
 @extend_schema_field(OpenApiTypes.STR)
 class OrganisationCodeField(serializers.Field):
-    """An ODS code in, the active organisation of one kind out.
+    """An ODS code in (any case, e.g. ``rj1``), the active organisation of one kind out.
 
-    Looked up in the process's copy of the directory (``organisation_active_by_ods_code``), so a
-    submission costs no query for it; the errors are those of DRF's ``SlugRelatedField``.
+    The code's shape is checked before any lookup, so no stray byte reaches the database. Looked
+    up in the process's copy of the directory (``organisation_active_by_ods_code``), so a
+    submission costs no query for it. A code of the other kind (an ICB sent as ``provider``)
+    gets an error that says which field to send it in.
     """
 
     default_error_messages = {
-        "does_not_exist": "Object with ods_code={value} does not exist.",
-        "invalid": "Invalid value.",
+        "invalid": "Enter an ODS code of 3 to 10 letters and digits, e.g. {example}.",
+        "does_not_exist": "{value} is not the ODS code of {kind} in the directory.",
+        "wrong_kind": "{value} is {other}, not {kind}: send it as `{field}`.",
+    }
+    KINDS = {
+        OrganisationKind.TRUST: ("an NHS trust", "RJ1", "provider"),
+        OrganisationKind.ICB: ("an integrated care board", "QMJ", "area"),
     }
 
     def __init__(self, *, kind: str, **kwargs: Any) -> None:
@@ -49,11 +65,20 @@ class OrganisationCodeField(serializers.Field):
         return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> Organisation:
+        label, example, _ = self.KINDS[OrganisationKind(self.kind)]
         if isinstance(data, bool) or not isinstance(data, str | int):
-            self.fail("invalid")
-        organisation = organisation_active_by_ods_code(str(data), kind=self.kind)
+            self.fail("invalid", example=example)
+        code = str(data).strip().upper()
+        if not ODS_CODE.fullmatch(code):
+            self.fail("invalid", example=example)
+        organisation = organisation_active_by_ods_code(code, kind=self.kind)
         if organisation is None:
-            self.fail("does_not_exist", value=data)
+            for other_kind, (other, _, field) in self.KINDS.items():
+                if other_kind != self.kind and organisation_active_by_ods_code(
+                    code, kind=other_kind
+                ):
+                    self.fail("wrong_kind", value=code, other=other, kind=label, field=field)
+            self.fail("does_not_exist", kind=label, value=code)
         return organisation
 
     def to_representation(self, value: Organisation) -> str:
@@ -108,6 +133,16 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
         # CPU). These fields keep no state of their own while validating, so a shallow copy,
         # which bind() then names and attaches to this serializer, is enough.
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+    def validate_phone(self, value: str) -> str:
+        if problem := phone_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_nhs_number(self, value: str) -> str:
+        if problem := nhs_number_problem(normalise_nhs_number(value)):
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_text(self, value: str) -> str:
         # Control characters alone leave nothing once cleaned: say so here, with the errors of

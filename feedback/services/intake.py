@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import re
+
+import phonenumbers
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from nhs_number import is_valid as nhs_number_is_valid
@@ -36,6 +39,43 @@ def enqueue_analysis(feedback_id: int) -> None:
 
 def normalise_nhs_number(value: str) -> str:
     return "".join(ch for ch in value if not ch.isspace() and ch != "-")
+
+
+def nhs_number_problem(value: str) -> str | None:
+    """Why ``value`` (normalised) is not an NHS number, or None when it is one.
+
+    Digits must be 0-9: other scripts' digits (Arabic-Indic, full-width) pass ``str.isdigit``
+    but are not an NHS number as any NHS system stores it.
+    """
+    if not value:
+        return None
+    if not (len(value) == 10 and value.isascii() and value.isdigit()):
+        return "Enter a valid 10-digit NHS number using the digits 0 to 9, like 943 476 5919."
+    if not nhs_number_is_valid(value):
+        return "Enter a valid 10-digit NHS number, like 943 476 5919 (it is on NHS letters)."
+    return None
+
+
+# Digits with the separators people type between them; letters ("0800 FLOWERS"), emoji and
+# anything else are not a number staff can ring.
+_PHONE_CHARACTERS = re.compile(r"\+?[0-9()\-. ]{6,29}")
+
+
+def phone_problem(value: str) -> str | None:
+    """Why ``value`` is not a telephone number, or None when it could be one (UK by default)."""
+    value = value.strip()
+    if not value:
+        return None
+    message = "Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192."
+    if not _PHONE_CHARACTERS.fullmatch(value):
+        return message
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return message
+    # "Possible" (the right length for its country), not "valid": Ofcom's ranges for drama and
+    # examples (07700 900xxx) are real-looking numbers a strict check would refuse.
+    return None if phonenumbers.is_possible_number(number) else message
 
 
 # C0 and C1 control characters other than tab and newlines, which some keyboards, copy-and-paste
@@ -100,10 +140,11 @@ def feedback_submit(
     if provider is None and area is None:
         errors["provider"] = "Choose the NHS trust that gave the care, or the area it was in."
     nhs_number = normalise_nhs_number(nhs_number)
-    if nhs_number and not (
-        len(nhs_number) == 10 and nhs_number.isdigit() and nhs_number_is_valid(nhs_number)
-    ):
-        errors["nhs_number"] = "Enter a valid 10-digit NHS number, like 943 476 5919."
+    if problem := nhs_number_problem(nhs_number):
+        errors["nhs_number"] = problem
+    if problem := phone_problem(phone):
+        errors["phone"] = problem
+    phone = phone.strip()
     if errors:
         raise InvalidFeedback(errors)
 

@@ -364,11 +364,15 @@ def test_csv_stream_has_the_header_and_every_row(world, cqc):
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(trust, cqc):
-    item(provider=trust, handled_by=trust, text='=HYPERLINK("http://evil.example","click")')
-    item(provider=trust, handled_by=trust, text="+44 is not my number", question="@SUM(A1)")
-    item(provider=trust, handled_by=trust, text="-2+3", model_version="\tcmd")
+    october = dt.datetime(2026, 10, 12, 10, 0, tzinfo=dt.UTC)
+    for text, extra in [
+        ('=HYPERLINK("http://evil.example","click")', {}),
+        ("+44 is not my number", {"question": "@SUM(A1)"}),
+        ("-2+3", {"model_version": "\tcmd"}),
+    ]:
+        item(provider=trust, handled_by=trust, text=text, received=october, **extra)
     _, plain = issue(cqc)
-    response = client_for(plain).get(f"/api/v1/exports/feedback/csv/?month={_this_month()}")
+    response = client_for(plain).get(f"/api/v1/exports/feedback/csv/?{MONTH}")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     cells = [value for row in rows for value in row.values() if value]
     assert cells
@@ -376,10 +380,6 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(trust, cqc):
     texts = {row["text"] for row in rows}
     assert '\'=HYPERLINK("http://evil.example","click")' in texts
     assert "'-2+3" in texts
-
-
-def _this_month() -> str:
-    return timezone.localdate().strftime("%Y-%m")
 
 
 def test_every_export_is_audited_with_filters_and_row_count(world, icb):
@@ -408,10 +408,11 @@ def test_every_export_is_audited_with_filters_and_row_count(world, icb):
 
 def test_an_abandoned_stream_is_audited_as_incomplete(trust, cqc, monkeypatch):
     monkeypatch.setattr(exports, "STREAM_FLUSH_ROWS", 1)
+    october = dt.datetime(2026, 10, 12, 10, 0, tzinfo=dt.UTC)
     for _ in range(3):
-        item(provider=trust, handled_by=trust)
+        item(provider=trust, handled_by=trust, received=october)
     token, plain = issue(cqc)
-    client_for(plain).get(f"/api/v1/exports/feedback/ndjson/?month={_this_month()}")
+    client_for(plain).get(f"/api/v1/exports/feedback/ndjson/?{MONTH}")
     audit = ExportAudit.objects.get()
     assert audit.completed is False and audit.finished_at is None  # written before any row
     # The client goes away after the first chunk: the server closes the stream.

@@ -202,3 +202,59 @@ def test_anonymous_submissions_are_throttled(api, trust, monkeypatch):
     codes = [api.post("/api/v1/feedback/", body, format="json").status_code for _ in range(4)]
     assert codes == [201, 201, 201, 429]
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_a_trust_code_in_lower_case_is_accepted(api, trust):
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "compliment", "text": "Lovely staff.", "provider": trust.ods_code.lower()},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Feedback.objects.get().provider == trust
+
+
+@pytest.mark.django_db
+def test_an_icb_code_sent_as_provider_says_to_send_it_as_area(api, trust, icb):
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "No dentist anywhere.", "provider": icb.ods_code},
+        format="json",
+    )
+    assert response.status_code == 400
+    message = response.json()["provider"][0]
+    assert "QMJ is an integrated care board" in message and "`area`" in message
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "No dentist anywhere.", "area": trust.ods_code},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "`provider`" in response.json()["area"][0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    # JSON escapes, as a client sends them: a NUL, a lone surrogate, a space.
+    [("provider", r"R\u0000J1"), ("area", r"\u0000"), ("provider", r"\ud800"), ("provider", "R J1")],
+)
+def test_a_malformed_code_is_400_naming_the_field_and_the_shape(api, trust, field, value):
+    body = '{"kind": "complaint", "text": "Hello", "%s": "%s"}' % (field, value)
+    response = api.post("/api/v1/feedback/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "3 to 10 letters and digits" in response.json()[field][0]
+    assert Feedback.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_phone_that_is_not_a_number_is_400_naming_the_field(api, trust):
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "Hello", "provider": trust.ods_code, "phone": "abc"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "telephone number" in response.json()["phone"][0]
+    assert Feedback.objects.count() == 0

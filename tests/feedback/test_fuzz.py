@@ -49,6 +49,8 @@ FIELDS = {
 }  # fmt: skip
 # Per-field length limits of the optional free-text fields (the serializer's and the form's).
 OPTIONAL_LIMITS = {"name": 200, "phone": 30, "question": 300}
+GOOD_PHONES = ["", "07700 900 982", "+44 808 157 0192", "(020) 7946 0958", "0113-496-0000"]
+BAD_PHONES = ["abc", "\U0001f600\U0001f600", "999", "0" * 40, "07700\x00900982", "call me"]
 
 # What was sent and what came back, per target: bench/fuzz.py reports these.
 STATS: Counter[str] = Counter()
@@ -178,7 +180,7 @@ def post(api: APIClient, target: str, body: bytes | str, content_type: str, **ex
             "question": short_texts,
             "fft_rating": st.one_of(st.integers(-2, 9), st.none(), st.sampled_from(["3", "x"])),
             "name": short_texts,
-            "phone": short_texts,
+            "phone": st.sampled_from([*GOOD_PHONES, *BAD_PHONES]),
             "email": st.sampled_from(["", "pat@example.com", "rhys.ap.dafydd@example.cymru"]),
             "nhs_number": st.sampled_from(["", "943 476 5919", "943-476-5919", "9434765919"]),
         },
@@ -198,6 +200,8 @@ def test_api_saves_any_text_as_written_or_names_the_field_at_fault(
     rating = extra.get("fft_rating")
     if rating is not None and str(rating) not in {"1", "2", "3", "4", "5", "6"}:
         expected_errors.add("fft_rating")
+    if extra.get("phone") in BAD_PHONES:
+        expected_errors.add("phone")
     if expected_errors:
         assert response.status_code == 400, response.content
         errors = response.json()
@@ -282,6 +286,8 @@ def test_api_refuses_lone_surrogates_in_json_escapes_by_field(api, trust, field,
     bad = any(0xD800 <= ord(c) <= 0xDFFF for c in decoded) or "\x00" in decoded
     if not bad and field == "text":
         bad = text_error(decoded)
+    if field == "phone":  # only digits and separators make a telephone number
+        bad = bad or decoded.strip() != ""
     if bad:
         assert response.status_code == 400
         assert set(response.json()) == {field}

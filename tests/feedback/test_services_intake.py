@@ -51,6 +51,12 @@ def test_submission_enqueues_analysis_only_after_commit(trust, django_capture_on
         ({"kind": "rant"}, "kind", "Choose complaint"),
         ({"nhs_number": "9434765918"}, "nhs_number", "valid 10-digit NHS number"),
         ({"nhs_number": "12345"}, "nhs_number", "valid 10-digit NHS number"),
+        # The right check digit written in Arabic-Indic or full-width digits is still refused.
+        ({"nhs_number": "٩٤٣٤٧٦٥٩١٩"}, "nhs_number", "using the digits 0 to 9"),
+        ({"nhs_number": "９４３４７６５９１９"}, "nhs_number", "using the digits 0 to 9"),
+        ({"phone": "abc"}, "phone", "Enter a telephone number"),
+        ({"phone": "\U0001f600\U0001f600"}, "phone", "Enter a telephone number"),
+        ({"phone": "999"}, "phone", "Enter a telephone number"),
         ({"service_type": "spa"}, "service_type", "Unknown service type"),
         ({"fft_rating": 0}, "fft_rating", "from 1 (very good) to 5 (very poor), or 6"),
         ({"fft_rating": "good"}, "fft_rating", "from 1 (very good) to 5 (very poor), or 6"),

@@ -26,6 +26,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+TIMETRAVEL = ROOT / "tests" / "timetravel"
 
 
 def database_url() -> str:
@@ -80,6 +81,10 @@ class Processes:
             "REQUEUE_INTERVAL_SECONDS": "3",
             "ANALYSIS_REQUEUE_AFTER_SECONDS": "2",
             "PUBLIC_BASE_URL": self.base_url,
+            # Where the suite runs on a moved clock, these processes run on the same clock.
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(TIMETRAVEL), os.environ.get("PYTHONPATH", "")])
+            ),
         }
         if not (os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")):
             self.env.pop("CELERY_BROKER_URL", None)  # the folder broker in tmp_path
