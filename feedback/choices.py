@@ -67,6 +67,35 @@ class OrganisationKind(models.TextChoices):
     CQC = "cqc", "Care Quality Commission"
 
 
+class SafetyAnswer(models.TextChoices):
+    """The patient's own answer to "Is anyone at risk of harm?" ("" when it was not asked)."""
+
+    HARM = "harm", "Yes, someone is being harmed or is at risk of harm"
+    DETAINED = "detained", "Yes, it is about being detained under the Mental Health Act"
+    NO = "no", "No"
+    UNSURE = "unsure", "I'm not sure"
+
+
+# The answers that send an item to the CQC whatever the reader says.
+SAFETY_ANSWERS_FOR_CQC: frozenset[str] = frozenset({SafetyAnswer.HARM, SafetyAnswer.DETAINED})
+
+
+class RiskCheck(models.TextChoices):
+    """A person's check of an item the reader was unsure about ("" when none was asked for)."""
+
+    PENDING = "pending", "To check"
+    CONFIRMED = "confirmed", "Confirmed: sent to the CQC"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class CorrectionKind(models.TextChoices):
+    ROUTE = "route", "Route"
+    RISK_CONFIRMED = "risk_confirmed", "Possible risk confirmed"
+    RISK_DISMISSED = "risk_dismissed", "Possible risk dismissed"
+    SENTIMENT = "sentiment", "Sentiment"
+    THEMES = "themes", "Themes"
+
+
 class RiskFlag(models.TextChoices):
     SAFEGUARDING = "safeguarding", "Safeguarding concern"
     MENTAL_HEALTH_ACT = "mental_health_act", "Mental Health Act"

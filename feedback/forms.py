@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from feedback.choices import FFT_QUESTION, FftRating, Kind, ServiceType
+from feedback.choices import FFT_QUESTION, FftRating, Kind, SafetyAnswer, ServiceType
 from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_trusts
 from feedback.services.intake import clean_text as text_as_kept
@@ -174,6 +174,35 @@ class TextForm(StepForm):
         return text
 
 
+SAFETY_QUESTION = "Is anyone at risk of harm?"
+SAFETY_HINTS: dict[str, str] = {
+    SafetyAnswer.HARM: (
+        "For example someone being hurt, abused, neglected or exploited, or care that is "
+        "putting people in danger"
+    ),
+    SafetyAnswer.DETAINED: "For example being sectioned, your leave, or your rights while detained",
+}
+
+
+class SafetyForm(StepForm):
+    """The patient's own word on risk: "yes" sends the item to the Care Quality Commission."""
+
+    safety_answer = forms.ChoiceField(
+        label=SAFETY_QUESTION,
+        help_text=(
+            "Tell us if someone is being harmed or is at risk of harm, or if your feedback is "
+            "about being detained under the Mental Health Act. If so, we send it to the Care "
+            "Quality Commission, who act on risks to people's safety"
+        ),
+        choices=SafetyAnswer.choices,
+        widget=Radios(hints=SAFETY_HINTS, divider_before=SafetyAnswer.UNSURE),
+        error_messages={
+            "required": "Select yes if anyone is at risk of harm, or select no",
+            "invalid_choice": "Select one of the answers shown",
+        },
+    )
+
+
 class DetailsForm(StepForm):
     name = forms.CharField(label="Full name", max_length=200, required=False)
     email = forms.EmailField(
@@ -203,7 +232,7 @@ class DetailsForm(StepForm):
     )
 
 
-class FeedbackForm(KindForm, ServiceForm, WhereForm, RatingForm, TextForm, DetailsForm):
+class FeedbackForm(KindForm, ServiceForm, WhereForm, RatingForm, TextForm, SafetyForm, DetailsForm):
     """Every answer in one form: the patient's answers parsed together before they are sent, and
     the base of the single page staff use to enter a phone call or letter (StaffEntryForm).
 
@@ -225,6 +254,12 @@ class FeedbackForm(KindForm, ServiceForm, WhereForm, RatingForm, TextForm, Detai
         required=False,
         error_messages={"invalid_choice": "Select one of the answers shown"},
     )
+    safety_answer = forms.ChoiceField(
+        label=SAFETY_QUESTION,
+        help_text="Asked of the patient: yes sends it to the Care Quality Commission",
+        choices=[("", "Not asked"), *SafetyAnswer.choices],
+        required=False,
+    )
 
     @staticmethod
     def journey_data(answers: dict[str, Any]) -> dict[str, Any]:
@@ -242,5 +277,6 @@ STEPS: list[tuple[str, type[StepForm]]] = [
     ("where", WhereForm),
     ("experience", RatingForm),
     ("what-happened", TextForm),
+    ("safety", SafetyForm),
     ("your-details", DetailsForm),
 ]

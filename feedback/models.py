@@ -12,14 +12,17 @@ from django.utils import timezone
 from feedback.choices import (
     AnalysisState,
     Channel,
+    CorrectionKind,
     FftRating,
     InvestigationApproach,
     Kind,
     NotificationKind,
     NotificationState,
     OrganisationKind,
+    RiskCheck,
     Role,
     Route,
+    SafetyAnswer,
     ServiceType,
     Status,
     TrustType,
@@ -128,6 +131,10 @@ class Feedback(models.Model):
         "FFT rating", choices=FftRating.choices, null=True, blank=True
     )
     text = models.TextField()
+    # The patient's answer to "Is anyone at risk of harm?"; "yes" sends the item to the CQC.
+    safety_answer = models.CharField(
+        max_length=10, choices=SafetyAnswer.choices, blank=True, default="", db_default=""
+    )
     received_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.RECEIVED)
 
@@ -148,6 +155,23 @@ class Feedback(models.Model):
     analysed_at = models.DateTimeField(null=True, blank=True)
     needs_review = models.BooleanField(
         default=False, help_text="Routed by the rules alone because the model was unavailable."
+    )
+    # The triage reader's probabilities (analytics.ml.triage_data.TRIAGE_LABELS -> 0..1).
+    triage_scores = models.JSONField(default=dict, blank=True)
+    # A possible risk the reader was unsure about: the route stands, a person checks it within
+    # a working day and confirms (the item goes to the CQC) or dismisses it with a reason.
+    risk_check = models.CharField(
+        max_length=10, choices=RiskCheck.choices, blank=True, default="", db_default=""
+    )
+    risk_check_flags = models.JSONField(default=list, blank=True)
+    risk_check_due = models.DateField(null=True, blank=True)
+    risk_checked_at = models.DateTimeField(null=True, blank=True)
+    risk_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     # Routing.
@@ -287,6 +311,28 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Correction(models.Model):
+    """A member of staff's correction of what the reader found, or of where it sent an item.
+
+    Each is a labelled example the next training run may learn from (``manage.py
+    export_corrections``): who corrected what, when, from which value to which.
+    """
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="corrections")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=20, choices=CorrectionKind.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of feedback #{self.feedback_id} at {self.at:%Y-%m-%d}"
 
 
 class Notification(models.Model):

@@ -27,7 +27,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from feedback.choices import PRIMARY_CARE_SERVICES, Kind, RiskFlag, Route, ServiceType
+from feedback.choices import (
+    PRIMARY_CARE_SERVICES,
+    SAFETY_ANSWERS_FOR_CQC,
+    Kind,
+    RiskFlag,
+    Route,
+    SafetyAnswer,
+    ServiceType,
+)
 
 # The analyser's risk scores are probabilities from a classifier trained on very few positive
 # examples (3 safeguarding and 36 Mental Health Act rows in the shared FFT set), so they are not
@@ -75,6 +83,8 @@ class RoutingInput:
     themes: Sequence[str] = ()  # theme slugs the analyser found
     # Analyser probabilities keyed by RiskFlag value; empty when the model was unavailable.
     risk_scores: Mapping[str, float] = field(default_factory=dict)
+    # The patient's answer to "Is anyone at risk of harm?" (a SafetyAnswer value, "" not asked).
+    safety_answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -709,6 +719,13 @@ def route_feedback(item: RoutingInput) -> RouteDecision:
     # being sectioned is not one, so it goes on down the rules with the flag still recorded.
     # Safeguarding and serious risk go to the CQC whatever the kind: thanks can carry a disclosure.
     noted: list[str] = []
+    if item.safety_answer in SAFETY_ANSWERS_FOR_CQC:
+        answer = SafetyAnswer(item.safety_answer)
+        if answer == SafetyAnswer.DETAINED:
+            flags = flags | {RiskFlag.MENTAL_HEALTH_ACT.value}
+        evidence = [f"patient answered: {answer.label}"]
+        evidence += [f"also {f}: {e}" for f, ev in risks.items() for e in ev]
+        return RouteDecision(Route.CQC, "cqc_patient_answer", tuple(evidence), flags)
     for flag, rule in CQC_RULES:
         if flag not in risks:
             continue

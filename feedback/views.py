@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, Kind, ServiceType
+from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, Kind, SafetyAnswer, ServiceType
 from feedback.errors import InvalidFeedback
 from feedback.forms import STEPS, FeedbackForm, StepForm
 from feedback.selectors import feedback_get_by_token
@@ -183,6 +183,11 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
     rows += [
         row("Overall experience", FftRating(rating).label if rating else "", "experience"),
         row("What happened", cleaned["text"], "what-happened", multiline=True),
+        row(
+            "Anyone at risk of harm",
+            SafetyAnswer(cleaned["safety_answer"]).label if cleaned.get("safety_answer") else "",
+            "safety",
+        ),
         row("Full name", cleaned.get("name", ""), "your-details"),
         row("Email address", cleaned.get("email", ""), "your-details"),
         row("Phone number", cleaned.get("phone", ""), "your-details"),

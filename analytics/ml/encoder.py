@@ -21,8 +21,11 @@ comment alone, mean-pooled, L2-normalised as sentence-transformers does): the fr
 
 from __future__ import annotations
 
+import bisect
 import copy
+import itertools
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +51,29 @@ POOLING = "mean-over-comment-tokens"
 MAX_LENGTH = 128
 
 
+# Where a passage ends: sentence punctuation, a semicolon, a line break. Patients who write without
+# punctuation get pieces of at most PASSAGE_WORDS words instead, so a disclosure made in passing
+# inside a long run-on story is still read on its own.
+_PASSAGE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
+PASSAGE_WORDS = 30
+_WORD = re.compile(r"\S+")
+
+
+def passage_starts(text: str) -> list[int]:
+    """Character offsets in ``text`` where each passage (a sentence or a piece of one) starts."""
+    starts = [0]
+    for match in _PASSAGE_END.finditer(text):
+        if match.end() < len(text):
+            starts.append(match.end())
+    pieces: list[int] = []
+    bounds = [*starts, len(text)]
+    for begin, end in itertools.pairwise(bounds):
+        words = [m.start() + begin for m in _WORD.finditer(text[begin:end])]
+        pieces.append(begin)
+        pieces.extend(words[i] for i in range(PASSAGE_WORDS, len(words), PASSAGE_WORDS))
+    return sorted(set(pieces))
+
+
 def _contexts(
     questions: Sequence[str],
     texts: Sequence[str],
@@ -65,6 +91,15 @@ def _contexts(
             service_types[i] if service_types is not None else "",
         )
         for i, q in enumerate(questions)
+    ]
+
+
+def _passage_ids(text: str, types: Sequence[int], offsets: Sequence[Sequence[int]]) -> list[int]:
+    """For each token of a (context, comment) pair: the comment passage it falls in, or -1."""
+    starts = passage_starts(text)
+    return [
+        bisect.bisect_right(starts, start) - 1 if kind == 1 and end > start else -1
+        for kind, (start, end) in zip(types, offsets, strict=True)
     ]
 
 
@@ -222,6 +257,129 @@ class Encoder:
         pooled = self._run(encoded, batch_size=max(1, batch_size), comment_only=True)
         row = {pair: i for i, pair in enumerate(unique)}
         return pooled[[row[p] for p in pairs]]
+
+    def encode_with_passages(
+        self,
+        questions: Sequence[str],
+        texts: Sequence[str],
+        ratings: Sequence[int | None] | None = None,
+        service_types: Sequence[str] | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled features as :meth:`encode` gives them, and the passages' reading.
+
+        Returns (pooled, passages), each (len(texts), FEATURE_DIM): ``pooled`` is exactly what
+        :meth:`encode` returns (the same pass, the same truncation); ``passages`` is the
+        element-wise maximum over the comment's passages (sentences, or pieces of a long one) of
+        each passage's mean last-layer vector. A comment longer than the first pass is read to
+        its end in further windows, each with the same first segment; their passages count too.
+        The risk heads read both: a harm told in passing inside a long story stands out in the
+        maximum while the mean of the whole comment barely moves.
+        """
+        contexts = _contexts(questions, texts, ratings, service_types)
+        pairs = [(c, t.strip()) for c, t in zip(contexts, texts, strict=True)]
+        unique = list(dict.fromkeys(pairs))
+        encoded = self.tokenizer(
+            [q for q, _ in unique],
+            [t for _, t in unique],
+            truncation="longest_first",
+            max_length=self.max_length,
+            return_offsets_mapping=True,
+        )
+        sequences: list[tuple[list[int], list[int], list[int]]] = []
+        owner: list[int] = []  # the unique pair each sequence reads
+        for i, (context, text) in enumerate(unique):
+            ids = encoded["input_ids"][i]
+            types = encoded["token_type_ids"][i]
+            offsets = encoded["offset_mapping"][i]
+            sequences.append((ids, types, _passage_ids(text, types, offsets)))
+            owner.append(i)
+            read_to = max((end for t, (_, end) in zip(types, offsets, strict=True) if t), default=0)
+            rest = text[read_to:]
+            if rest.strip():
+                for window in self._windows(context, rest):
+                    sequences.append(window)
+                    owner.append(i)
+        pooled, passage_vectors = self._run_passages(sequences, batch_size=max(1, batch_size))
+        primary = np.zeros((len(unique), HIDDEN_SIZE), dtype=np.float32)
+        maxima = np.full((len(unique), HIDDEN_SIZE), -np.inf, dtype=np.float32)
+        seen = set()
+        for index, item in enumerate(owner):
+            if item not in seen:
+                primary[item] = pooled[index]
+                seen.add(item)
+            if len(passage_vectors[index]):
+                maxima[item] = np.maximum(maxima[item], passage_vectors[index].max(axis=0))
+        empty = ~np.isfinite(maxima).all(axis=1)
+        maxima[empty] = primary[empty]
+        row = {pair: i for i, pair in enumerate(unique)}
+        order = [row[p] for p in pairs]
+        return primary[order], maxima[order]
+
+    def _windows(self, context: str, rest: str) -> list[tuple[list[int], list[int], list[int]]]:
+        """(context, part of ``rest``) sequences that together read all of ``rest``."""
+        first = self.tokenizer(context, add_special_tokens=False)["input_ids"]
+        room = max(16, self.max_length - len(first) - 3)
+        pieces = self.tokenizer(rest, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = pieces["offset_mapping"]
+        windows = []
+        for start in range(0, len(offsets), room):
+            chunk = offsets[start : start + room]
+            part = rest[chunk[0][0] : chunk[-1][1]]
+            window = self.tokenizer(
+                context,
+                part,
+                truncation="only_second",
+                max_length=self.max_length,
+                return_offsets_mapping=True,
+            )
+            types = window["token_type_ids"]
+            windows.append(
+                (window["input_ids"], types, _passage_ids(part, types, window["offset_mapping"]))
+            )
+        return windows
+
+    def _run_passages(
+        self, sequences: Sequence[tuple[list[int], list[int], list[int]]], *, batch_size: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Mean-pooled comment vectors and per-passage mean vectors of each sequence."""
+        import torch
+
+        count = len(sequences)
+        pooled = np.zeros((count, HIDDEN_SIZE), dtype=np.float32)
+        passages: list[np.ndarray] = [np.zeros((0, HIDDEN_SIZE), dtype=np.float32)] * count
+        order = sorted(range(count), key=lambda i: len(sequences[i][0]))
+        with torch.inference_mode():
+            for start in range(0, count, batch_size):
+                rows = order[start : start + batch_size]
+                width = max(len(sequences[i][0]) for i in rows)
+                ids = torch.zeros((len(rows), width), dtype=torch.long)
+                types = torch.zeros_like(ids)
+                attention = torch.zeros_like(ids)
+                passage = torch.full((len(rows), width), -1, dtype=torch.long)
+                for j, i in enumerate(rows):
+                    n = len(sequences[i][0])
+                    ids[j, :n] = torch.tensor(sequences[i][0])
+                    types[j, :n] = torch.tensor(sequences[i][1])
+                    attention[j, :n] = 1
+                    passage[j, :n] = torch.tensor(sequences[i][2])
+                hidden = self.model(
+                    input_ids=ids, token_type_ids=types, attention_mask=attention
+                ).last_hidden_state
+                pooled[rows] = mean_pool(hidden, comment_mask(attention, types)).numpy()
+                slots = int(passage.max().item()) + 1
+                if slots <= 0:
+                    continue
+                onehot = torch.nn.functional.one_hot(passage.clamp(min=0), slots).to(hidden.dtype)
+                onehot = onehot * (passage >= 0).unsqueeze(-1).to(hidden.dtype)
+                sums = torch.einsum("bls,blh->bsh", onehot, hidden)
+                counts = onehot.sum(dim=1)
+                means = (sums / counts.clamp(min=1).unsqueeze(-1)).numpy()
+                present = (counts > 0).numpy()
+                for j, i in enumerate(rows):
+                    passages[i] = means[j][present[j]]
+        return pooled, passages
 
     def sentence_embeddings(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """all-MiniLM-L6-v2's own sentence embeddings of the comments alone (frozen model only)."""

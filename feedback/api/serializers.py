@@ -19,6 +19,7 @@ from feedback.choices import (
     InvestigationApproach,
     Kind,
     OrganisationKind,
+    SafetyAnswer,
     ServiceType,
 )
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
@@ -30,7 +31,6 @@ from feedback.services.intake import (
     normalise_nhs_number,
     phone_problem,
 )
-
 
 ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 
@@ -123,6 +123,23 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
             )
         },
     )
+    safety_answer = serializers.ChoiceField(
+        choices=SafetyAnswer.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            'The patient\'s answer to "Is anyone at risk of harm?": harm (someone is being harmed '
+            "or is at risk of harm), detained (it is about being detained under the Mental Health "
+            "Act), no, or unsure; leave out when it was not asked. harm and detained send the "
+            "item to the Care Quality Commission."
+        ),
+        error_messages={
+            "invalid_choice": (
+                "safety_answer must be harm, detained, no or unsure; {input} is not one of them."
+            )
+        },
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
@@ -205,6 +222,7 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "received_at",
             "question",
             "fft_rating",
+            "safety_answer",
             "text",
             "sentiment",
             "sentiment_label",

@@ -74,6 +74,7 @@ def _routing_input(item: Feedback, result: AnalysisResult | None) -> RoutingInpu
         question=item.question,
         themes=[slug for slug, _ in result.themes] if result else (),
         risk_scores=dict(result.risk_scores) if result else {},
+        safety_answer=item.safety_answer,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 import re
 
 import phonenumbers
@@ -12,7 +11,7 @@ from django.db import IntegrityError, transaction
 from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
-from feedback.choices import Channel, FftRating, Kind, OrganisationKind, ServiceType
+from feedback.choices import Channel, FftRating, Kind, OrganisationKind, SafetyAnswer, ServiceType
 from feedback.errors import InvalidFeedback
 from feedback.models import Feedback, Identity, Organisation, User
 
@@ -100,6 +99,7 @@ def feedback_submit(
     wants_commissioner: bool = False,
     question: str = "",
     fft_rating: int | str | None = None,
+    safety_answer: str = "",
     name: str = "",
     email: str = "",
     phone: str = "",
@@ -129,6 +129,8 @@ def feedback_submit(
         errors["fft_rating"] = (
             "Choose an FFT rating from 1 (very good) to 5 (very poor), or 6 (don't know)."
         )
+    if safety_answer and safety_answer not in SafetyAnswer.values:
+        errors["safety_answer"] = "Answer harm, detained, no or unsure, or leave it out."
     if not text:
         errors["text"] = "Tell us about your experience."
     elif len(text) > limit:
@@ -161,6 +163,7 @@ def feedback_submit(
             wants_commissioner=wants_commissioner,
             question=clean_text(question)[:300],
             fft_rating=rating,
+            safety_answer=safety_answer,
             text=text,
             identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
             actor=actor,

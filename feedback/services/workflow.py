@@ -19,10 +19,12 @@ from feedback.audit import audit_record
 from feedback.choices import (
     ALLOWED_TRANSITIONS,
     TERMINAL_STATUSES,
+    CorrectionKind,
     InvestigationApproach,
     Kind,
     NotificationKind,
     OrganisationKind,
+    RiskFlag,
     Route,
     Status,
 )
@@ -221,9 +223,22 @@ def complaint_agree_deadline(*, feedback: Feedback, actor: User, agreed_due: dt.
 
 
 def complaint_reroute(
-    *, feedback: Feedback, actor: User, to: Organisation, reason: str
+    *,
+    feedback: Feedback,
+    actor: User,
+    to: Organisation,
+    reason: str,
+    concern: str = "",
+    correction: bool = True,
 ) -> Feedback:
-    """Hand the item to another organisation's queue; its history moves with it."""
+    """Hand the item to another organisation's queue; its history moves with it.
+
+    ``concern`` (a RiskFlag value) says what the CQC should act on when the item goes there; the
+    reroute is kept as a correction of the route (a training example) unless ``correction`` is
+    off, as when a confirmed risk check records its own.
+    """
+    from feedback.services.triage import correction_record
+
     if not reason.strip():
         raise InvalidFeedback({"reason": "Say why the item is being rerouted."})
     with transaction.atomic():
@@ -232,6 +247,10 @@ def complaint_reroute(
             raise IllegalTransition("A closed or withdrawn item cannot be rerouted.")
         if item.handled_by_id == to.pk:
             raise InvalidFeedback({"to": "The item is already in that organisation's queue."})
+        if concern and (concern not in RiskFlag.values or to.kind != OrganisationKind.CQC):
+            raise InvalidFeedback(
+                {"concern": "Say what the CQC should act on only when sending it to the CQC."}
+            )
         from_org = item.handled_by
         audit_record(
             feedback=item,
@@ -239,14 +258,31 @@ def complaint_reroute(
             action="rerouted",
             from_value=from_org.ods_code if from_org else "",
             to_value=to.ods_code,
-            detail={"reason": reason.strip(), "from_status": item.status},
+            detail={"reason": reason.strip(), "from_status": item.status}
+            | ({"concern": concern} if concern else {}),
         )
+        before_route = item.route
         item.handled_by = to
         item.route = {
             OrganisationKind.TRUST: Route.TRUST,
             OrganisationKind.ICB: Route.ICB,
             OrganisationKind.CQC: Route.CQC,
         }[OrganisationKind(to.kind)]
+        if correction:
+            correction_record(
+                feedback=item,
+                actor=actor,
+                kind=CorrectionKind.ROUTE,
+                before={
+                    "route": before_route,
+                    "organisation": from_org.ods_code if from_org else "",
+                },
+                after={
+                    "route": item.route,
+                    "organisation": to.ods_code,
+                    "labels": [concern] if concern else [],
+                },
+            )
         item.route_rule = "rerouted"
         item.route_evidence = [*item.route_evidence, f"rerouted by staff: {reason.strip()}"]
         item.assigned_to = None

@@ -41,6 +41,8 @@ def send_complaint(b: Browsing, trust_name: str) -> None:
     continue_()
     page.get_by_label("Tell us what happened").fill(COMPLAINT)
     continue_()
+    page.get_by_label("No", exact=True).check()
+    continue_()
     page.get_by_label("Email address").fill("patient@example.com")
     continue_()
     with page.expect_navigation():

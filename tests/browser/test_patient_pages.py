@@ -86,6 +86,14 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     check(b, "what happened: answered")
     continue_(b)
 
+    check(b, "safety: empty")
+    continue_(b)
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    check(b, "safety: with errors")
+    page.get_by_label("No", exact=True).check()
+    check(b, "safety: answered")
+    continue_(b)
+
     check(b, "your details: empty")
     page.get_by_label("Email address").fill("not an email")
     continue_(b)
@@ -149,6 +157,8 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     continue_(b)
     assert "You can enter up to 5000 characters" in page.content()
     page.get_by_label("Tell us what happened").fill(TEXT)
+    continue_(b)
+    page.get_by_label("I'm not sure", exact=True).check()
     continue_(b)
     continue_(b)  # contact details are optional
     page.get_by_role("button", name="Send feedback").click()
@@ -268,6 +278,13 @@ def test_whole_patient_journey_by_keyboard_with_focus_always_visible(
 
     keys.tab_to(lambda s: s["id"] == "text")
     keys.page.keyboard.type(TEXT)
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    keys.tab_to(lambda s: s["name"] == "safety_answer")
+    keys.press("ArrowDown")
+    keys.press("ArrowDown")
+    assert keys.assert_focus_visible()["id"] == "safety_answer-3"  # No
     keys.tab_to(is_button("Continue"))
     keys.go()
 

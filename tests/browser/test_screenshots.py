@@ -91,6 +91,8 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
     page.get_by_label("Tell us what happened").fill(COMPLAINT)
     shot(patient, "3-what-happened")
     next_page(page)
+    page.get_by_label("No", exact=True).check()
+    next_page(page)
     next_page(page)  # contact details are optional
     shot(patient, "4-check-your-answers")
     with page.expect_navigation():

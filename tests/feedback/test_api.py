@@ -238,10 +238,15 @@ def test_an_icb_code_sent_as_provider_says_to_send_it_as_area(api, trust, icb):
 @pytest.mark.parametrize(
     ("field", "value"),
     # JSON escapes, as a client sends them: a NUL, a lone surrogate, a space.
-    [("provider", r"R\u0000J1"), ("area", r"\u0000"), ("provider", r"\ud800"), ("provider", "R J1")],
+    [
+        ("provider", r"R\u0000J1"),
+        ("area", r"\u0000"),
+        ("provider", r"\ud800"),
+        ("provider", "R J1"),
+    ],
 )
 def test_a_malformed_code_is_400_naming_the_field_and_the_shape(api, trust, field, value):
-    body = '{"kind": "complaint", "text": "Hello", "%s": "%s"}' % (field, value)
+    body = '{"kind": "complaint", "text": "Hello", "' + field + '": "' + value + '"}'
     response = api.post("/api/v1/feedback/", body, content_type="application/json")
     assert response.status_code == 400
     assert "3 to 10 letters and digits" in response.json()[field][0]
@@ -257,4 +262,33 @@ def test_a_phone_that_is_not_a_number_is_400_naming_the_field(api, trust):
     )
     assert response.status_code == 400
     assert "telephone number" in response.json()["phone"][0]
+    assert Feedback.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_patients_answer_on_risk_is_taken_and_stored(api, trust):
+    response = api.post(
+        "/api/v1/feedback/",
+        {
+            "kind": "concern",
+            "text": "Something is not right on the ward.",
+            "provider": trust.ods_code,
+            "safety_answer": "harm",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Feedback.objects.get().safety_answer == "harm"
+
+
+@pytest.mark.django_db
+def test_an_unknown_answer_on_risk_is_400_naming_the_field_and_the_answers(api, trust):
+    response = api.post(
+        "/api/v1/feedback/",
+        {"kind": "concern", "text": "Hello", "provider": trust.ods_code, "safety_answer": "yes"},
+        format="json",
+    )
+    assert response.status_code == 400
+    message = response.json()["safety_answer"][0]
+    assert "harm, detained, no or unsure" in message
     assert Feedback.objects.count() == 0

@@ -368,6 +368,7 @@ CHOICES = {
     "area": ["QMJ", "RAL", ""],
     "wants_commissioner": ["on", "", "true"],
     "fft_rating": ["1", "5", "6", "7", ""],
+    "safety_answer": ["harm", "detained", "no", "unsure", "yes", ""],
     "nhs_number": ["943 476 5919", "9434765918", ""],
     "email": ["pat@example.com", "not-an-email", ""],
 }
@@ -423,6 +424,7 @@ def test_the_whole_journey_keeps_the_text_as_written_and_shows_it_escaped(
         ("where", {"provider": trust.ods_code, "area": ""}),
         ("experience", {"fft_rating": "5"}),
         ("what-happened", {"text": text}),
+        ("safety", {"safety_answer": "no"}),
         ("your-details", {"name": name}),
     ]
     saved_before = Feedback.objects.count()

@@ -567,3 +567,27 @@ def test_the_decision_uses_the_route_enum() -> None:
     decision = route("Lovely staff.")
     assert isinstance(decision.route, Route)
     assert decision.route == "trust"
+
+
+# --------------------------------------------------------------------------------------------
+# The patient's own answer to "Is anyone at risk of harm?"
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["harm", "detained"])
+def test_a_patient_who_says_someone_is_at_risk_is_heard_whatever_the_words(answer):
+    decision = route("The food was cold and the parking is expensive.", safety_answer=answer)
+    assert decision.route == Route.CQC
+    assert decision.rule == "cqc_patient_answer"
+    assert decision.evidence[0].startswith("patient answered: Yes")
+
+
+def test_detained_raises_the_mental_health_act_flag():
+    decision = route("Please look at how I was treated.", safety_answer="detained")
+    assert MENTAL_HEALTH_ACT in decision.risk_flags
+
+
+@pytest.mark.parametrize("answer", ["no", "unsure", ""])
+def test_no_or_unsure_leaves_the_route_to_the_other_rules(answer):
+    decision = route("The food was cold and the parking is expensive.", safety_answer=answer)
+    assert decision.route == Route.TRUST

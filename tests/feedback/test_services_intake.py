@@ -42,6 +42,10 @@ def test_submission_enqueues_analysis_only_after_commit(trust, django_capture_on
     assert len(callbacks) == 1
 
 
+# 943 476 5919, a valid NHS number, in full-width digits (U+FF10 to U+FF19).
+FULL_WIDTH_NHS_NUMBER = "".join(chr(0xFF10 + int(d)) for d in "9434765919")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
@@ -53,7 +57,7 @@ def test_submission_enqueues_analysis_only_after_commit(trust, django_capture_on
         ({"nhs_number": "12345"}, "nhs_number", "valid 10-digit NHS number"),
         # The right check digit written in Arabic-Indic or full-width digits is still refused.
         ({"nhs_number": "٩٤٣٤٧٦٥٩١٩"}, "nhs_number", "using the digits 0 to 9"),
-        ({"nhs_number": "９４３４７６５９１９"}, "nhs_number", "using the digits 0 to 9"),
+        ({"nhs_number": FULL_WIDTH_NHS_NUMBER}, "nhs_number", "using the digits 0 to 9"),
         ({"phone": "abc"}, "phone", "Enter a telephone number"),
         ({"phone": "\U0001f600\U0001f600"}, "phone", "Enter a telephone number"),
         ({"phone": "999"}, "phone", "Enter a telephone number"),

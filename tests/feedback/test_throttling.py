@@ -104,4 +104,6 @@ def test_the_directory_copy_sees_a_closed_trust_saved_in_this_process(trust):
         API, {"kind": "compliment", "text": "Thanks", "provider": "RAL"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"provider": ["RAL is not the ODS code of an NHS trust in the directory."]}
+    assert response.json() == {
+        "provider": ["RAL is not the ODS code of an NHS trust in the directory."]
+    }

@@ -28,6 +28,7 @@ def complete_journey(client: Client, trust, **overrides: str):
         "wants_commissioner": "",
         "fft_rating": "4",
         "text": "My mum waited 12 hours in A&E.",
+        "safety_answer": "no",
         "name": "Ann Example",
         "email": "ann@example.com",
         "phone": "",
@@ -42,6 +43,7 @@ def complete_journey(client: Client, trust, **overrides: str):
     answer(client, "where", where)
     answer(client, "experience", {"fft_rating": answers["fft_rating"]})
     answer(client, "what-happened", {"text": answers["text"]})
+    answer(client, "safety", {"safety_answer": answers["safety_answer"]})
     return answer(
         client,
         "your-details",
@@ -77,6 +79,11 @@ def test_each_page_asks_one_question_and_leads_to_the_next(client: Client, trust
     response = answer(client, "experience", {"fft_rating": "2"})
     assert response["Location"] == "/feedback/new/what-happened/"
     response = answer(client, "what-happened", {"text": "My mum waited 12 hours."})
+    assert response["Location"] == "/feedback/new/safety/"
+    page = client.get("/feedback/new/safety/").content.decode()
+    assert "Is anyone at risk of harm?" in page
+    assert "If someone is in danger now" in page and "Call 999" in page
+    response = answer(client, "safety", {"safety_answer": "no"})
     assert response["Location"] == "/feedback/new/your-details/"
     response = answer(
         client, "your-details", {"name": "", "email": "", "phone": "", "nhs_number": ""}
@@ -107,8 +114,10 @@ def test_check_your_answers_lists_every_answer_with_a_change_link(client: Client
         "Ann Example",
         "ann@example.com",
         "Poor",
+        "Anyone at risk of harm",
     ):
         assert shown in content
+    assert 'href="/feedback/new/safety/?change=1"' in content
     assert 'href="/feedback/new/experience/?change=1"' in content
     assert 'href="/feedback/new/what-happened/?change=1"' in content
     assert 'Change<span class="nhsuk-u-visually-hidden"> what happened</span>' in content
