@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from analytics.themes import THEMES
-from feedback.choices import Kind, RiskFlag, Status
+from feedback.choices import Kind, RiskCheck, RiskFlag, Status
 from feedback.models import Feedback
 
 RISK_FIELDS = {
@@ -23,6 +24,16 @@ OPEN_STATUSES = [
     Status.INVESTIGATING,
     Status.AWAITING_COMPLAINANT,
 ]
+
+
+class UrgentFirstOrdering(django_filters.OrderingFilter):
+    """The chosen order within urgent items (the CQC's, and possible risks to check), then the
+    rest: urgent items lead every queue, whatever it is sorted by."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if not value:
+            return qs
+        return qs.order_by("urgent", *(self.get_ordering_value(param) for param in value))
 
 
 class QueueFilter(django_filters.FilterSet):
@@ -43,7 +54,12 @@ class QueueFilter(django_filters.FilterSet):
         choices=[("overdue", "Overdue"), ("this_week", "Due within 7 days")],
         method="filter_due",
     )
-    ordering = django_filters.OrderingFilter(
+    check = django_filters.ChoiceFilter(
+        label="Possible risk",
+        choices=[("pending", "To check")],
+        method="filter_check",
+    )
+    ordering = UrgentFirstOrdering(
         fields=(("received_at", "received"), ("response_due", "due"), ("sentiment", "sentiment"))
     )
 
@@ -56,6 +72,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_risk(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         return queryset.filter(**{RISK_FIELDS[RiskFlag(value)]: True}) if value else queryset
+
+    def filter_check(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        return queryset.filter(risk_check=RiskCheck.PENDING) if value else queryset
 
     def filter_assignee(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         if value == "me":

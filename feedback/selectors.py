@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
-from feedback.choices import OrganisationKind, Status
+from feedback.choices import OrganisationKind, RiskCheck, Route, Status
 from feedback.models import Feedback, Organisation, User
 
 CQC_ODS_CODE = "CQC"
@@ -22,10 +22,18 @@ def feedback_visible_to(user: User) -> QuerySet[Feedback]:
 
 
 def feedback_queue(user: User) -> QuerySet[Feedback]:
+    """The user's queue, urgent first (``urgent`` 0: the CQC's items and possible risks still
+    to check), then newest first."""
+    urgent = Case(
+        When(Q(route=Route.CQC) | Q(risk_check=RiskCheck.PENDING), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
     return (
         feedback_visible_to(user)
         .select_related("provider", "handled_by")
-        .order_by("-received_at", "-pk")
+        .annotate(urgent=urgent)
+        .order_by("urgent", "-received_at", "-pk")
     )
 
 

@@ -8,10 +8,11 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from feedback.choices import Channel, InvestigationApproach
+from analytics.themes import THEMES
+from feedback.choices import Channel, InvestigationApproach, RiskFlag
 from feedback.forms import FeedbackForm, OrganisationChoiceField
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
-from feedback.models import Organisation, User
+from feedback.models import Feedback, Organisation, User
 
 
 class InvestigateForm(forms.Form):
@@ -79,7 +80,63 @@ class CloseForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label="Reason for withdrawal", max_length=2000, required=False)
+    reason = forms.CharField(
+        label="Why is it being withdrawn?",
+        help_text="For example, the complainant asked to withdraw it, and why if they said",
+        max_length=2000,
+        error_messages={"required": "Say why the item is being withdrawn."},
+    )
+
+
+class ConfirmRiskForm(forms.Form):
+    reason = forms.CharField(
+        label="What did you find? (optional)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class DismissRiskForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is there no risk to act on?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why there is no risk to act on."},
+    )
+
+
+class CorrectAnalysisForm(forms.Form):
+    """A handler's reading of sentiment and themes; starts from the reader's."""
+
+    sentiment = forms.TypedChoiceField(
+        label="Sentiment",
+        choices=[
+            ("1", "1: very positive"),
+            ("2", "2: positive"),
+            ("3", "3: neutral or mixed"),
+            ("4", "4: negative"),
+            ("5", "5: very negative"),
+        ],
+        coerce=int,
+        error_messages={"required": "Choose a sentiment from 1 to 5."},
+    )
+    themes = forms.MultipleChoiceField(
+        label="Themes (choose all that apply)",
+        choices=[(t.slug, t.label) for t in THEMES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, item: Feedback, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "sentiment": str(item.sentiment or ""),
+                "themes": list(item.themes.values_list("theme", flat=True)),
+            },
+        )
+        super().__init__(*args, **kwargs)
 
 
 class RerouteForm(forms.Form):
@@ -94,6 +151,11 @@ class RerouteForm(forms.Form):
         label="Why is it going there?",
         max_length=2000,
         error_messages={"required": "Say why the item is being rerouted."},
+    )
+    concern = forms.ChoiceField(
+        label="If it is going to the CQC, what should the CQC act on?",
+        choices=[("", "Not going to the CQC"), *RiskFlag.choices],
+        required=False,
     )
 
 

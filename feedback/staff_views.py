@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from feedback import clocks
-from feedback.choices import ALLOWED_TRANSITIONS, Kind, Role, Status
+from feedback.choices import Role, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
 from feedback.models import Feedback, User
@@ -27,6 +27,9 @@ from feedback.staff_forms import (
     AgreeDeadlineForm,
     AssignForm,
     CloseForm,
+    ConfirmRiskForm,
+    CorrectAnalysisForm,
+    DismissRiskForm,
     InvestigateForm,
     RequestInformationForm,
     RerouteForm,
@@ -38,6 +41,14 @@ from feedback.staff_forms import (
 )
 
 PAGE_SIZE = 25
+TRIAGE_NAMES = {
+    "safeguarding": "Safeguarding",
+    "mental_health_act": "Mental Health Act",
+    "serious_risk": "Serious risk to safety",
+    "primary_care": "Primary care",
+    "commissioning": "Commissioning",
+    "asks_commissioner": "Asks for the commissioner",
+}
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -98,37 +109,23 @@ STEP_FORMS: dict[str, type[forms.Form]] = {
     "reroute": RerouteForm,
     "assign": AssignForm,
     "agree-deadline": AgreeDeadlineForm,
+    "confirm-risk": ConfirmRiskForm,
+    "dismiss-risk": DismissRiskForm,
+    "correct-analysis": CorrectAnalysisForm,
 }
 STEPS = workflow.WORKFLOW_STEPS
 
 
-def _available_steps(item: Feedback) -> list[str]:
-    """Steps that make sense from the item's status, so the page offers only those."""
-    allowed = ALLOWED_TRANSITIONS[item.status]
-    names = []
-    for name, step in STEPS.items():
-        if step.target is not None and step.target not in allowed:
-            continue
-        if (
-            name == "close"
-            and item.kind in (Kind.COMPLAINT, Kind.CONCERN)
-            and item.status != Status.RESPONDED
-        ):
-            continue
-        if name == "resume" and item.status != Status.AWAITING_COMPLAINANT:
-            continue
-        if step.target is None and not allowed and name != "assign":
-            continue
-        names.append(name)
-    return names
-
-
-def _make_form(name: str, user: User, data: Any = None) -> forms.Form | None:
+def _make_form(
+    name: str, user: User, data: Any = None, item: Feedback | None = None
+) -> forms.Form | None:
     form_class = STEP_FORMS.get(name)
     if form_class is None:
         return None
     if form_class is AssignForm:
         return AssignForm(data, organisation_id=user.organisation_id, prefix=name)
+    if form_class is CorrectAnalysisForm and item is not None:
+        return CorrectAnalysisForm(data, item=item, prefix=name)
     return form_class(data, prefix=name)
 
 
@@ -142,8 +139,8 @@ def _render_item(
     status: int = 200,
 ) -> HttpResponse:
     steps = []
-    for name in _available_steps(item):
-        form = bound[1] if bound and bound[0] == name else _make_form(name, user)
+    for name in workflow.available_steps(item):
+        form = bound[1] if bound and bound[0] == name else _make_form(name, user, item=item)
         steps.append({"name": name, "label": STEPS[name].label, "form": form})
     events = item.audit_events.select_related("actor")
     if user.role == Role.HANDLER:
@@ -155,6 +152,10 @@ def _render_item(
         {
             "item": item,
             "themes": item.themes.order_by("-score"),
+            "triage_scores": [
+                (TRIAGE_NAMES.get(label, label), score)
+                for label, score in sorted((item.triage_scores or {}).items(), key=lambda p: -p[1])
+            ],
             "events": events,
             "steps": steps,
             # None: not asked for; False: asked for, but the patient gave none; else the details.
@@ -186,7 +187,7 @@ def staff_item_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     item = feedback_get_for_user(user, pk)
     if step not in STEPS:
         raise Http404("No such step.")
-    form = _make_form(step, user, request.POST)
+    form = _make_form(step, user, request.POST, item=item)
     data: dict[str, Any] = {}
     if form is not None:
         if not form.is_valid():

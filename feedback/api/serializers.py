@@ -13,12 +13,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from analytics.themes import THEME_SLUGS
 from feedback.choices import (
     Channel,
     FftRating,
     InvestigationApproach,
     Kind,
     OrganisationKind,
+    RiskFlag,
     SafetyAnswer,
     ServiceType,
 )
@@ -290,7 +292,24 @@ class CloseInputSerializer(serializers.Serializer):
 
 
 class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the item is withdrawn (required, audited)."
+    )
+
+
+class RiskConfirmInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RiskDismissInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why there is no risk to act on (required, audited)."
+    )
+
+
+class AnalysisCorrectionInputSerializer(serializers.Serializer):
+    sentiment = serializers.IntegerField(min_value=1, max_value=5, allow_null=True)
+    themes = serializers.ListField(child=serializers.ChoiceField(choices=THEME_SLUGS))
 
 
 class RerouteInputSerializer(serializers.Serializer):
@@ -298,6 +317,13 @@ class RerouteInputSerializer(serializers.Serializer):
         slug_field="ods_code", queryset=Organisation.objects.filter(is_active=True)
     )
     reason = serializers.CharField(max_length=2000)
+    concern = serializers.ChoiceField(
+        choices=RiskFlag.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="When sending it to the CQC: what the CQC should act on.",
+    )
 
 
 class AssignInputSerializer(serializers.Serializer):

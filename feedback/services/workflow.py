@@ -24,6 +24,7 @@ from feedback.choices import (
     Kind,
     NotificationKind,
     OrganisationKind,
+    RiskCheck,
     RiskFlag,
     Route,
     Status,
@@ -31,6 +32,7 @@ from feedback.choices import (
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Identity, Organisation, User
+from feedback.services import triage
 from feedback.services.notifications import notification_schedule
 
 OMBUDSMAN = "Parliamentary and Health Service Ombudsman"
@@ -184,7 +186,10 @@ def complaint_close(*, feedback: Feedback, actor: User, resolved: bool = True) -
     return item
 
 
-def complaint_withdraw(*, feedback: Feedback, actor: User, reason: str = "") -> Feedback:
+def complaint_withdraw(*, feedback: Feedback, actor: User, reason: str) -> Feedback:
+    """Stop handling an item (the complainant withdrew it, or cannot be reached): says why."""
+    if not reason.strip():
+        raise InvalidFeedback({"reason": "Say why the item is being withdrawn."})
     with transaction.atomic():
         item = _locked(feedback)
         _move(item, Status.WITHDRAWN, actor, reason=reason.strip())
@@ -388,4 +393,50 @@ WORKFLOW_STEPS: dict[str, WorkflowStep] = {
         None,
         lambda f, u, d: complaint_agree_deadline(feedback=f, actor=u, **d),
     ),
+    "confirm-risk": WorkflowStep(
+        "Confirm the possible risk and send it to the CQC",
+        None,
+        lambda f, u, d: triage.risk_check_confirm(feedback=f, actor=u, **d),
+    ),
+    "dismiss-risk": WorkflowStep(
+        "Dismiss the possible risk",
+        None,
+        lambda f, u, d: triage.risk_check_dismiss(feedback=f, actor=u, **d),
+    ),
+    "correct-analysis": WorkflowStep(
+        "Correct the sentiment and themes",
+        None,
+        lambda f, u, d: triage.analysis_correct(feedback=f, actor=u, **d),
+    ),
 }
+# Steps that are not status moves and make sense only in some states.
+RISK_CHECK_STEPS = frozenset({"confirm-risk", "dismiss-risk"})
+
+
+def available_steps(item: Feedback) -> list[str]:
+    """The steps that make sense from the item's state: what the pages and the API offer."""
+    allowed = ALLOWED_TRANSITIONS[item.status]
+    names = []
+    for name, step in WORKFLOW_STEPS.items():
+        if step.target is not None and step.target not in allowed:
+            continue
+        if (
+            name == "close"
+            and item.kind in (Kind.COMPLAINT, Kind.CONCERN)
+            and item.status != Status.RESPONDED
+        ):
+            continue
+        if name == "resume" and item.status != Status.AWAITING_COMPLAINANT:
+            continue
+        if name in RISK_CHECK_STEPS:
+            if item.risk_check == RiskCheck.PENDING and item.status not in TERMINAL_STATUSES:
+                names.append(name)
+            continue
+        if name == "correct-analysis":
+            if item.analysed_at is not None:
+                names.append(name)
+            continue
+        if step.target is None and not allowed and name != "assign":
+            continue
+        names.append(name)
+    return names

@@ -75,9 +75,9 @@ def test_only_managers_see_identity_views_in_the_timeline(client: Client, item):
     handler = UserFactory(organisation=item.handled_by, role=Role.HANDLER)
     client.force_login(handler)
     client.post(f"/staff/items/{item.pk}/identity/")
-    assert "Identity_viewed" not in client.get(f"/staff/items/{item.pk}/").content.decode()
+    assert "Contact details viewed" not in client.get(f"/staff/items/{item.pk}/").content.decode()
     client.force_login(UserFactory(organisation=item.handled_by, role=Role.MANAGER))
-    assert "Identity_viewed" in client.get(f"/staff/items/{item.pk}/").content.decode()
+    assert "Contact details viewed" in client.get(f"/staff/items/{item.pk}/").content.decode()
 
 
 @pytest.mark.django_db

@@ -1,0 +1,55 @@
+"""The words people read for the codes the product stores: rules, audit actions, themes, KO41.
+
+Staff pages, emails and the patient's pages show these, never the codes themselves.
+"""
+
+from __future__ import annotations
+
+from analytics.themes import THEMES
+from feedback.choices import RiskCheck, RiskFlag, Status
+from feedback.ko41 import Subject
+
+ROUTE_RULES: dict[str, str] = {
+    "cqc_patient_answer": "CQC: the patient said someone is at risk of harm or detained",
+    "cqc_safeguarding": "CQC: a safeguarding concern",
+    "cqc_mental_health_act": "CQC: the use of Mental Health Act powers",
+    "cqc_serious_risk": "CQC: a serious risk to people's safety",
+    "icb_primary_care": "ICB: primary care (GP, dentist, pharmacy or optician)",
+    "icb_commissioning": "ICB: commissioning or funding",
+    "icb_patient_request": "ICB: the patient asked for the commissioner",
+    "icb_no_provider": "ICB: no NHS trust named",
+    "trust_default": "NHS trust: care at the trust named",
+    "rerouted": "Rerouted by staff",
+}
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "submitted": "Received",
+    "analysed": "Read by the model",
+    "analysed_rules_only": "Routed by rules alone (model unavailable)",
+    "routed": "Sent to a queue",
+    "status_changed": "Status changed",
+    "assigned": "Assigned",
+    "rerouted": "Rerouted",
+    "deadline_agreed": "Response date agreed with the complainant",
+    "identity_viewed": "Contact details viewed",
+    "risk_check_confirmed": "Possible risk confirmed and sent to the CQC",
+    "risk_check_dismissed": "Possible risk dismissed",
+    "sentiment_corrected": "Sentiment corrected",
+    "themes_corrected": "Themes corrected",
+}
+
+THEME_LABELS: dict[str, str] = {t.slug: t.label for t in THEMES}
+SUBJECT_LABELS: dict[str, str] = dict(Subject.choices)
+CHECK_FLAG_LABELS: dict[str, str] = {
+    RiskFlag.SAFEGUARDING.value: "Possible safeguarding concern",
+    RiskFlag.MENTAL_HEALTH_ACT.value: "Possible Mental Health Act concern",
+    RiskFlag.SERIOUS_RISK.value: "Possible serious risk to safety",
+    "patient_unsure": "The patient was not sure if anyone is at risk",
+}
+STATUS_LABELS: dict[str, str] = dict(Status.choices)
+RISK_CHECK_LABELS: dict[str, str] = dict(RiskCheck.choices)
+
+
+def label(table: dict[str, str], code: str) -> str:
+    """The words for ``code``, or the code made readable when the table has none."""
+    return table.get(code) or code.replace("_", " ").capitalize()
