@@ -53,3 +53,17 @@ RISK_CHECK_LABELS: dict[str, str] = dict(RiskCheck.choices)
 def label(table: dict[str, str], code: str) -> str:
     """The words for ``code``, or the code made readable when the table has none."""
     return table.get(code) or code.replace("_", " ").capitalize()
+
+
+# What a patient is told when their feedback goes to the CQC (tracking page and emails alike).
+CQC_EXPLAINED: tuple[str, ...] = (
+    "We sent your feedback to the Care Quality Commission (CQC), the independent regulator of "
+    "health and social care in England, because it may be about someone's safety or about the "
+    "Mental Health Act.",
+    "The CQC uses what you told us to check that care is safe. It can act on a risk to someone's "
+    "safety, for example by inspecting the service or telling the local council's safeguarding "
+    "team. It looks into complaints about how the Mental Health Act was used.",
+    "The CQC does not investigate or reply to other individual complaints, so you will not get a "
+    "reply about your care from it. If you want one, you can also complain to the organisation "
+    "that gave the care.",
+)

@@ -16,7 +16,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.choices import NotificationKind, NotificationState
+from feedback.choices import NotificationKind, NotificationState, Route
+from feedback.labels import CQC_EXPLAINED
 from feedback.models import Feedback, Identity, Notification
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,12 @@ def _message(notification: Notification) -> tuple[str, str]:
     item = notification.feedback
     handler = item.handled_by.name if item.handled_by else "the NHS"
     kind = item.get_kind_display().lower()
+    if notification.kind == NotificationKind.ACKNOWLEDGEMENT and item.route == Route.CQC:
+        return (
+            f"The Care Quality Commission has received your {kind}",
+            "\n\n".join(CQC_EXPLAINED)
+            + f"\n\nYou can follow what happens here: {_tracking_url(item)}\n",
+        )
     if notification.kind == NotificationKind.ACKNOWLEDGEMENT:
         due = (
             f" We aim to send you a full response by {item.response_due:%d %B %Y}."

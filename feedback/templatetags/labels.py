@@ -37,3 +37,8 @@ def status_label(code: str) -> str:
 @register.filter
 def check_flag_label(code: str) -> str:
     return labels.label(labels.CHECK_FLAG_LABELS, code)
+
+
+@register.simple_tag
+def cqc_explained() -> tuple[str, ...]:
+    return labels.CQC_EXPLAINED

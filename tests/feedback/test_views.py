@@ -1,14 +1,19 @@
 """Patient pages: the one-question-a-page journey, its errors, the confirmation and tracking."""
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from feedback.choices import Status
 from feedback.models import Feedback, Identity
+from feedback.services import workflow
+from feedback.services.notifications import notification_send
 from tests.factories import FeedbackFactory, UserFactory
 
 
@@ -383,3 +388,47 @@ def test_a_text_of_control_characters_alone_is_refused_on_its_page(client):
     response = client.post("/feedback/new/what-happened/", {"text": "\x1b\x07 "})
     assert response.status_code == 200
     assert "Enter what happened" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_item_sent_to_the_cqc_tells_the_patient_what_the_cqc_does(client: Client, trust, cqc):
+    item = FeedbackFactory(
+        provider=trust,
+        handled_by=cqc,
+        route="cqc",
+        response_due=timezone.localdate() + dt.timedelta(days=28),
+    )
+    page = client.get(f"/track/{item.tracking_token}/").content.decode()
+    assert "What the Care Quality Commission does with it" in page
+    assert "does not investigate or reply to other individual complaints" in page
+    assert "Reply by" not in page  # no four-week reply is promised
+
+
+@pytest.mark.django_db
+def test_a_trust_item_still_shows_its_reply_date_and_no_cqc_text(client: Client, trust):
+    item = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        route="trust",
+        response_due=timezone.localdate() + dt.timedelta(days=28),
+    )
+    page = client.get(f"/track/{item.tracking_token}/").content.decode()
+    assert "Reply by" in page
+    assert "Care Quality Commission does" not in page
+
+
+@pytest.mark.django_db
+def test_the_cqc_acknowledgement_email_explains_instead_of_promising_a_reply(trust, cqc):
+    item = FeedbackFactory(
+        provider=trust,
+        handled_by=cqc,
+        route="cqc",
+        response_due=timezone.localdate() + dt.timedelta(days=28),
+    )
+    Identity.objects.create(feedback=item, email="pat@example.com")
+    workflow.complaint_acknowledge(feedback=item, actor=UserFactory(organisation=cqc))
+    notification_send(notification_id=item.notifications.get().pk)
+    message = mail.outbox[-1]
+    assert message.subject.startswith("The Care Quality Commission has received")
+    assert "does not investigate or reply to other individual complaints" in message.body
+    assert "full response by" not in message.body
