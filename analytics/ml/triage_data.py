@@ -60,9 +60,15 @@ class TriageExample:
     source: str  # "corpus", "evaluation", "fft", "criticality", "corrections"
     question: str = ""
     route: str = ""  # the route the labels give (written files say it; real rows do not)
+    # The labels whose value is known (1 if in ``labels``, else 0); None: those its source
+    # knows (``LABELLED``). A correction knows only what the member of staff decided.
+    known: frozenset[str] | None = None
 
     def label_vector(self) -> list[int]:
         return [int(label in self.labels) for label in TRIAGE_LABELS]
+
+    def known_labels(self) -> frozenset[str]:
+        return self.known if self.known is not None else LABELLED[self.source]
 
 
 def expected_route(
@@ -93,6 +99,7 @@ def _example(record: dict[str, object], *, source: str, where: str) -> TriageExa
             source=source,
             question=str(record.get("question", "")),
             route=str(record.get("route", "")),
+            known=frozenset(str(k) for k in record["known"]) if "known" in record else None,
         )
     except (KeyError, TypeError) as exc:
         raise TriageDataError(f"{where}: missing or malformed field {exc}") from exc
@@ -105,13 +112,15 @@ def _example(record: dict[str, object], *, source: str, where: str) -> TriageExa
         problems.append(f"service_type {example.service_type!r}")
     if not labels <= set(TRIAGE_LABELS):
         problems.append(f"labels {sorted(labels - set(TRIAGE_LABELS))}")
+    if example.known is not None and not labels <= example.known <= set(TRIAGE_LABELS):
+        problems.append("known must hold every label given, and only triage labels")
     route = expected_route(
         labels,
         kind=example.kind,
         service_type=example.service_type,
         provider_named=example.provider_named,
     )
-    if example.route and example.route != route:
+    if example.route and example.known is None and example.route != route:
         problems.append(f"route {example.route!r} where the labels give {route!r}")
     if problems:
         raise TriageDataError(f"{where}: " + "; ".join(problems))
@@ -265,3 +274,22 @@ LABELLED: dict[str, frozenset[str]] = {
         {"safeguarding", "mental_health_act", "primary_care", "asks_commissioner"}
     ),
 }
+
+
+def example_record(example: TriageExample) -> dict[str, object]:
+    """An example as one JSON Lines record (the format of data/triage/GUIDE.md)."""
+    record: dict[str, object] = {
+        "id": example.id,
+        "situation": example.situation,
+        "text": example.text,
+        "kind": example.kind,
+        "service_type": example.service_type,
+        "provider_named": example.provider_named,
+        "labels": sorted(example.labels),
+        "route": example.route,
+    }
+    if example.question:
+        record["question"] = example.question
+    if example.known is not None:
+        record["known"] = sorted(example.known)
+    return record

@@ -215,3 +215,35 @@ def test_the_staff_api_confirms_a_possible_risk(flagged, handler, cqc):
     assert Feedback.objects.get(pk=flagged.pk).handled_by == cqc
     again = client.post(f"/api/v1/queue/{flagged.pk}/confirm-risk/")
     assert again.status_code == 404  # no longer in the trust's queue
+
+
+@pytest.mark.django_db
+def test_export_corrections_writes_training_examples_with_only_what_staff_decided(
+    tmp_path, flagged, handler, trust, cqc
+):
+    from django.core.management import call_command
+
+    from analytics.ml.triage_data import read_jsonl
+    from feedback.models import Identity
+
+    Identity.objects.create(feedback=flagged, name="Mary Jones", phone="07700 900 982")
+    flagged.text += " Call Mary Jones on 07700 900 982."
+    flagged.save()
+    triage.risk_check_confirm(feedback=flagged, actor=handler)
+    moved_back = FeedbackFactory(provider=trust, handled_by=cqc, route=Route.CQC, sentiment=4)
+    triage.analysis_correct(feedback=moved_back, actor=handler, sentiment=2, themes=[])
+    workflow.complaint_reroute(
+        feedback=moved_back, actor=handler, to=trust, reason="Only about parking."
+    )
+    output = tmp_path / "corrections.jsonl"
+    call_command("export_corrections", str(output))
+    examples = {e.id: e for e in read_jsonl(output, source="corrections")}
+    confirmed = examples[f"corr-{flagged.pk}"]
+    assert confirmed.labels == {"safeguarding"} and confirmed.known == {"safeguarding"}
+    assert "Mary Jones" not in confirmed.text and "07700" not in confirmed.text
+    back = examples[f"corr-{moved_back.pk}"]
+    assert back.labels == frozenset()
+    assert back.known == {"safeguarding", "mental_health_act", "serious_risk"}
+    assert back.route == "trust"
+    record = output.read_text().splitlines()
+    assert any('"sentiment": 2' in line for line in record)
