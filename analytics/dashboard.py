@@ -13,6 +13,7 @@ only, never an item.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from django.utils import timezone
 from analytics.models import MonthlyStat, MonthlyThemeStat
 from analytics.stats import ALL, CLOCKED_KINDS, month_of, month_start
 from analytics.themes import THEMES
-from feedback.choices import Channel, Kind, OrganisationKind, Route, Status, TrustType
+from feedback.choices import Channel, Kind, OrganisationKind, RiskCheck, Route, Status, TrustType
 from feedback.clocks import LONDON
 from feedback.models import Feedback, Organisation, User
 
@@ -585,11 +586,56 @@ def what_patients_say(filters: Filters) -> dict[str, Any]:
         routes.rows.append([label, totals[name], share(totals[name], received)])
 
     top, rising = _themes(filters)
+    checks, pending = _risk_checks(filters)
     return {
         "received": received,
         "risk_total": sum(totals[name] for name in RISK_FIELDS),
-        "tables": [volume, kinds, channels, sentiment, top, rising, routes, risks],
+        "checks_pending": pending,
+        "tables": [volume, kinds, channels, sentiment, top, rising, routes, risks, checks],
     }
+
+
+def _risk_checks(filters: Filters) -> tuple[Table, int]:
+    """Possible risks the reader was unsure of, by month received: how many, what people decided,
+    and how long the check took (hours from routing to the decision). Few items are flagged, so
+    they are read from the items themselves (a partial index holds only them)."""
+    table = Table(
+        "risk_checks",
+        "Possible risks checked by a person, by month received",
+        ["Month", "Flagged", "Confirmed (sent to the CQC)", "Dismissed", "Still to check",
+         "Median hours to check"],
+    )  # fmt: skip
+    flagged = (
+        filters.items()
+        .exclude(risk_check="")
+        .filter(received_at__gte=_day_start(filters.first))
+        .values_list("received_at", "risk_check", "routed_at", "risk_checked_at")
+    )
+    by_month: dict[dt.date, list[Any]] = {month: [] for month in filters.months}
+    for received_at, outcome, routed_at, checked_at in flagged:
+        month = timezone.localtime(received_at).date().replace(day=1)
+        if month in by_month:
+            by_month[month].append((outcome, routed_at, checked_at))
+    pending = 0
+    for month, rows in by_month.items():
+        hours = sorted(
+            (checked - routed).total_seconds() / 3600
+            for _, routed, checked in rows
+            if routed is not None and checked is not None
+        )
+        waiting = sum(outcome == RiskCheck.PENDING for outcome, _, _ in rows)
+        pending += waiting
+        table.rows.append(
+            [
+                month_label(month),
+                len(rows),
+                sum(outcome == RiskCheck.CONFIRMED for outcome, _, _ in rows),
+                sum(outcome == RiskCheck.DISMISSED for outcome, _, _ in rows),
+                waiting,
+                round(statistics.median(hours), 1) if hours else None,
+            ]
+        )
+    return table, pending
 
 
 def _themes(filters: Filters) -> tuple[Table, Table]:

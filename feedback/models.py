@@ -251,6 +251,12 @@ class Feedback(models.Model):
                 ),
                 name="feedback_open_items",
             ),
+            # The few items flagged as a possible risk, for the dashboards' checks table.
+            models.Index(
+                fields=["handled_by", "received_at"],
+                condition=~models.Q(risk_check=""),
+                name="feedback_risk_checks",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from analytics.dashboard import median_of, scopes_for
+from analytics.dashboard import median_of, month_label, scopes_for
 from analytics.stats import stats_refresh
 from feedback.choices import Role, Status, TrustType
 from tests.factories import FeedbackFactory, IcbFactory, TrustFactory, UserFactory
@@ -234,3 +234,38 @@ def test_median_of_a_histogram():
     assert median_of(Counter({1: 1, 5: 1})) == 3
     assert median_of(Counter({1: 2, 5: 1})) == 1
     assert median_of(Counter({2: 1, 4: 2, 9: 1})) == 4
+
+
+@pytest.mark.django_db
+def test_possible_risks_are_counted_with_what_people_decided_and_how_long_it_took(
+    client, trust, other_trust
+):
+    routed = timezone.now() - dt.timedelta(days=2)
+    make(trust, 2, routed_at=routed, risk_check="pending", risk_check_flags=["safeguarding"])
+    make(
+        trust,
+        2,
+        routed_at=routed,
+        risk_check="dismissed",
+        risk_checked_at=routed + dt.timedelta(hours=3),
+        risk_check_flags=["serious_risk"],
+    )
+    make(
+        trust,
+        2,
+        routed_at=routed,
+        risk_check="confirmed",
+        risk_checked_at=routed + dt.timedelta(hours=5),
+        risk_check_flags=["safeguarding"],
+    )
+    make(other_trust, 2, routed_at=routed, risk_check="pending", risk_check_flags=["serious_risk"])
+    make(trust, 2)  # not flagged
+    login(client, trust)
+    page = client.get("/staff/dashboard/feedback/?period=3")
+    assert page.context["checks_pending"] == 1
+    tables = {t.slug: t for t in page.context["tables"]}
+    # The row of the month they came in (last month on the first days of a month).
+    month = month_label(timezone.localtime(routed).date().replace(day=1))
+    row = next(r for r in tables["risk_checks"].rows if r[0] == month)
+    assert row[1:] == [3, 1, 1, 1, 4.0]
+    assert "1 possible risk still to check" in page.content.decode()
