@@ -8,7 +8,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run migrate demo test lint format train evaluate bench clean
+.PHONY: install run migrate demo test test-fast test-dates lint format train evaluate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,23 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 test: install node_modules/.package-lock.json
 	$(BIN)/pytest
+
+# Everything but the browser, integration and slow tests (fuzzing, contract tests, model runs).
+test-fast: install
+	$(BIN)/pytest -q -m "not browser and not integration and not slow"
+
+# The suite's fast lane on the dates a calendar bug shows on: the first day of a month (just after
+# midnight in summer, when UTC is still in the month before), 29 February, New Year's Eve late at
+# night, a substitute bank holiday, and both clock-change days in their odd hours.
+TEST_DATES ?= 2027-07-01T00:30:00+01:00 2026-12-01T00:05:00+00:00 2028-02-29T12:00:00+00:00 \
+	2026-12-31T23:30:00+00:00 2026-12-28T10:00:00+00:00 2027-03-28T00:30:00+00:00 \
+	2027-10-31T01:30:00+00:00
+test-dates: install
+	@for now in $(TEST_DATES); do \
+		echo "== the suite on $$now"; \
+		PATIENTVIEW_TEST_NOW=$$now $(BIN)/pytest -q -p no:cacheprovider \
+			-m "not browser and not integration and not slow" || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check .

@@ -14,6 +14,25 @@ def pytest_configure(config: pytest.Config) -> None:
     _travelled_to = travel_from_environment()
 
 
+# Whole folders and modules whose tests are slow; `make test-fast` runs everything else.
+BROWSER = "tests/browser/"
+SLOW_MODULES = (
+    "tests/feedback/test_fuzz.py",
+    "tests/analytics/test_schemathesis.py",
+    "tests/analytics/test_evaluate_models.py",
+    "tests/bench/",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.replace("\\", "/")
+        if path.startswith(BROWSER):
+            item.add_marker(pytest.mark.browser)
+        if path.startswith(SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     if _travelled_to is None:
         return None

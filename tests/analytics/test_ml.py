@@ -458,6 +458,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     yield directory
 
 
+@pytest.mark.slow
 def test_training_writes_artifacts_the_analyser_loads(
     base_encoder: Encoder, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -498,6 +499,7 @@ def test_training_writes_artifacts_the_analyser_loads(
     assert set(result.risk_scores) == {"safeguarding"}
 
 
+@pytest.mark.slow
 def test_training_never_sees_the_held_out_rows(
     base_encoder: Encoder, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -517,6 +519,7 @@ def test_training_never_sees_the_held_out_rows(
     assert first["held_out_scores"] != second["held_out_scores"]
 
 
+@pytest.mark.slow
 def test_ratings_are_read_where_given_and_training_runs_without_the_column(
     base_encoder: Encoder, tmp_path: Path
 ) -> None:
@@ -549,6 +552,7 @@ def test_withheld_parts_of_the_context_pick_the_matching_reading() -> None:
     assert _state(plain, True) is full and _state(plain, False, True, False) is full
 
 
+@pytest.mark.slow
 def test_training_can_withhold_the_rating_and_the_service_apart(
     base_encoder: Encoder, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -570,6 +574,7 @@ def test_training_data_without_theme_columns_is_refused(
         train(data_dir=tmp_path / "absent", output_dir=tmp_path / "out", encoder=base_encoder)
 
 
+@pytest.mark.slow
 def test_train_models_command(data_dir: Path, tmp_path: Path) -> None:
     out = StringIO()
     call_command(
