@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from analytics.ml.triage import TriageReading
 from feedback.choices import (
     PRIMARY_CARE_SERVICES,
     SAFETY_ANSWERS_FOR_CQC,
@@ -85,6 +86,9 @@ class RoutingInput:
     risk_scores: Mapping[str, float] = field(default_factory=dict)
     # The patient's answer to "Is anyone at risk of harm?" (a SafetyAnswer value, "" not asked).
     safety_answer: str = ""
+    # The triage reader's probabilities and cut-offs; None when the model was unavailable (the
+    # phrase rules and the patient's answers still route).
+    triage: TriageReading | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ class RouteDecision:
     rule: str  # stable rule id, e.g. "cqc_safeguarding"; stored on the item and audited
     evidence: tuple[str, ...]  # human-readable reasons, most important first
     risk_flags: frozenset[str]  # every RiskFlag raised, even when a higher rule fired first
+    # Possible risks a person should check (the reader unsure, or the patient not sure): the
+    # route stands, the item is flagged.
+    check_flags: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------------------------
@@ -662,11 +669,13 @@ def detect_risks(
     *,
     themes: Sequence[str] = (),
     risk_scores: Mapping[str, float] = _NO_SCORES,
+    triage: TriageReading | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Every risk flag the item raises, mapped to its evidence; flags not raised are absent.
 
-    A flag is raised by a phrase rule on ``text``, by its theme in ``themes`` or by its model
-    score at or above ``RISK_SCORE_THRESHOLD``. Keys come in CQC precedence order.
+    A flag is raised by the triage reader (its probability at or above the label's cut-off), by
+    a phrase rule on ``text``, or by its theme in ``themes``; without a triage reading, by the
+    theme heads' score at or above ``RISK_SCORE_THRESHOLD``. Keys come in CQC precedence order.
     """
     original = _normalise(text)
     scanned = _mask(original, _RISK_MASKS)
@@ -677,9 +686,13 @@ def detect_risks(
         evidence += [
             f"theme: {slug}" for slug, f in RISK_THEMES.items() if f == flag and slug in theme_set
         ]
-        score = _usable_score(risk_scores.get(flag))
-        if score is not None and score >= RISK_SCORE_THRESHOLD:
-            evidence.append(f"model: {flag} {score:.2f}")
+        if triage is not None:
+            if triage.raised(flag):
+                evidence.insert(0, f"model: {flag} {triage.score(flag):.2f}")
+        else:
+            score = _usable_score(risk_scores.get(flag))
+            if score is not None and score >= RISK_SCORE_THRESHOLD:
+                evidence.append(f"model: {flag} {score:.2f}")
         if evidence:
             risks[flag] = tuple(evidence)
     return risks
@@ -711,8 +724,11 @@ def _context(item: RoutingInput) -> list[str]:
 
 def route_feedback(item: RoutingInput) -> RouteDecision:
     """Route one item to the CQC, the ICB or the trust; the first matching rule wins."""
-    risks = detect_risks(item.text, themes=item.themes, risk_scores=item.risk_scores)
+    risks = detect_risks(
+        item.text, themes=item.themes, risk_scores=item.risk_scores, triage=item.triage
+    )
     flags = frozenset(risks)
+    checks = _check_flags(item, risks)
 
     # Rule 1: CQC. The Mental Health Act rule is about complaints on the use of the Act's powers
     # (DOMAIN.md: the CQC acts on complaints about the use of the Act); a compliment that mentions
@@ -738,12 +754,15 @@ def route_feedback(item: RoutingInput) -> RouteDecision:
         )
 
     # Rule 2: ICB.
-    if item.service_type in PRIMARY_CARE_SERVICES:
-        evidence = [
-            f"service type: {_service_label(item.service_type)}",
-            "primary care: the ICB handles commissioner complaints about it",
-        ]
-        return RouteDecision(Route.ICB, "icb_primary_care", (*evidence, *noted), flags)
+    triage = item.triage
+    primary_care_read = triage is not None and triage.raised("primary_care")
+    if item.service_type in PRIMARY_CARE_SERVICES or primary_care_read:
+        if item.service_type in PRIMARY_CARE_SERVICES:
+            evidence = [f"service type: {_service_label(item.service_type)}"]
+        else:
+            evidence = [f"model: primary_care {triage.score('primary_care'):.2f}"]  # type: ignore[union-attr]
+        evidence.append("primary care: the ICB handles commissioner complaints about it")
+        return RouteDecision(Route.ICB, "icb_primary_care", (*evidence, *noted), flags, checks)
     # A compliment that mentions continuing healthcare thanks the team that arranged it; it is
     # not a commissioning question, so it stays with the provider (or falls to the rules below).
     commissioning = (
@@ -751,15 +770,39 @@ def route_feedback(item: RoutingInput) -> RouteDecision:
         if item.kind != Kind.COMPLIMENT
         else ()
     )
+    if triage and triage.raised("commissioning") and item.kind != Kind.COMPLIMENT:
+        commissioning = (
+            f"model: commissioning {triage.score('commissioning'):.2f}",
+            *commissioning,
+        )
     if commissioning:
-        return RouteDecision(Route.ICB, "icb_commissioning", (*commissioning, *noted), flags)
-    if item.wants_commissioner:
-        evidence = ["patient asked for the commissioner", *_context(item)]
-        return RouteDecision(Route.ICB, "icb_patient_request", (*evidence, *noted), flags)
+        return RouteDecision(
+            Route.ICB, "icb_commissioning", (*commissioning, *noted), flags, checks
+        )
+    asks = triage is not None and triage.raised("asks_commissioner")
+    if item.wants_commissioner or asks:
+        evidence = (
+            ["patient asked for the commissioner"]
+            if item.wants_commissioner
+            else [f"model: asks for the commissioner {triage.score('asks_commissioner'):.2f}"]  # type: ignore[union-attr]
+        )
+        evidence += _context(item)
+        return RouteDecision(Route.ICB, "icb_patient_request", (*evidence, *noted), flags, checks)
     if not item.has_provider:
         evidence = ["no NHS trust named: the commissioner handles it", *_context(item)]
-        return RouteDecision(Route.ICB, "icb_no_provider", (*evidence, *noted), flags)
+        return RouteDecision(Route.ICB, "icb_no_provider", (*evidence, *noted), flags, checks)
 
     # Rule 3: the trust that gave the care.
     evidence = ["NHS trust named; no CQC or ICB rule matched", *_context(item)]
-    return RouteDecision(Route.TRUST, "trust_default", (*evidence, *noted), flags)
+    return RouteDecision(Route.TRUST, "trust_default", (*evidence, *noted), flags, checks)
+
+
+def _check_flags(item: RoutingInput, risks: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """What a person should check: CQC labels the reader is unsure of (none it raised), and a
+    patient who was not sure whether anyone is at risk."""
+    checks = set()
+    if item.triage is not None:
+        checks |= {flag for flag, _ in CQC_RULES if flag not in risks and item.triage.unsure(flag)}
+    if item.safety_answer == SafetyAnswer.UNSURE:
+        checks.add("patient_unsure")
+    return frozenset(checks)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from analytics.ml.triage import TriageReading
 from feedback.choices import Kind, RiskFlag, Route, ServiceType
 from feedback.routing import (
     RISK_SCORE_THRESHOLD,
@@ -591,3 +592,63 @@ def test_detained_raises_the_mental_health_act_flag():
 def test_no_or_unsure_leaves_the_route_to_the_other_rules(answer):
     decision = route("The food was cold and the parking is expensive.", safety_answer=answer)
     assert decision.route == Route.TRUST
+
+
+# --------------------------------------------------------------------------------------------
+# The triage reader: raised labels route, unsure ones are checked by a person
+# --------------------------------------------------------------------------------------------
+
+CUTOFFS = {
+    "safeguarding": 0.5,
+    "mental_health_act": 0.5,
+    "serious_risk": 0.5,
+    "primary_care": 0.5,
+    "commissioning": 0.5,
+    "asks_commissioner": 0.5,
+}
+FLOORS = {"safeguarding": 0.1, "mental_health_act": 0.1, "serious_risk": 0.1}
+
+
+def reading(**scores: float) -> TriageReading:
+    return TriageReading(scores=scores, cutoffs=CUTOFFS, check_floors=FLOORS)
+
+
+PLAIN = "I went to see my nan and it was not a good visit at all."
+
+
+def test_a_label_the_reader_raises_sends_the_item_to_the_cqc_with_its_score():
+    decision = route(PLAIN, triage=reading(safeguarding=0.91))
+    assert (decision.route, decision.rule) == (Route.CQC, "cqc_safeguarding")
+    assert decision.evidence[0] == "model: safeguarding 0.91"
+    assert not decision.check_flags
+
+
+def test_an_unsure_reading_keeps_the_route_and_asks_a_person_to_check():
+    decision = route(PLAIN, triage=reading(serious_risk=0.3, safeguarding=0.05))
+    assert decision.route == Route.TRUST
+    assert decision.check_flags == {"serious_risk"}
+
+
+def test_an_item_sent_to_the_cqc_needs_no_check():
+    decision = route(PLAIN, triage=reading(safeguarding=0.95, serious_risk=0.3))
+    assert decision.route == Route.CQC
+    assert decision.check_flags == frozenset()
+
+
+def test_the_reader_finds_primary_care_when_the_patient_did_not_say_the_service():
+    decision = route("The receptionist at my surgery hung up on me.", service_type="",
+                     triage=reading(primary_care=0.9))  # fmt: skip
+    assert (decision.route, decision.rule) == (Route.ICB, "icb_primary_care")
+    assert decision.evidence[0] == "model: primary_care 0.90"
+
+
+def test_a_patient_asking_in_their_own_words_for_the_commissioner_is_heard():
+    decision = route("I would rather someone outside the hospital looked at this.",
+                     triage=reading(asks_commissioner=0.8))  # fmt: skip
+    assert (decision.route, decision.rule) == (Route.ICB, "icb_patient_request")
+
+
+def test_a_patient_not_sure_about_risk_is_checked_by_a_person():
+    decision = route(PLAIN, safety_answer="unsure")
+    assert decision.route == Route.TRUST
+    assert decision.check_flags == {"patient_unsure"}
