@@ -35,6 +35,7 @@ from analytics.ml.heads import (
     sentiment_label,
 )
 from analytics.ml.questions import QUESTION_READING
+from analytics.ml.triage import TriageReading
 from analytics.themes import THEME_SLUGS
 
 # Risk score keys (feedback.choices.RiskFlag values) and the binary head that scores each. There is
@@ -65,6 +66,8 @@ class AnalysisResult:
     themes: tuple[tuple[str, float], ...]  # (slug, probability) above threshold, highest first
     risk_scores: dict[str, float]  # RiskFlag value -> calibrated probability
     model_version: str
+    # The triage reader's probabilities and cut-offs; None without triage artifacts.
+    triage: TriageReading | None = None
 
 
 class ModelUnavailable(Exception):

@@ -21,10 +21,11 @@ from django.utils import timezone
 from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
 from feedback import clocks
 from feedback.audit import audit_record_all
-from feedback.choices import AnalysisState, RiskFlag, Route
+from feedback.choices import AnalysisState, RiskCheck, RiskFlag, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme, Organisation
 from feedback.routing import RouteDecision, RoutingInput, route_feedback
 from feedback.selectors import organisation_cqc
+from feedback.services.triage import risk_check_due
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def _routing_input(item: Feedback, result: AnalysisResult | None) -> RoutingInpu
         themes=[slug for slug, _ in result.themes] if result else (),
         risk_scores=dict(result.risk_scores) if result else {},
         safety_answer=item.safety_answer,
+        triage=result.triage if result else None,
     )
 
 
@@ -99,6 +101,9 @@ def _result_fields(
         "risk_mental_health_act": RiskFlag.MENTAL_HEALTH_ACT in decision.risk_flags,
         "risk_serious": RiskFlag.SERIOUS_RISK in decision.risk_flags,
         "needs_review": result is None,
+        "risk_check": RiskCheck.PENDING if decision.check_flags else "",
+        "risk_check_flags": sorted(decision.check_flags),
+        "risk_check_due": risk_check_due(now) if decision.check_flags else None,
     }
     if result is not None:
         fields |= {
@@ -106,6 +111,11 @@ def _result_fields(
             "sentiment_label": result.sentiment_label,
             "sentiment_confidence": result.sentiment_confidence,
             "model_version": result.model_version,
+            "triage_scores": (
+                {label: round(score, 4) for label, score in result.triage.scores.items()}
+                if result.triage is not None
+                else {}
+            ),
         }
     if handler is not None and clocks.has_clock(item.kind):
         fields["acknowledge_due"] = clocks.acknowledge_due(item.received_at)
