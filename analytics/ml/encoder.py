@@ -27,6 +27,7 @@ import itertools
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,21 @@ def _contexts(
     ]
 
 
+def _passage_maxima(hidden: Any, passages: Any) -> np.ndarray:
+    """Per sequence, the element-wise maximum of its passages' mean vectors (-inf: none)."""
+    import torch
+
+    slots = int(passages.max().item()) + 1
+    if slots <= 0:
+        return np.full((hidden.shape[0], hidden.shape[-1]), -np.inf, dtype=np.float32)
+    onehot = torch.nn.functional.one_hot(passages.clamp(min=0), slots).to(hidden.dtype)
+    onehot = onehot * (passages >= 0).unsqueeze(-1).to(hidden.dtype)
+    counts = onehot.sum(dim=1)
+    means = torch.einsum("bls,blh->bsh", onehot, hidden) / counts.clamp(min=1).unsqueeze(-1)
+    means = means.masked_fill((counts == 0).unsqueeze(-1), float("-inf"))
+    return np.asarray(means.max(dim=1).values.numpy(), dtype=np.float32)
+
+
 def _passage_ids(text: str, types: Sequence[int], offsets: Sequence[Sequence[int]]) -> list[int]:
     """For each token of a (context, comment) pair: the comment passage it falls in, or -1."""
     starts = passage_starts(text)
@@ -101,6 +117,17 @@ def _passage_ids(text: str, types: Sequence[int], offsets: Sequence[Sequence[int
         bisect.bisect_right(starts, start) - 1 if kind == 1 and end > start else -1
         for kind, (start, end) in zip(types, offsets, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One sequence the encoder reads: (first segment, part of a comment)."""
+
+    ids: list[int]
+    types: list[int]
+    passages: list[int]  # each token's passage in the comment, -1 outside it
+    item: int  # which distinct comment it reads
+    primary: bool  # the comment's first window (what the sentiment path reads)
 
 
 class EncoderUnavailable(RuntimeError):
@@ -258,24 +285,18 @@ class Encoder:
         row = {pair: i for i, pair in enumerate(unique)}
         return pooled[[row[p] for p in pairs]]
 
-    def encode_with_passages(
+    def windows(
         self,
         questions: Sequence[str],
         texts: Sequence[str],
         ratings: Sequence[int | None] | None = None,
         service_types: Sequence[str] | None = None,
-        *,
-        batch_size: int = 64,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled features as :meth:`encode` gives them, and the passages' reading.
+    ) -> tuple[list[Window], list[int]]:
+        """Every window of every distinct (context, comment) pair, and each input's pair.
 
-        Returns (pooled, passages), each (len(texts), FEATURE_DIM): ``pooled`` is exactly what
-        :meth:`encode` returns (the same pass, the same truncation); ``passages`` is the
-        element-wise maximum over the comment's passages (sentences, or pieces of a long one) of
-        each passage's mean last-layer vector. A comment longer than the first pass is read to
-        its end in further windows, each with the same first segment; their passages count too.
-        The risk heads read both: a harm told in passing inside a long story stands out in the
-        maximum while the mean of the whole comment barely moves.
+        A pair's first window is exactly what :meth:`encode` reads (the same truncation); a
+        comment longer than that is read to its end in further windows, each with the same
+        first segment. Windows carry each token's passage (sentence, or piece of a long one).
         """
         contexts = _contexts(questions, texts, ratings, service_types)
         pairs = [(c, t.strip()) for c, t in zip(contexts, texts, strict=True)]
@@ -287,35 +308,145 @@ class Encoder:
             max_length=self.max_length,
             return_offsets_mapping=True,
         )
-        sequences: list[tuple[list[int], list[int], list[int]]] = []
-        owner: list[int] = []  # the unique pair each sequence reads
+        windows: list[Window] = []
         for i, (context, text) in enumerate(unique):
             ids = encoded["input_ids"][i]
             types = encoded["token_type_ids"][i]
             offsets = encoded["offset_mapping"][i]
-            sequences.append((ids, types, _passage_ids(text, types, offsets)))
-            owner.append(i)
+            windows.append(Window(ids, types, _passage_ids(text, types, offsets), i, True))
             read_to = max((end for t, (_, end) in zip(types, offsets, strict=True) if t), default=0)
             rest = text[read_to:]
             if rest.strip():
-                for window in self._windows(context, rest):
-                    sequences.append(window)
-                    owner.append(i)
+                for ids, types, passages in self._windows(context, rest):
+                    windows.append(Window(ids, types, passages, i, False))
+        row = {pair: i for i, pair in enumerate(unique)}
+        return windows, [row[p] for p in pairs]
+
+    def encode_with_passages(
+        self,
+        questions: Sequence[str],
+        texts: Sequence[str],
+        ratings: Sequence[int | None] | None = None,
+        service_types: Sequence[str] | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled features as :meth:`encode` gives them, and the passages' maximum.
+
+        Returns (pooled, passages), each (len(texts), FEATURE_DIM): ``pooled`` is exactly what
+        :meth:`encode` returns; ``passages`` is the element-wise maximum over the comment's
+        passages in every window of each passage's mean last-layer vector (the frozen reading
+        that training compares the triage branch with).
+        """
+        windows, order = self.windows(questions, texts, ratings, service_types)
+        sequences = [(w.ids, w.types, w.passages) for w in windows]
         pooled, passage_vectors = self._run_passages(sequences, batch_size=max(1, batch_size))
-        primary = np.zeros((len(unique), HIDDEN_SIZE), dtype=np.float32)
-        maxima = np.full((len(unique), HIDDEN_SIZE), -np.inf, dtype=np.float32)
-        seen = set()
-        for index, item in enumerate(owner):
-            if item not in seen:
-                primary[item] = pooled[index]
-                seen.add(item)
+        n = max((w.item for w in windows), default=-1) + 1
+        primary = np.zeros((n, HIDDEN_SIZE), dtype=np.float32)
+        maxima = np.full((n, HIDDEN_SIZE), -np.inf, dtype=np.float32)
+        for index, window in enumerate(windows):
+            if window.primary:
+                primary[window.item] = pooled[index]
             if len(passage_vectors[index]):
-                maxima[item] = np.maximum(maxima[item], passage_vectors[index].max(axis=0))
+                maxima[window.item] = np.maximum(
+                    maxima[window.item], passage_vectors[index].max(axis=0)
+                )
         empty = ~np.isfinite(maxima).all(axis=1)
         maxima[empty] = primary[empty]
-        row = {pair: i for i, pair in enumerate(unique)}
-        order = [row[p] for p in pairs]
         return primary[order], maxima[order]
+
+    def with_triage_branch(self, branch: Any) -> Encoder:
+        """This encoder reading with a triage branch (analytics.ml.triage_branch.TriageBranch)."""
+        self.triage_branch = branch.eval()
+        return self
+
+    def read(
+        self,
+        questions: Sequence[str],
+        texts: Sequence[str],
+        ratings: Sequence[int | None] | None = None,
+        service_types: Sequence[str] | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sentiment path's pooled features and the triage branch's, in one reading.
+
+        Returns (pooled (n, FEATURE_DIM), triage (n, 2 * FEATURE_DIM)). ``pooled`` is exactly what
+        :meth:`encode` gives (the same forward pass over each comment's first window); the branch
+        reads that pass's hidden states at its first layer, and every further window of a long
+        comment through the shared lower layers and the branch alone.
+        """
+        import torch
+        from transformers.masking_utils import create_bidirectional_mask
+
+        branch = getattr(self, "triage_branch", None)
+        if branch is None:
+            raise ValueError("this encoder has no triage branch")
+        first = branch.first_layer
+        windows, order = self.windows(questions, texts, ratings, service_types)
+        n = max((w.item for w in windows), default=-1) + 1
+        pooled = np.zeros((n, HIDDEN_SIZE), dtype=np.float32)
+        mean = np.zeros((n, HIDDEN_SIZE), dtype=np.float32)
+        maxima = np.full((n, HIDDEN_SIZE), -np.inf, dtype=np.float32)
+        # First windows go through the whole model (the sentiment path reads them); further
+        # windows of long comments only through the shared layers. Batched by length.
+        step = max(1, batch_size)
+        batches: list[list[int]] = []
+        for first_windows in (True, False):
+            chosen = sorted(
+                (i for i, w in enumerate(windows) if w.primary == first_windows),
+                key=lambda i: len(windows[i].ids),
+            )
+            batches += [chosen[k : k + step] for k in range(0, len(chosen), step)]
+        with torch.inference_mode():
+            for rows in batches:
+                ids, types, attention, passages = self._pad_windows([windows[i] for i in rows])
+                if windows[rows[0]].primary:
+                    out = self.model(
+                        input_ids=ids,
+                        token_type_ids=types,
+                        attention_mask=attention,
+                        output_hidden_states=True,
+                    )
+                    sentiment = mean_pool(out.last_hidden_state, comment_mask(attention, types))
+                    for j, i in enumerate(rows):
+                        pooled[windows[i].item] = sentiment[j].numpy()
+                    hidden = out.hidden_states[first]
+                else:
+                    hidden = self.model.embeddings(input_ids=ids, token_type_ids=types)
+                    mask = create_bidirectional_mask(
+                        config=self.model.config, inputs_embeds=hidden, attention_mask=attention
+                    )
+                    for layer in self.model.encoder.layer[:first]:
+                        hidden = layer(hidden, mask)
+                hidden = branch.run_layers(hidden, attention)
+                window_mean = mean_pool(hidden, comment_mask(attention, types)).numpy()
+                vectors = _passage_maxima(hidden, passages)
+                for j, i in enumerate(rows):
+                    item = windows[i].item
+                    if windows[i].primary:
+                        mean[item] = window_mean[j]
+                    if np.isfinite(vectors[j]).all():
+                        maxima[item] = np.maximum(maxima[item], vectors[j])
+        empty = ~np.isfinite(maxima).all(axis=1)
+        maxima[empty] = mean[empty]
+        return pooled[order], np.concatenate([mean, maxima], axis=1)[order]
+
+    def _pad_windows(self, windows: Sequence[Window]) -> tuple[Any, Any, Any, Any]:
+        import torch
+
+        width = max(len(w.ids) for w in windows)
+        ids = torch.zeros((len(windows), width), dtype=torch.long)
+        types = torch.zeros_like(ids)
+        attention = torch.zeros_like(ids)
+        passages = torch.full((len(windows), width), -1, dtype=torch.long)
+        for j, w in enumerate(windows):
+            n = len(w.ids)
+            ids[j, :n] = torch.tensor(w.ids)
+            types[j, :n] = torch.tensor(w.types)
+            attention[j, :n] = 1
+            passages[j, :n] = torch.tensor(w.passages)
+        return ids, types, attention, passages
 
     def _windows(self, context: str, rest: str) -> list[tuple[list[int], list[int], list[int]]]:
         """(context, part of ``rest``) sequences that together read all of ``rest``."""

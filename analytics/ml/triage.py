@@ -104,12 +104,16 @@ class TriageHeads:
                 raise ArtifactError(f"triage {name} has shape {getattr(self, name).shape}")
         if self.weights.ndim != 2 or self.weights.shape[0] != k:
             raise ArtifactError(f"triage weights have shape {self.weights.shape}")
-        arrays = (self.weights, self.bias, self.platt_a, self.platt_b, self.cutoffs)
+        arrays = (self.weights, self.bias, self.platt_a, self.platt_b)
         if not all(np.isfinite(a).all() for a in arrays):
             raise ArtifactError("triage heads hold NaN or infinite values")
+        # A cut-off may be NaN (a label with nothing to learn from is never raised), never
+        # outside 0..1; a floor lies between 0 and its cut-off.
         for j, label in enumerate(self.labels):
-            floor = self.check_floors[j]
-            if label in CQC_LABELS and not (0 < floor <= self.cutoffs[j] <= 1):
+            cutoff, floor = self.cutoffs[j], self.check_floors[j]
+            if np.isfinite(cutoff) and not 0 < cutoff <= 1:
+                raise ArtifactError(f"triage cut-off of {label} is {cutoff}")
+            if label in CQC_LABELS and np.isfinite(floor) and not 0 < floor <= cutoff:
                 raise ArtifactError(f"triage floor and cut-off of {label} are out of order")
 
     def arrays(self) -> dict[str, Any]:
