@@ -67,11 +67,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The sentiment and theme model, then the triage reader for it (each writes analytics/artifacts/).
 train: install
 	$(BIN)/python manage.py train_models
+	$(BIN)/python manage.py train_triage $(if $(TRIAGE_CORRECTIONS),--corrections $(TRIAGE_CORRECTIONS))
 
 evaluate: install
 	$(BIN)/python manage.py evaluate_models
+	$(BIN)/python manage.py evaluate_triage
 
 # All the benchmarks, or some: make bench BENCH="dashboard export_stream" (see bench/run.py).
 bench: install

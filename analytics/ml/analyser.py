@@ -8,6 +8,7 @@ held-out split through :meth:`Analyser.analyse` as well, end to end.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,12 @@ from analytics.ml.heads import (
     sentiment_label,
 )
 from analytics.ml.questions import QUESTION_READING
-from analytics.ml.triage import TriageReading
+from analytics.ml.triage import (
+    TRIAGE_MANIFEST_FILE,
+    TriageHeads,
+    TriageReading,
+    load_triage,
+)
 from analytics.themes import THEME_SLUGS
 
 # Risk score keys (feedback.choices.RiskFlag values) and the binary head that scores each. There is
@@ -77,10 +83,18 @@ class ModelUnavailable(Exception):
 class Analyser:
     """The tuned encoder and the trained heads, loaded once and used for batches of comments."""
 
-    def __init__(self, *, heads: Heads, manifest: Mapping[str, Any], encoder: Encoder) -> None:
+    def __init__(
+        self,
+        *,
+        heads: Heads,
+        manifest: Mapping[str, Any],
+        encoder: Encoder,
+        triage: TriageHeads | None = None,
+    ) -> None:
         self.heads = heads
         self.manifest = manifest
         self.encoder = encoder
+        self.triage = triage
         self.model_version = str(manifest["model_version"])
         self._theme_columns = [
             (i, slug)
@@ -96,8 +110,16 @@ class Analyser:
         ]
 
     @classmethod
-    def load(cls, directory: Path, *, encoder: Encoder | None = None) -> Analyser:
-        """Load the artifacts in ``directory`` and the base model; ModelUnavailable if unusable."""
+    def load(
+        cls, directory: Path, *, encoder: Encoder | None = None, triage: bool = True
+    ) -> Analyser:
+        """Load the artifacts in ``directory`` and the base model; ModelUnavailable if unusable.
+
+        The triage reader is loaded with them when ``triage.json`` is there (and ``triage``): it
+        must have been trained for this encoder, or nothing loads (items are then routed by the
+        rules and flagged for people to review). Without the file the analyser has no triage
+        reading and routing falls back to the theme heads' risk scores.
+        """
         heads, manifest = cls.load_heads(directory)
         if encoder is None:
             encoder_config = manifest.get("encoder", {})
@@ -111,7 +133,30 @@ class Analyser:
                 raise ModelUnavailable(f"analysis model unavailable: {exc}") from exc
             except (EncoderUnavailable, ValueError) as exc:
                 raise ModelUnavailable(str(exc)) from exc
-        return cls(heads=heads, manifest=manifest, encoder=encoder)
+        triage_heads = None
+        if triage and (Path(directory) / TRIAGE_MANIFEST_FILE).is_file():
+            try:
+                triage_heads, branch_layers, triage_manifest = load_triage(Path(directory))
+                if triage_manifest.get("encoder_model_version") != manifest["model_version"]:
+                    raise ArtifactError(
+                        "the triage reader was trained for encoder "
+                        f"{triage_manifest.get('encoder_model_version')!r}, not "
+                        f"{manifest['model_version']!r} (run `manage.py train_triage`)"
+                    )
+                # torch loads here, as in the encoder: not in a process that only reads types.
+                from analytics.ml.triage_branch import TriageBranch
+
+                branch = TriageBranch(
+                    encoder.model,
+                    first_layer=int(triage_manifest["config"]["first_layer"]),
+                    n_labels=len(triage_heads.labels),
+                )
+                branch.load_layer_arrays(branch_layers)
+                branch.head = None  # the heads are numpy arrays; the branch only reads
+                encoder.with_triage_branch(branch)
+            except (ArtifactError, KeyError, TypeError, ValueError) as exc:
+                raise ModelUnavailable(f"triage reader unavailable: {exc}") from exc
+        return cls(heads=heads, manifest=manifest, encoder=encoder, triage=triage_heads)
 
     @staticmethod
     def load_heads(directory: Path) -> tuple[Heads, dict[str, Any]]:
@@ -150,14 +195,20 @@ class Analyser:
         """Analyse ``items`` in batches of ``batch_size``; results in the same order."""
         if not items:
             return []
-        features = self.encoder.encode(
+        columns = (
             [item.question for item in items],
             [item.text for item in items],
             [item.fft_rating for item in items],
             [item.service_type for item in items],
-            batch_size=batch_size,
         )
-        return self.results_from_features(features)
+        if self.triage is None:
+            return self.results_from_features(self.encoder.encode(*columns, batch_size=batch_size))
+        features, triage_features = self.encoder.read(*columns, batch_size=batch_size)
+        results = self.results_from_features(features)
+        return [
+            dataclasses.replace(result, triage=reading)
+            for result, reading in zip(results, self.triage.readings(triage_features), strict=True)
+        ]
 
     def results_from_features(self, features: np.ndarray) -> list[AnalysisResult]:
         """Results for encoder features, shape (n, FEATURE_DIM)."""

@@ -1,0 +1,32 @@
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from analytics.ml.analyser import Analyser, ModelUnavailable
+from analytics.ml.encoder import EncoderUnavailable
+from analytics.ml.triage_data import EVALUATION_DIR, TriageDataError, read_directory
+from analytics.triage_evaluation import evaluate_triage, format_triage_evaluation
+
+
+class Command(BaseCommand):
+    help = (
+        "Route the triage evaluation set (written apart from the training corpus, never trained "
+        "on) with the product's router, the triage reader alone and the phrase rules alone; "
+        "prints per-label recall and precision and the route confusion matrix (Markdown)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--artifacts", type=Path, default=None)
+        parser.add_argument("--evaluation", type=Path, default=EVALUATION_DIR)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        artifacts = options["artifacts"] or Path(settings.ANALYSIS_ARTIFACTS_DIR)
+        try:
+            analyser = Analyser.load(artifacts)
+            examples = read_directory(options["evaluation"], source="evaluation")
+            evaluation = evaluate_triage(analyser, examples)
+        except (ModelUnavailable, EncoderUnavailable, TriageDataError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(format_triage_evaluation(evaluation))
