@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.ml.analyser import AnalysisInput, Analyser
+from analytics.ml.analyser import Analyser, AnalysisInput
 from analytics.ml.triage_data import TRIAGE_LABELS, TriageExample
 from analytics.ml.triage_scoring import Calibration, model_route, route_scores
 from feedback.routing import RoutingInput, route_feedback
@@ -104,13 +104,24 @@ def evaluate_triage(analyser: Analyser, examples: Sequence[TriageExample]) -> Tr
 def format_triage_evaluation(evaluation: TriageEvaluation) -> str:
     """A Markdown report: the three routers side by side, then the product's per-label flags
     and route confusion."""
+
+    def recall(s: dict[str, Any]) -> str:
+        c = s["cqc"]
+        return f"{c['recall']:.3f} ({c['reached']}/{c['positives']})"
+
+    def false_alarms(s: dict[str, Any]) -> str:
+        return f"{s['cqc']['false_alarm_rate']:.3f} ({s['cqc']['false_alarms']})"
+
     rows = [
         ("routing accuracy", lambda s: f"{s['routing_accuracy']:.3f}"),
-        ("CQC recall", lambda s: f"{s['cqc']['recall']:.3f} ({s['cqc']['reached']}/{s['cqc']['positives']})"),
-        ("not for the CQC, sent there", lambda s: f"{s['cqc']['false_alarm_rate']:.3f} ({s['cqc']['false_alarms']})"),
-        ("CQC items missed but flagged for a check", lambda s: str(s["cqc"]["missed_but_flagged_for_a_check"])),
+        ("CQC recall", recall),
+        ("not for the CQC, sent there", false_alarms),
+        (
+            "CQC items missed, flagged for a check",
+            lambda s: str(s["cqc"]["missed_but_flagged_for_a_check"]),
+        ),
         ("items flagged for a check", lambda s: f"{s['cqc']['checked_share']:.3f}"),
-    ]  # fmt: skip
+    ]
     routers = [
         ("product (reader + rules)", evaluation.product),
         ("reader alone", evaluation.reader_alone),
@@ -124,13 +135,14 @@ def format_triage_evaluation(evaluation: TriageEvaluation) -> str:
     ]
     for title, cell in rows:
         lines.append(f"| {title} | " + " | ".join(cell(s) for _, s in routers) + " |")
-    lines += ["", "| CQC label (product) | positives | flagged | recall | precision |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+    header = "| positives | flagged | recall | precision |\n|---|---:|---:|---:|---:|"
+    lines += ["", "| CQC label (product) " + header]
     for label, s in evaluation.label_scores.items():
         lines.append(
             f"| {label} | {s['positives']} | {s['flagged']} | {s['recall']:.3f} | "
             f"{s['precision']:.3f} |"
         )
-    lines += ["", "| reader label | positives | raised | recall | precision |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines += ["", "| reader label " + header.replace("flagged", "raised")]
     for label, s in evaluation.reader_alone["labels"].items():
         lines.append(
             f"| {label} | {s['positives']} | {s['raised']} | {s['recall']:.3f} | "
