@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -54,7 +55,15 @@ def feedback_open_with_clock() -> QuerySet[Feedback]:
     )
 
 
+# What new_tracking_token makes: 32 random bytes, URL-safe base64 (43 characters). Anything
+# else is not a link we gave out, and is refused before any query (a NUL would otherwise reach
+# PostgreSQL, which cannot compare it, and answer 500).
+TRACKING_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
 def feedback_get_by_token(token: str) -> Feedback:
+    if not TRACKING_TOKEN.fullmatch(token):
+        raise Http404("No feedback with that tracking link.")
     try:
         return Feedback.objects.select_related("handled_by").get(tracking_token=token)
     except Feedback.DoesNotExist as exc:

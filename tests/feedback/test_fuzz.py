@@ -17,6 +17,7 @@ import json
 import os
 import re
 import unicodedata
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -454,3 +455,21 @@ def test_the_whole_journey_keeps_the_text_as_written_and_shows_it_escaped(
     page = staff.get(f"/staff/items/{item.pk}/")
     record("staff item page", page.status_code)
     shown_escaped(item.text, page.content.decode())
+
+
+PATH_TOKENS = st.one_of(
+    st.sampled_from(["%00", "%00abc", "a%00b", "%ED%A0%80", "%FF", "..%2F..", "x" * 300, "%20"]),
+    st.text(min_size=1, max_size=80).map(lambda t: urllib.parse.quote(t, safe="")),
+)
+
+
+@pytest.mark.parametrize("prefix", ["/track/", "/api/v1/tracking/", "/feedback/submitted/"])
+def test_tracking_links_of_any_shape_are_404_never_500(prefix):
+    @given(token=PATH_TOKENS)
+    @fuzz_settings(60)
+    def visit(token: str) -> None:
+        response = Client().get(f"{prefix}{token}/")
+        record(f"path {prefix}", response.status_code)
+        assert response.status_code == 404, (token, response.status_code)
+
+    visit()
