@@ -7,6 +7,7 @@ as feedback before then, and the answers leave the session once the feedback is 
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Any
 
@@ -15,11 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from feedback.api.throttling import submission_window_hit
 from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, Kind, SafetyAnswer, ServiceType
 from feedback.errors import InvalidFeedback
 from feedback.forms import STEPS, FeedbackForm, StepForm
 from feedback.selectors import feedback_get_by_token
 from feedback.services.intake import feedback_submit
+from patientview.client import client_address
 
 SESSION_KEY = "feedback_answers"
 SENT_KEY = "feedback_sent_token"
@@ -124,6 +127,17 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
     if cleaned.get("kind") not in KINDS_WITH_HANDLER_CHOICE:
         cleaned["wants_commissioner"] = False
     if request.method == "POST":
+        wait = submission_window_hit(client_address(request))
+        if wait:
+            # The answers stay in the session: nothing is lost, the patient sends them later.
+            response = render(
+                request,
+                "feedback/too_many.html",
+                {"minutes": max(1, math.ceil(wait / 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(math.ceil(wait))
+            return response
         try:
             item = feedback_submit(**cleaned, submission_key=answers["submission_key"])
         except InvalidFeedback as exc:

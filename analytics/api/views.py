@@ -40,6 +40,7 @@ from analytics.exports import (
 )
 from analytics.ko41_return import ko41_returns
 from analytics.models import ApiToken, ExportEndpoint
+from patientview.client import client_address
 
 TAG = "regulator"
 
@@ -114,7 +115,7 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
 
 
 def _client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request) or None
 
 
 class _RegulatorApi(APIView):

@@ -53,6 +53,30 @@ def counter_hit(key: str, ttl: int) -> int:
         return int(cache.incr(key))
 
 
+def submission_window_hit(ident: str, *, scope: str = "feedback_submit") -> float:
+    """Count one submission from ``ident`` (a client address) in the scope's current window.
+
+    Returns 0 when it is within the rate, else the seconds until the window ends. The web form's
+    final step and the API share the counter, so a script cannot get round the API's limit by
+    driving the form. An unreachable counter store lets the submission through (logged).
+    """
+    throttle = SubmissionRateThrottle()
+    throttle.scope = scope
+    rate = throttle.get_rate()
+    num_requests, duration = throttle.parse_rate(rate)
+    if num_requests is None or duration is None:
+        return 0.0
+    now = throttle.timer()
+    window = math.floor(now / duration)
+    key = throttle.cache_format % {"scope": scope, "ident": f"{ident}:{duration}:{window}"}
+    try:
+        count = counter_hit(key, duration + 1)
+    except (redis.ConnectionError, redis.TimeoutError):
+        logger.warning("throttle counters unavailable; letting the submission through")
+        return 0.0
+    return 0.0 if count <= num_requests else max(1.0, (window + 1) * duration - now)
+
+
 class SubmissionRateThrottle(ScopedRateThrottle):
     """The view's ``throttle_scope`` rate per client address, counted in fixed windows."""
 

@@ -107,3 +107,54 @@ def test_the_directory_copy_sees_a_closed_trust_saved_in_this_process(trust):
     assert response.json() == {
         "provider": ["RAL is not the ODS code of an NHS trust in the directory."]
     }
+
+
+@pytest.mark.django_db
+def test_a_new_forwarded_for_header_each_time_does_not_get_round_the_limit(trust, monkeypatch):
+    caches["default"].clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"feedback_submit": "30/minute"})
+    api = APIClient()
+    answers = [
+        api.post(
+            API,
+            {"kind": "compliment", "text": "Thanks", "provider": trust.ods_code},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(35)
+    ]
+    assert answers.count(201) == 30 and answers[30:] == [429] * 5
+    caches["default"].clear()
+
+
+@pytest.mark.django_db
+def test_the_web_forms_last_step_is_throttled_too_and_keeps_the_answers(
+    client, trust, monkeypatch
+):
+    from tests.feedback.test_views import complete_journey
+
+    caches["default"].clear()
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"feedback_submit": "2/minute"})
+    sent = []
+    for _ in range(3):
+        complete_journey(client, trust)
+        sent.append(client.post("/feedback/new/check/", HTTP_X_FORWARDED_FOR="198.51.100.7"))
+    assert [r.status_code for r in sent] == [302, 302, 429]
+    assert "Please wait before sending more feedback" in sent[2].content.decode()
+    assert int(sent[2]["Retry-After"]) > 0
+    assert Feedback.objects.count() == 2
+    # The answers are still there to send once the wait is over.
+    assert "My mum waited 12 hours" in client.get("/feedback/new/check/").content.decode()
+    caches["default"].clear()
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_saw(rf):
+    from patientview.client import client_address
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.9")
+    assert client_address(request) == "10.0.0.5"  # no proxy trusted: the socket's address
+    with override_settings(TRUSTED_PROXIES=1):
+        assert client_address(request) == "198.51.100.9"  # what our proxy appended
+    with override_settings(TRUSTED_PROXIES=1):
+        forged = rf.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="not-an-address")
+        assert client_address(forged) == "10.0.0.5"
