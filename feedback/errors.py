@@ -17,3 +17,7 @@ class InvalidFeedback(DomainError):
 
 class IllegalTransition(DomainError):
     """A status change that the workflow does not allow from the item's current status."""
+
+
+class SubmissionKeyReused(DomainError):
+    """A submission key already used for different content (a client's Idempotency-Key)."""

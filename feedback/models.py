@@ -123,7 +123,10 @@ class Feedback(models.Model):
     wants_commissioner = models.BooleanField(default=False)
     # Set by the form (a hidden key) or the API (Idempotency-Key header): a double click or a
     # retried request finds the item it already created instead of making a second one.
+    # The API's key is scoped to the client (a digest of the client's address and the key), and
+    # a digest of what was sent is kept with it: the same key with different content is refused.
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    submission_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
     question = models.CharField(max_length=300, blank=True)
     # The patient's answer to the FFT question ("Overall, how was your experience of our
     # service?"); null when it was not asked (a letter, an API client that does not ask it).

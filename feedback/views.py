@@ -18,10 +18,10 @@ from django.views.decorators.http import require_http_methods
 
 from feedback.api.throttling import submission_window_hit
 from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, Kind, SafetyAnswer, ServiceType
-from feedback.errors import InvalidFeedback
+from feedback.errors import InvalidFeedback, SubmissionKeyReused
 from feedback.forms import STEPS, FeedbackForm, StepForm
 from feedback.selectors import feedback_get_by_token
-from feedback.services.intake import feedback_submit
+from feedback.services.intake import feedback_submit, submission_digest
 from patientview.client import client_address
 
 SESSION_KEY = "feedback_answers"
@@ -139,7 +139,20 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(math.ceil(wait))
             return response
         try:
-            item = feedback_submit(**cleaned, submission_key=answers["submission_key"])
+            try:
+                item = feedback_submit(
+                    **cleaned,
+                    submission_key=answers["submission_key"],
+                    submission_digest=submission_digest(cleaned),
+                )
+            except SubmissionKeyReused:
+                # The journey's key went with other answers (changed while a send was under way):
+                # these answers are a submission of their own.
+                item = feedback_submit(
+                    **cleaned,
+                    submission_key=secrets.token_urlsafe(32),
+                    submission_digest=submission_digest(cleaned),
+                )
         except InvalidFeedback as exc:
             # The service has the last word (e.g. the NHS number's check digit): show the problem
             # on the page that asked the question.

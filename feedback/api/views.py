@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -20,7 +20,9 @@ from feedback.api.serializers import (
 from feedback.api.throttling import SubmissionRateThrottle
 from feedback.choices import Channel
 from feedback.selectors import feedback_get_by_token
-from feedback.services.intake import feedback_submit
+from feedback.errors import SubmissionKeyReused
+from feedback.services.intake import feedback_submit, scoped_submission_key, submission_digest
+from patientview.client import client_address
 
 
 class FeedbackSubmitApi(APIView):
@@ -33,7 +35,14 @@ class FeedbackSubmitApi(APIView):
 
     @extend_schema(
         request=FeedbackSubmitInputSerializer,
-        responses={201: FeedbackSubmitOutputSerializer},
+        responses={
+            201: FeedbackSubmitOutputSerializer,
+            400: OpenApiResponse(description="Invalid input, by field"),
+            422: OpenApiResponse(
+                description="The Idempotency-Key was already used for a different submission"
+            ),
+            429: OpenApiResponse(description="Too many submissions; see Retry-After"),
+        },
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -54,9 +63,27 @@ class FeedbackSubmitApi(APIView):
             raise ValidationError(
                 {"Idempotency-Key": ["Use at most 64 characters, and no control characters."]}
             )
-        item = feedback_submit(
-            channel=Channel.API, submission_key=key or None, **serializer.validated_data
-        )
+        fields = dict(serializer.validated_data)
+        try:
+            item = feedback_submit(
+                channel=Channel.API,
+                submission_key=scoped_submission_key(client_address(request), key)
+                if key
+                else None,
+                submission_digest=submission_digest(fields) if key else "",
+                **fields,
+            )
+        except SubmissionKeyReused:
+            return Response(
+                {
+                    "Idempotency-Key": [
+                        "This key was already used for a different submission from you. Use a "
+                        "new key for each new piece of feedback, and the same key only to retry "
+                        "the same one."
+                    ]
+                },
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
         return Response(FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import hashlib
+import json
 import re
 
 import phonenumbers
@@ -12,7 +14,7 @@ from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
 from feedback.choices import Channel, FftRating, Kind, OrganisationKind, SafetyAnswer, ServiceType
-from feedback.errors import InvalidFeedback
+from feedback.errors import InvalidFeedback, SubmissionKeyReused
 from feedback.models import Feedback, Identity, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ def feedback_submit(
     nhs_number: str = "",
     actor: User | None = None,
     submission_key: str | None = None,
+    submission_digest: str = "",
 ) -> Feedback:
     """Save a new item with its (optional) identity apart, and queue it for analysis.
 
@@ -168,15 +171,36 @@ def feedback_submit(
             identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
             actor=actor,
             submission_key=submission_key or None,
+            submission_digest=submission_digest,
         )
     except IntegrityError:
         # The key was used before (a retry or a double click), or two requests with it raced:
-        # nothing of this one was saved, and the item saved the first time is the answer.
+        # nothing of this one was saved, and the item saved the first time is the answer, if
+        # this is the same submission. Different content under the same key is refused, never
+        # answered with someone else's item.
         if submission_key:
             existing = Feedback.objects.filter(submission_key=submission_key).first()
             if existing is not None:
+                if existing.submission_digest != submission_digest:
+                    raise SubmissionKeyReused(submission_key) from None
                 return existing
         raise
+
+
+def submission_digest(fields: dict[str, object]) -> str:
+    """A digest of what was submitted (organisations by ODS code), to recognise a retry."""
+    canonical = {
+        key: (value.ods_code if isinstance(value, Organisation) else value)
+        for key, value in sorted(fields.items())
+    }
+    return hashlib.sha256(
+        json.dumps(canonical, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def scoped_submission_key(client: str, key: str) -> str:
+    """A client's Idempotency-Key as stored: two clients' equal keys never meet."""
+    return hashlib.sha256(f"{client}\x00{key}".encode()).hexdigest()
 
 
 def _rating(value: int | str | None) -> int | None:

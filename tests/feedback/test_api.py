@@ -292,3 +292,38 @@ def test_an_unknown_answer_on_risk_is_400_naming_the_field_and_the_answers(api, 
     message = response.json()["safety_answer"][0]
     assert "harm, detained, no or unsure" in message
     assert Feedback.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_another_clients_equal_idempotency_key_never_returns_their_item(trust, other_trust):
+    patient_a = APIClient(REMOTE_ADDR="192.0.2.10")
+    patient_b = APIClient(REMOTE_ADDR="192.0.2.20")
+    a = patient_a.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "My appointment was cancelled.", "provider": trust.ods_code},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="1",
+    )
+    b = patient_b.post(
+        "/api/v1/feedback/",
+        {"kind": "complaint", "text": "Nobody called me back.", "provider": other_trust.ods_code},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="1",
+    )
+    assert (a.status_code, b.status_code) == (201, 201)
+    assert a.json()["id"] != b.json()["id"]
+    assert a.json()["tracking_url"] != b.json()["tracking_url"]
+    assert Feedback.objects.get(pk=b.json()["id"]).text == "Nobody called me back."
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_different_content_is_422_naming_the_header(api, trust):
+    body = {"kind": "complaint", "text": "First.", "provider": trust.ods_code}
+    first = api.post("/api/v1/feedback/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-9")
+    changed = api.post(
+        "/api/v1/feedback/", body | {"text": "Second."}, format="json", HTTP_IDEMPOTENCY_KEY="k-9"
+    )
+    assert first.status_code == 201
+    assert changed.status_code == 422
+    assert "Idempotency-Key" in changed.json()
+    assert Feedback.objects.count() == 1
