@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics.themes import THEMES
@@ -208,25 +209,36 @@ class TwoFactorConfirmForm(forms.Form):
 
 
 class StaffLoginForm(AuthenticationForm):
-    """Username and password, plus the authenticator code for staff who turned two-factor on."""
+    """Username, password and the authenticator code, checked together.
+
+    One answer for every failure (a wrong password, a missing or wrong code), so a failed sign-in
+    never says that the password was right. A wrong code counts as a failed sign-in for the
+    lock-out, as a wrong password does. An account with no authenticator yet signs in with its
+    password and is then taken to set one up before anything else (StaffSecurityMiddleware).
+    """
 
     otp_token = forms.CharField(label="Security code", max_length=8, required=False)
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Enter a correct username, password and security code. The password is case "
+            "sensitive; the code is the 6 digits your authenticator app shows now."
+        ),
+    }
 
     def clean(self) -> dict[str, Any]:
+        self.otp_device: TOTPDevice | None = None
         cleaned = super().clean()
         user = self.get_user()
-        self.otp_device: TOTPDevice | None = None
         devices = list(TOTPDevice.objects.filter(user=user, confirmed=True)) if user else []
         if devices:
             token = (cleaned.get("otp_token") or "").strip()
-            if not token:
-                raise forms.ValidationError(
-                    "Enter the security code from your authenticator app.", code="token_required"
-                )
-            self.otp_device = next((d for d in devices if d.verify_token(token)), None)
+            self.otp_device = next((d for d in devices if token and d.verify_token(token)), None)
             if self.otp_device is None:
-                raise forms.ValidationError(
-                    "That security code is not right. Enter the code your app shows now.",
-                    code="invalid_token",
+                user_login_failed.send(
+                    sender=__name__,
+                    credentials={"username": cleaned.get("username", "")},
+                    request=self.request,
                 )
+                raise self.get_invalid_login_error()
         return cleaned

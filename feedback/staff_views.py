@@ -237,9 +237,12 @@ def staff_two_factor(request: HttpRequest) -> HttpResponse:
         return render(request, "staff/two_factor.html", {"confirmed": True})
     form = TwoFactorConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if two_factor.totp_confirm(user=user, token=form.cleaned_data["token"]):
+        device = two_factor.totp_confirm(user=user, token=form.cleaned_data["token"])
+        if device is not None:
+            # This session is now verified by the code just shown.
+            otp_login(request, device)
             messages.success(request, "Two-factor authentication is on.")
-            return redirect("staff-two-factor")
+            return redirect("staff-queue")
         form.add_error("token", "That code is not right. Enter the code your app shows now.")
     device = two_factor.totp_device_pending(user=user)
     return render(

@@ -67,3 +67,11 @@ def resend_pending_notifications() -> int:
 def warn_due_and_overdue() -> int:
     """Daily: tell each organisation's handlers what is due within two days and what is overdue."""
     return deadline_warnings_send()
+
+
+@shared_task(acks_late=True, time_limit=300)
+def clear_expired_sessions() -> None:
+    """Delete expired sessions (Django's clearsessions), hourly."""
+    from django.core import management
+
+    management.call_command("clearsessions")

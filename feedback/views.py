@@ -11,6 +11,7 @@ import math
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -90,6 +91,9 @@ def feedback_step(request: HttpRequest, step: str = STEP_SLUGS[0]) -> HttpRespon
             # answers (a double click) save one item between them.
             answers.setdefault("submission_key", secrets.token_urlsafe(32))
             request.session[SESSION_KEY] = answers
+            # The answers may hold a name and contact details: kept for a short while only, and
+            # gone at once when the feedback is sent.
+            request.session.set_expiry(settings.JOURNEY_SESSION_SECONDS)
             index = STEP_SLUGS.index(step)
             if change or index == len(STEP_SLUGS) - 1:
                 return redirect("feedback-check")

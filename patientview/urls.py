@@ -3,11 +3,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics import views as dashboard_views
 from feedback import staff_views, views
 from patientview.health import health
+
+# The admin asks for the authenticator's code too, and refuses a session not verified by one.
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("health/", health, name="health"),

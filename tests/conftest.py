@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from feedback.models import Organisation
@@ -37,6 +39,29 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if _travelled_to is None:
         return None
     return f"clock moved by {NOW_VARIABLE} to {_travelled_to.isoformat()} (ticking)"
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_verified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``client.force_login(user)`` signs in as a member of staff who also gave the code from a
+    confirmed authenticator, as every staff session must; ``verified=False`` does not."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    original = Client.force_login
+
+    def force_login(self: Client, user: Any, backend: str | None = None, verified: bool = True):
+        original(self, user, backend)
+        if verified:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

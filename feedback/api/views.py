@@ -19,8 +19,8 @@ from feedback.api.serializers import (
 )
 from feedback.api.throttling import SubmissionRateThrottle
 from feedback.choices import Channel
-from feedback.selectors import feedback_get_by_token
 from feedback.errors import SubmissionKeyReused
+from feedback.selectors import feedback_get_by_token
 from feedback.services.intake import feedback_submit, scoped_submission_key, submission_digest
 from patientview.client import client_address
 
@@ -67,9 +67,7 @@ class FeedbackSubmitApi(APIView):
         try:
             item = feedback_submit(
                 channel=Channel.API,
-                submission_key=scoped_submission_key(client_address(request), key)
-                if key
-                else None,
+                submission_key=scoped_submission_key(client_address(request), key) if key else None,
                 submission_digest=submission_digest(fields) if key else "",
                 **fields,
             )

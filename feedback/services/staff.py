@@ -9,6 +9,7 @@ from django.db import transaction
 
 from feedback.choices import Role
 from feedback.models import Organisation, User
+from feedback.services import two_factor
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class DemoLogin:
     password: str
     organisation: str
     role: str
+    authenticator_key: str  # base32, for an authenticator app (or manage.py demo_security_code)
 
 
 # One account per kind of queue, at real organisations of the demo directory.
@@ -26,6 +28,8 @@ DEMO_STAFF: tuple[tuple[str, str, str], ...] = (
     ("icb.handler", "QMJ", Role.HANDLER),
     ("cqc.handler", "CQC", Role.HANDLER),
 )
+# The administrator (Django's admin: organisations, staff accounts, regulator tokens).
+DEMO_ADMIN = "admin"
 
 
 def demo_staff_load() -> list[DemoLogin]:
@@ -43,5 +47,30 @@ def demo_staff_load() -> list[DemoLogin]:
             user.role = role
             user.set_password(password)
             user.save()
-            logins.append(DemoLogin(username, password, organisation.name, role))
+            device = two_factor.totp_enrol_confirmed(user=user)
+            logins.append(
+                DemoLogin(
+                    username,
+                    password,
+                    organisation.name,
+                    role,
+                    two_factor.totp_secret_base32(device),
+                )
+            )
+        password = secrets.token_urlsafe(12)
+        admin, _ = User.objects.get_or_create(username=DEMO_ADMIN)
+        admin.is_staff = admin.is_superuser = True
+        admin.role = Role.ADMINISTRATOR
+        admin.set_password(password)
+        admin.save()
+        device = two_factor.totp_enrol_confirmed(user=admin)
+        logins.append(
+            DemoLogin(
+                DEMO_ADMIN,
+                password,
+                "administrator (/admin/)",
+                Role.ADMINISTRATOR,
+                two_factor.totp_secret_base32(device),
+            )
+        )
     return logins

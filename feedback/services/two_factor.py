@@ -39,13 +39,19 @@ def totp_qr_svg(device: TOTPDevice) -> str:
     return out.getvalue().decode()
 
 
-def totp_confirm(*, user: User, token: str) -> bool:
-    """Turn the pending device on if the code matches; audited."""
+def totp_confirm(*, user: User, token: str) -> TOTPDevice | None:
+    """Turn the pending device on if the code matches (audited); the device, or None."""
     with transaction.atomic():
         device = totp_device_pending(user=user)
         if not device.verify_token(token.strip()):
-            return False
+            return None
         device.confirmed = True
         device.save()
         audit_record(feedback=None, actor=user, action="two_factor_enabled")
-    return True
+    return device
+
+
+def totp_enrol_confirmed(*, user: User) -> TOTPDevice:
+    """A new confirmed device for a demo account whose key is printed for the person trying it."""
+    TOTPDevice.objects.filter(user=user).delete()
+    return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)

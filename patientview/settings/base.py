@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "patientview.staff_security.StaffSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "patientview.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lock-out page.
@@ -76,6 +77,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# No session outlives 8 hours; staff sessions also end after 30 minutes idle
+# (patientview/staff_security.py). The patient's journey keeps its answers for 2 hours at most.
+SESSION_COOKIE_AGE = 8 * 60 * 60
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=8 * 60 * 60)
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+JOURNEY_SESSION_SECONDS = 2 * 60 * 60
 
 ROOT_URLCONF = "patientview.urls"
 WSGI_APPLICATION = "patientview.wsgi.application"
@@ -119,6 +126,7 @@ AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "NHS Patient View"
 LOGIN_URL = "login"
+LOGIN_URL_PATH = "/staff/login/"
 LOGIN_REDIRECT_URL = "staff-queue"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
@@ -231,6 +239,7 @@ CELERY_TASK_ROUTES = {
     "feedback.tasks.requeue_unanalysed": {"queue": "intake"},
     "feedback.tasks.worker_heartbeat": {"queue": "analysis"},
     "feedback.tasks.send_notification": {"queue": "intake"},
+    "feedback.tasks.clear_expired_sessions": {"queue": "intake"},
     "analytics.tasks.refresh_stats": {"queue": "intake"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -249,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-stats": {
         "task": "analytics.tasks.refresh_stats",
         "schedule": env.float("STATS_REFRESH_INTERVAL_SECONDS", default=60.0),
+    },
+    "clear-expired-sessions": {
+        # Abandoned journeys' answers (names, contact details) leave the database with them.
+        "task": "feedback.tasks.clear_expired_sessions",
+        "schedule": crontab(minute=17),
     },
     "warn-due-and-overdue": {
         "task": "feedback.tasks.warn_due_and_overdue",

@@ -189,7 +189,8 @@ def test_sign_in_works_and_needs_the_code_once_two_factor_is_on(client: Client, 
 @pytest.mark.django_db
 def test_two_factor_set_up_confirms_with_a_valid_code(client: Client, trust):
     user = UserFactory(organisation=trust)
-    client.force_login(user)
+    client.force_login(user, verified=False)  # a first sign-in: no authenticator yet
+    assert client.get("/staff/queue/")["Location"] == "/staff/two-factor/"
     page = client.get("/staff/two-factor/").content.decode()
     assert "<svg" in page
     device = TOTPDevice.objects.get(user=user, confirmed=False)
@@ -200,3 +201,4 @@ def test_two_factor_set_up_confirms_with_a_valid_code(client: Client, trust):
     good = client.post("/staff/two-factor/", {"token": str(totp(device.bin_key)).zfill(6)})
     assert good.status_code == 302
     assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert client.get("/staff/queue/").status_code == 200  # the session is verified now

@@ -128,9 +128,7 @@ def test_a_new_forwarded_for_header_each_time_does_not_get_round_the_limit(trust
 
 
 @pytest.mark.django_db
-def test_the_web_forms_last_step_is_throttled_too_and_keeps_the_answers(
-    client, trust, monkeypatch
-):
+def test_the_web_forms_last_step_is_throttled_too_and_keeps_the_answers(client, trust, monkeypatch):
     from tests.feedback.test_views import complete_journey
 
     caches["default"].clear()
