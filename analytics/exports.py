@@ -38,7 +38,6 @@ from analytics.redaction import IdentityTerms, redact
 from feedback.choices import Kind, OrganisationKind, RiskFlag, Status
 from feedback.clocks import LONDON
 from feedback.models import Feedback, FeedbackTheme, Organisation
-from feedback.selectors import CQC_ODS_CODE
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,22 +55,12 @@ CLOCKED_KINDS = (Kind.COMPLAINT, Kind.CONCERN)
 
 def token_is_national(token: ApiToken) -> bool:
     """CQC and national clients (NHS England, national analysts) see every organisation."""
-    org = token.organisation
-    return token.national or org.kind == OrganisationKind.CQC or org.ods_code == CQC_ODS_CODE
+    return token.sees_england
 
 
 def feedback_visible_to_token(token: ApiToken) -> QuerySet[Feedback]:
-    """National: everything. An ICB: its own queue and everything about or handled by its trusts.
-    A trust: what it provided or handles."""
-    items = Feedback.objects.all()
-    if token_is_national(token):
-        return items
-    org = token.organisation
-    if org.kind == OrganisationKind.ICB:
-        return items.filter(
-            Q(handled_by_id=org.pk) | Q(handled_by__icb_id=org.pk) | Q(provider__icb_id=org.pk)
-        )
-    return items.filter(Q(provider_id=org.pk) | Q(handled_by_id=org.pk))
+    """The items a token may export: the one scoping rule, as staff are scoped."""
+    return Feedback.objects.visible_to(token)
 
 
 def organisations_reported_by_token(token: ApiToken) -> QuerySet[Organisation]:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from feedback.choices import OrganisationKind
+
 # ---------------------------------------------------------------------------------------------
 # Regulator API: client tokens and the audit of every read (issue 6, docs/adr/0006).
 # ---------------------------------------------------------------------------------------------
@@ -64,6 +66,11 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+    @property
+    def sees_england(self) -> bool:
+        """CQC and national clients (NHS England, national analysts) see every organisation."""
+        return self.national or self.organisation.kind == OrganisationKind.CQC
 
     def is_usable(self, now: dt.datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or timezone.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -85,6 +86,47 @@ class User(AbstractUser):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
     role = models.CharField(max_length=15, choices=Role.choices, default=Role.HANDLER)
+
+    @property
+    def sees_england(self) -> bool:
+        """CQC staff oversee every organisation (dashboards); their queue is still the CQC's."""
+        return self.organisation is not None and self.organisation.kind == OrganisationKind.CQC
+
+
+class Viewer(Protocol):
+    """Anyone items are shown to: a member of staff, or a regulator's API token."""
+
+    organisation: Organisation | None
+
+    @property
+    def sees_england(self) -> bool: ...
+
+
+def organisations_visible_to(viewer: Viewer) -> frozenset[int] | None:
+    """The organisations whose queues ``viewer`` may see; None: every one (the CQC, a national
+    token). An ICB sees its own queue and its trusts' (oversight of its system); a trust its own.
+    Nobody else's queue, whatever the item is about: an item's provider never widens who sees it.
+    """
+    if viewer.sees_england:
+        return None
+    org = viewer.organisation
+    if org is None:
+        return frozenset()
+    if org.kind == OrganisationKind.ICB:
+        trusts = Organisation.objects.filter(icb_id=org.pk).values_list("pk", flat=True)
+        return frozenset([org.pk, *trusts])
+    return frozenset([org.pk])
+
+
+class FeedbackQuerySet(models.QuerySet["Feedback"]):
+    def visible_to(self, viewer: Viewer) -> FeedbackQuerySet:
+        """The one scoping rule: items in the queues the viewer may see (see
+        ``organisations_visible_to``). Staff pages narrow it to their own queue; dashboards,
+        exports and KO41 read it whole."""
+        organisations = organisations_visible_to(viewer)
+        if organisations is None:
+            return self.filter(handled_by__isnull=False)
+        return self.filter(handled_by_id__in=organisations)
 
 
 def new_tracking_token() -> str:
@@ -224,6 +266,8 @@ class Feedback(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FeedbackQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]

@@ -16,10 +16,11 @@ CQC_ODS_CODE = "CQC"
 
 
 def feedback_visible_to(user: User) -> QuerySet[Feedback]:
-    """The items in the queue of the user's organisation; nothing for a user without one."""
+    """The items in the queue of the user's organisation (the scoping rule, narrowed to the
+    user's own queue: staff work only their own); nothing for a user without one."""
     if not user.is_authenticated or user.organisation_id is None:
         return Feedback.objects.none()
-    return Feedback.objects.filter(handled_by_id=user.organisation_id)
+    return Feedback.objects.visible_to(user).filter(handled_by_id=user.organisation_id)
 
 
 def feedback_queue(user: User) -> QuerySet[Feedback]:

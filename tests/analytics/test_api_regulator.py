@@ -149,14 +149,17 @@ def test_a_national_token_of_another_body_sees_every_organisation(world):
     assert export_ids(client_for(plain)) == ids_of(world, *world)
 
 
-def test_an_icb_sees_its_queue_and_its_trusts(world, icb):
+def test_an_icb_sees_its_queue_and_its_trusts_queues(world, icb):
     _, plain = issue(icb)
-    assert export_ids(client_for(plain)) == ids_of(world, "own", "own_to_cqc", "icb_gp")
+    # Not the safeguarding concern about its trust's nurse: that is in the CQC's queue.
+    assert export_ids(client_for(plain)) == ids_of(world, "own", "icb_gp")
 
 
-def test_a_trust_sees_what_it_provided_or_handles(world, trust):
+def test_a_trust_sees_only_its_own_queue_as_its_staff_do(world, trust):
     _, plain = issue(trust)
-    assert export_ids(client_for(plain)) == ids_of(world, "own", "own_to_cqc")
+    # Not the concern about its own staff sent to the CQC, nor a complaint about it the patient
+    # sent to the ICB: its staff cannot see them, and neither can its token.
+    assert export_ids(client_for(plain)) == ids_of(world, "own")
 
 
 def test_a_trust_sees_items_rerouted_to_it(world, trust, other_trust):
@@ -178,7 +181,7 @@ def test_filtering_by_another_organisation_cannot_widen_the_scope(world, trust, 
 
 @pytest.mark.parametrize(
     ("org", "expected"),
-    [("trust", {"own", "own_to_cqc"}), ("icb", {"own", "own_to_cqc", "icb_gp"}), ("cqc", None)],
+    [("trust", {"own"}), ("icb", {"own", "icb_gp"}), ("cqc", None)],
 )
 def test_streams_are_scoped_like_pages(world, request, org, expected):
     _, plain = issue(request.getfixturevalue(org))
@@ -204,8 +207,8 @@ def test_ko41_is_scoped_to_the_tokens_organisations(world, trust, icb):
 def test_aggregates_are_scoped(world, trust):
     _, plain = issue(trust)
     body = client_for(plain).get("/api/v1/aggregates/feedback/?group_by=organisation").json()
-    assert {r["organisation_ods_code"] for r in body["rows"]} == {"RAL", "CQC"}
-    assert sum(r["count"] for r in body["rows"]) == 2
+    assert {r["organisation_ods_code"] for r in body["rows"]} == {"RAL"}
+    assert sum(r["count"] for r in body["rows"]) == 1
 
 
 # --- The export's content --------------------------------------------------------------------
@@ -392,7 +395,7 @@ def test_every_export_is_audited_with_filters_and_row_count(world, icb):
     client.get("/api/v1/ko41/?year=2026&quarter=3")
     audits = {a.endpoint: a for a in ExportAudit.objects.filter(token=token)}
     assert set(audits) == {"feedback_json", "feedback_csv", "aggregates", "ko41"}
-    assert audits["feedback_json"].row_count == 3
+    assert audits["feedback_json"].row_count == 2  # the ICB's own and its trust's queue
     assert audits["feedback_json"].filters["kind"] == "complaint"
     csv_audit = audits["feedback_csv"]
     assert csv_audit.filters == {
