@@ -1,0 +1,162 @@
+"""Who sees which item, on every URL that shows items, for every kind of viewer.
+
+Items in four queues: the trust's own, the ICB's (a complaint about the trust the patient sent to
+the commissioner), the CQC's (a safeguarding concern about the trust's nurse) and another trust's.
+Staff work their own queue only; regulator tokens export what the staff of their organisation
+oversee (an ICB its trusts' queues too; the CQC and national tokens everything). Nothing is ever
+visible because of what it is about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from analytics.pseudonym import pseudonym_for
+from feedback.choices import Role, Route
+from feedback.models import Identity
+from tests.analytics.regulator import client_for, issue, item, reset_throttles
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+OCTOBER = dt.datetime(2026, 10, 12, 10, 0, tzinfo=dt.UTC)
+ITEMS = ("own", "to_icb", "to_cqc", "other")
+
+# What each member of staff may open (their own queue), and what each token may export.
+STAFF_SEES = {
+    "trust staff": {"own"},
+    "icb staff": {"to_icb"},
+    "cqc staff": {"to_cqc"},
+    "other trust staff": {"other"},
+}
+TOKEN_SEES = {
+    "trust token": {"own"},
+    "icb token": {"own", "to_icb"},
+    "national token": set(ITEMS),
+    "other trust token": {"other"},
+}
+
+
+@pytest.fixture
+def world(trust, other_trust, icb, cqc) -> dict[str, Any]:
+    items = {
+        "own": item(provider=trust, handled_by=trust, received=OCTOBER),
+        "to_icb": item(
+            provider=trust,
+            handled_by=icb,
+            area=icb,
+            route=Route.ICB,
+            received=OCTOBER,
+            wants_commissioner=True,
+            text="I do not want the hospital to know I complained.",
+        ),
+        "to_cqc": item(
+            provider=trust,
+            handled_by=cqc,
+            route=Route.CQC,
+            received=OCTOBER,
+            risk_safeguarding=True,
+            text="A nurse on the ward hit my father.",
+        ),
+        "other": item(provider=other_trust, handled_by=other_trust, received=OCTOBER),
+    }
+    for feedback in items.values():
+        Identity.objects.create(feedback=feedback, name="Pat Example", email="pat@example.com")
+    staff = {
+        "trust staff": UserFactory(organisation=trust, role=Role.MANAGER),
+        "icb staff": UserFactory(organisation=icb, role=Role.MANAGER),
+        "cqc staff": UserFactory(organisation=cqc, role=Role.MANAGER),
+        "other trust staff": UserFactory(organisation=other_trust, role=Role.MANAGER),
+    }
+    tokens = {
+        "trust token": issue(trust)[1],
+        "icb token": issue(icb)[1],
+        "national token": issue(cqc)[1],
+        "other trust token": issue(other_trust)[1],
+    }
+    reset_throttles()
+    return {"items": items, "staff": staff, "tokens": tokens}
+
+
+STAFF_URLS = [
+    ("get", "/staff/items/{pk}/"),
+    ("post", "/staff/items/{pk}/identity/"),
+    ("post", "/staff/items/{pk}/acknowledge/"),
+    ("get", "/api/v1/queue/{pk}/"),
+    ("post", "/api/v1/queue/{pk}/identity/"),
+    ("get", "/api/v1/queue/{pk}/audit/"),
+    ("post", "/api/v1/queue/{pk}/assign/"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), STAFF_URLS)
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_staff_open_only_the_items_of_their_own_queue(world, viewer, method, url):
+    client = Client()
+    client.force_login(world["staff"][viewer])
+    for name, feedback in world["items"].items():
+        body = {"assignee": None} if url.endswith("assign/") else {}
+        response = getattr(client, method)(
+            url.format(pk=feedback.pk), body, content_type="application/json"
+        )
+        if name in STAFF_SEES[viewer]:
+            assert response.status_code in (200, 302), (viewer, name, response.status_code)
+        else:
+            assert response.status_code == 404, (viewer, name, response.status_code)
+            assert b"Pat Example" not in response.content
+
+
+@pytest.mark.parametrize(("method", "url"), STAFF_URLS)
+def test_nobody_signed_out_opens_anything(world, method, url):
+    for feedback in world["items"].values():
+        response = getattr(Client(), method)(url.format(pk=feedback.pk))
+        assert response.status_code in (302, 401, 403)
+        assert b"Pat Example" not in response.content
+
+
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_each_queue_lists_only_its_own_items(world, viewer):
+    client = Client()
+    client.force_login(world["staff"][viewer])
+    listed = {row["id"] for row in client.get("/api/v1/queue/").json()["results"]}
+    page = client.get("/staff/queue/").content.decode()
+    for name, feedback in world["items"].items():
+        assert (feedback.pk in listed) == (name in STAFF_SEES[viewer]), (viewer, name)
+        assert (f"/staff/items/{feedback.pk}/" in page) == (name in STAFF_SEES[viewer])
+
+
+@pytest.mark.parametrize("viewer", list(TOKEN_SEES))
+def test_tokens_export_what_their_organisations_staff_oversee(world, viewer):
+    client = client_for(world["tokens"][viewer])
+    expected = {pseudonym_for(world["items"][name].pk) for name in TOKEN_SEES[viewer]}
+    pages = {r["id"] for r in client.get("/api/v1/exports/feedback/").json()["results"]}
+    assert pages == expected
+    stream = client.get("/api/v1/exports/feedback/ndjson/?month=2026-10")
+    streamed = b"".join(stream.streaming_content).decode()
+    assert {line.split('"id":"')[1][:16] for line in streamed.splitlines()} == {
+        e[:16] for e in expected
+    }
+    aggregates = client.get("/api/v1/aggregates/feedback/").json()
+    assert sum(row["count"] for row in aggregates["rows"]) == len(expected)
+
+
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_dashboards_count_only_the_queues_the_viewer_oversees(world, viewer):
+    client = Client()
+    client.force_login(world["staff"][viewer])
+    # The default scope of each (a trust: itself; an ICB: itself and its trusts; the CQC:
+    # England); asking for another organisation or England falls back unless it may see it.
+    expected = {
+        "trust staff": {"": 1, "org:RYR": 1, "england": 1},
+        "icb staff": {"": 2, "org:RYR": 2, "england": 2},
+        "cqc staff": {"": 4, "org:RYR": 1, "england": 4},
+        "other trust staff": {"": 1, "org:RYR": 1, "england": 1},
+    }[viewer]
+    for scope, count in expected.items():
+        page = client.get(f"/staff/dashboard/feedback/?period=24_months&scope={scope}")
+        assert page.status_code == 200
+        assert page.context["received"] == count, (viewer, scope)
