@@ -79,6 +79,11 @@ def api_token_issue(
         expires_at = now + dt.timedelta(days=lifetime)
     if expires_at <= now:
         raise TokenError("The expiry must be in the future.")
+    if expires_at > now + dt.timedelta(days=settings.REGULATOR_TOKEN_MAX_DAYS):
+        raise TokenError(
+            f"A token lasts at most {settings.REGULATOR_TOKEN_MAX_DAYS} days: choose an expiry "
+            f"before {(now + dt.timedelta(days=settings.REGULATOR_TOKEN_MAX_DAYS)):%d %B %Y}."
+        )
     for _ in range(5):
         prefix = secrets.token_hex(4)
         plain = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

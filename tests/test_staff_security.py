@@ -146,3 +146,44 @@ def test_a_journeys_answers_expire_soon_and_go_once_sent(client: Client, trust):
     assert client.session.get_expiry_age() <= 2 * 60 * 60
     client.post("/feedback/new/check/")
     assert "feedback_answers" not in client.session
+
+
+@pytest.mark.django_db
+def test_an_account_is_locked_out_whatever_addresses_the_guesses_come_from(trust):
+    UserFactory(username="target", organisation=trust)
+    for n in range(5):
+        Client(REMOTE_ADDR=f"203.0.113.{n}").post(
+            "/staff/login/", {"username": "target", "password": "guess"}
+        )
+    locked = Client(REMOTE_ADDR="198.51.100.1").post(
+        "/staff/login/", {"username": "target", "password": PASSWORD}
+    )
+    assert locked.status_code == 429
+
+
+@pytest.mark.django_db
+def test_an_address_is_locked_out_whatever_accounts_it_tries(trust):
+    UserFactory(username="someone", organisation=trust)
+    sprayer = Client(REMOTE_ADDR="203.0.113.99")
+    for n in range(5):
+        sprayer.post("/staff/login/", {"username": f"user{n}", "password": "Winter2026!"})
+    locked = sprayer.post("/staff/login/", {"username": "someone", "password": PASSWORD})
+    assert locked.status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_token_issued_in_the_admin_cannot_outlive_the_maximum(trust):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from analytics.tokens import TokenError, api_token_issue
+
+    with pytest.raises(TokenError, match="at most 366 days"):
+        api_token_issue(
+            organisation=trust,
+            scopes=["exports:read"],
+            name="forever",
+            actor=None,
+            expires_at=timezone.now() + dt.timedelta(days=3650),
+        )

@@ -117,10 +117,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lock an account out after 5 failed sign-ins from one address for 30 minutes.
+# After 5 failed sign-ins an account is locked for 30 minutes, whatever address they came from,
+# and so is an address, whatever accounts it tried (one password against many usernames).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client's address as the rest of the service sees it (TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "patientview.client.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
 AXES_VERBOSE = False
