@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
@@ -131,6 +131,7 @@ def _audit_events(
     decision: RouteDecision,
     handler: Organisation | None,
     now: dt.datetime,
+    reason: str = "model unavailable",
 ) -> list[AuditEvent]:
     analysed = AuditEvent(
         feedback=item,
@@ -139,7 +140,7 @@ def _audit_events(
         detail=(
             {"sentiment": result.sentiment, "themes": [slug for slug, _ in result.themes]}
             if result is not None
-            else {"reason": "model unavailable"}
+            else {"reason": reason}
         ),
         at=now,
     )
@@ -161,6 +162,7 @@ def _save_results(
     *,
     claim: uuid.UUID,
     outcomes: Sequence[tuple[Feedback, AnalysisResult | None, RouteDecision, Organisation | None]],
+    reason: str = "model unavailable",
 ) -> list[int]:
     """Write a batch's analyses and routes, each only while the claim on it is still ours.
 
@@ -189,7 +191,14 @@ def _save_results(
                     for slug, score in result.themes
                 )
             events.extend(
-                _audit_events(item=item, result=result, decision=decision, handler=handler, now=now)
+                _audit_events(
+                    item=item,
+                    result=result,
+                    decision=decision,
+                    handler=handler,
+                    now=now,
+                    reason=reason,
+                )
             )
         if themes:
             FeedbackTheme.objects.bulk_create(themes)
@@ -234,6 +243,34 @@ def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = N
     return _save_results(claim=claim, outcomes=outcomes)
 
 
+SET_ASIDE_REASON = "set aside after repeated failed analyses: routed by rules, check by hand"
+
+
+def feedback_set_aside(items: QuerySet[Feedback]) -> list[int]:
+    """Route items whose analysis kept failing by the rules alone, flagged for people to review.
+
+    Claimed afresh first (so a worker still holding an old claim cannot write over them), then
+    written as a model-less analysis is: never retried again, never lost.
+    """
+    claim = uuid.uuid4()
+    ids = list(items.values_list("pk", flat=True)[:1000])
+    if not ids:
+        return []
+    Feedback.objects.filter(pk__in=ids, analysis_state=AnalysisState.PROCESSING).update(
+        analysis_claim=claim, analysis_claimed_at=timezone.now()
+    )
+    claimed = list(
+        Feedback.objects.filter(analysis_claim=claim).select_related("provider__icb", "area")
+    )
+    cqc = organisation_cqc()
+    outcomes = []
+    for item in claimed:
+        decision = route_feedback(_routing_input(item, None))
+        outcomes.append((item, None, decision, _handler_for(decision.route, item, cqc)))
+    logger.error("set aside %d items after repeated failed analyses", len(outcomes))
+    return _save_results(claim=claim, outcomes=outcomes, reason=SET_ASIDE_REASON)
+
+
 def feedback_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Hand out again what a lost message or a dead worker left behind; returns the ids to send.
 
@@ -242,9 +279,13 @@ def feedback_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     stale_claims = now - dt.timedelta(seconds=settings.ANALYSIS_CLAIM_TIMEOUT_SECONDS)
-    Feedback.objects.filter(
+    stale = Feedback.objects.filter(
         analysis_state=AnalysisState.PROCESSING, analysis_claimed_at__lt=stale_claims
-    ).update(analysis_state=AnalysisState.QUEUED, analysis_claim=None)
+    )
+    feedback_set_aside(stale.filter(analysis_attempts__gte=settings.ANALYSIS_MAX_ATTEMPTS))
+    stale.filter(analysis_attempts__lt=settings.ANALYSIS_MAX_ATTEMPTS).update(
+        analysis_state=AnalysisState.QUEUED, analysis_claim=None
+    )
     waiting_since = now - dt.timedelta(seconds=settings.ANALYSIS_REQUEUE_AFTER_SECONDS)
     return list(
         Feedback.objects.filter(analysis_state=AnalysisState.QUEUED, received_at__lt=waiting_since)

@@ -11,7 +11,8 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from analytics.ml.status import artifacts_status
-from feedback.models import WorkerHeartbeat
+from feedback.choices import AnalysisState
+from feedback.models import Feedback, WorkerHeartbeat
 
 # Beat sends a heartbeat every 30 s; two missed beats and a slow queue still count as alive.
 HEARTBEAT_STALE_AFTER = dt.timedelta(seconds=120)
@@ -24,6 +25,7 @@ class Health:
     broker: str
     worker: dict[str, Any]
     model: dict[str, Any]
+    analysis: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +67,27 @@ def health_check() -> Health:
                 "seconds_since_heartbeat": round(age, 1),
                 "model_status": beat.model_status,
             }
+    analysis: dict[str, Any] = {}
+    if database == "ok":
+        day_ago = timezone.now() - dt.timedelta(hours=24)
+        oldest = (
+            Feedback.objects.filter(analysis_state=AnalysisState.QUEUED)
+            .order_by("received_at")
+            .values_list("received_at", flat=True)
+            .first()
+        )
+        analysis = {
+            "queued": Feedback.objects.filter(analysis_state=AnalysisState.QUEUED).count(),
+            "oldest_queued_seconds": round((timezone.now() - oldest).total_seconds())
+            if oldest
+            else 0,
+            # Items whose analysis kept failing, routed by rules for people to check.
+            "set_aside_last_24_hours": Feedback.objects.filter(
+                needs_review=True,
+                analysis_attempts__gte=settings.ANALYSIS_MAX_ATTEMPTS,
+                analysed_at__gte=day_ago,
+            ).count(),
+        }
     artifacts = artifacts_status(settings.ANALYSIS_ARTIFACTS_DIR)
     model = {"status": artifacts.status, "version": artifacts.version, "detail": artifacts.detail}
     if worker.get("model_status") and worker["model_status"] != "ok":
@@ -72,11 +95,23 @@ def health_check() -> Health:
         model["detail"] = "the worker could not load the model; items are routed by rules alone"
     if database != "ok":
         status = "down"
-    elif broker != "ok" or worker["status"] != "ok" or model["status"] != "ok":
+    elif (
+        broker != "ok"
+        or worker["status"] != "ok"
+        or model["status"] != "ok"
+        or analysis.get("set_aside_last_24_hours")
+    ):
         status = "degraded"
     else:
         status = "ok"
-    return Health(status=status, database=database, broker=broker, worker=worker, model=model)
+    return Health(
+        status=status,
+        database=database,
+        broker=broker,
+        worker=worker,
+        model=model,
+        analysis=analysis,
+    )
 
 
 def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:

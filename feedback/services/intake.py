@@ -29,7 +29,9 @@ def enqueue_analysis(feedback_id: int) -> None:
     from feedback.tasks import analyse_feedback
 
     try:
-        analyse_feedback.delay(feedback_id)
+        # No publish retries: a broker that is down must not hold a web worker for seconds;
+        # the item is saved and the periodic requeue sends it once the broker is back.
+        analyse_feedback.apply_async((feedback_id,), retry=False)
     except Exception:
         logger.warning(
             "could not enqueue analysis of feedback %s; the periodic requeue will retry",

@@ -215,6 +215,9 @@ SPECTACULAR_SETTINGS = {
 # which needs no server (see docs/adr/0002-embedded-broker.md).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or env.str("REDIS_URL", default="")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A publish to a broker that is down fails in half a second, not after Redis' defaults.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5}
 if not CELERY_BROKER_URL:
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
@@ -289,6 +292,9 @@ ANALYSIS_BATCH_SIZE = env.int("ANALYSIS_BATCH_SIZE", default=32)
 ANALYSIS_CLAIM_TIMEOUT_SECONDS = env.int("ANALYSIS_CLAIM_TIMEOUT_SECONDS", default=300)
 # Items still queued after this long are enqueued again by the periodic task.
 ANALYSIS_REQUEUE_AFTER_SECONDS = env.int("ANALYSIS_REQUEUE_AFTER_SECONDS", default=60)
+# An item whose analysis failed this many times is set aside: routed by the rules, flagged for
+# people to review, never retried again (a batch that always fails must not block the queue).
+ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=5)
 
 FEEDBACK_TEXT_MAX_LENGTH = 5000
 

@@ -521,3 +521,18 @@ def test_the_schema_documents_the_regulator_endpoints_with_a_bearer_scheme(db):
     assert page["content"]["application/json"]["examples"]
     assert "RegulatorFeedbackRowOutput" in schema["components"]["schemas"]
     assert OrganisationKind.CQC.value == "cqc"
+
+
+def test_with_the_cache_down_an_export_still_answers(world, cqc, monkeypatch):
+    import redis
+    from django.core.cache import cache
+
+    _, plain = issue(cqc)
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("connection refused")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    response = client_for(plain).get("/api/v1/exports/feedback/")
+    assert response.status_code == 200

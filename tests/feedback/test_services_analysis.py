@@ -185,3 +185,34 @@ def test_a_batch_that_fails_while_writing_writes_nothing_and_is_handed_out_again
     assert sorted(feedback_requeue_stale(now=later)) == sorted(i.pk for i in items)
     assert sorted(feedback_analyse_batch()) == sorted(i.pk for i in items)
     assert AuditEvent.objects.filter(action="routed").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_that_always_fails_is_set_aside_for_people_not_retried_forever(
+    trust, cqc, settings
+):
+    settings.ANALYSIS_MAX_ATTEMPTS = 3
+    poisoned = FeedbackFactory(provider=trust, text="A nurse hit my father on the ward.")
+    later = timezone.now()
+    with mock.patch(
+        "analytics.ml.analyser.Analyser.analyse", side_effect=RuntimeError("always fails")
+    ):
+        for _ in range(3):
+            with pytest.raises(RuntimeError):
+                feedback_analyse_batch()
+            later += dt.timedelta(hours=1)
+            feedback_requeue_stale(now=later)
+    poisoned.refresh_from_db()
+    # Never lost: routed by the rules (here the CQC's: the phrase names the harm), flagged.
+    assert poisoned.analysis_state == AnalysisState.DONE
+    assert poisoned.needs_review is True
+    assert poisoned.route == Route.CQC and poisoned.handled_by == cqc
+    event = AuditEvent.objects.get(feedback=poisoned, action="analysed_rules_only")
+    assert "set aside" in event.detail["reason"]
+    assert feedback_analyse_batch() == []  # nothing left to retry
+
+    from feedback.services.health import health_check
+
+    report = health_check()
+    assert report.analysis["set_aside_last_24_hours"] == 1
+    assert report.status == "degraded"
