@@ -32,15 +32,6 @@ class Calibration:
         return sigmoid(self.platt_a * logits + self.platt_b)
 
 
-def threshold_keeping_recall(probability: np.ndarray, y: np.ndarray, recall: float) -> float:
-    """The highest threshold whose recall on these rows is at least ``recall`` (NaN: none)."""
-    positives = np.sort(probability[y == 1])[::-1]
-    if len(positives) == 0:
-        return float("nan")
-    needed = max(1, int(np.ceil(recall * len(positives))))
-    return float(positives[needed - 1])
-
-
 def calibrate(
     logits: np.ndarray,
     y: np.ndarray,
@@ -49,25 +40,75 @@ def calibrate(
     *,
     config: Any,
 ) -> Calibration:
-    """Platt scaling and cut-offs per label from out-of-fold logits (rows where it is known)."""
+    """Platt scaling per label, then the operating points, from out-of-fold logits.
+
+    The CQC's three labels share one cut-off on their calibrated probabilities: the lowest that
+    keeps the share of items not for the CQC sent there at or under ``cqc_false_alarm`` (a CQC
+    queue full of routine complaints hides the real cases). Below it, down to a shared floor,
+    the reader is unsure and a person checks: the highest floor at which CQC items reach the CQC
+    or a check at least ``check_recall`` of the time. The ICB's labels take the cut-off that
+    maximises F1. Chosen on the written items, whose every label is known.
+    """
     from analytics.ml.training import fit_platt, tune_threshold
 
     k = len(TRIAGE_LABELS)
     a, b = np.ones(k), np.zeros(k)
     cutoffs, floors = np.full(k, 0.5), np.full(k, np.nan)
+    for j in range(k):
+        rows = known[:, j] > 0
+        if y[rows, j].sum() == 0:
+            cutoffs[j] = np.nan
+            continue
+        a[j], b[j] = fit_platt(logits[rows, j], y[rows, j].astype(np.int64))
+    probability = sigmoid(a * logits + b)
     for j, label in enumerate(TRIAGE_LABELS):
         rows = known[:, j] > 0
-        a[j], b[j] = fit_platt(logits[rows, j], y[rows, j].astype(np.int64))
-        probability = sigmoid(a[j] * logits[rows, j] + b[j])
-        truth = y[rows, j].astype(np.int64)
+        if label not in CQC_LABELS and np.isfinite(cutoffs[j]):
+            cutoffs[j], _ = tune_threshold(probability[rows, j], y[rows, j].astype(np.int64))
+    cut, floor = cqc_operating_point(probability, examples, config)
+    for j, label in enumerate(TRIAGE_LABELS):
         if label in CQC_LABELS:
-            cutoffs[j] = threshold_keeping_recall(probability, truth, config.cqc_recall)
-            floors[j] = np.fmin(
-                cutoffs[j], threshold_keeping_recall(probability, truth, config.check_recall)
-            )
-        else:
-            cutoffs[j], _ = tune_threshold(probability, truth)
+            cutoffs[j], floors[j] = cut, floor
     return Calibration(a, b, cutoffs, floors)
+
+
+def _cqc_score(probability: np.ndarray, examples: Sequence[TriageExample]) -> np.ndarray:
+    """Each item's highest CQC probability (the Mental Health Act's not for a compliment)."""
+    index = {label: TRIAGE_LABELS.index(label) for label in CQC_LABELS}
+    compliment = np.array([e.kind == "compliment" for e in examples])
+    mha = np.where(compliment, 0.0, probability[:, index["mental_health_act"]])
+    return np.maximum.reduce(
+        [probability[:, index["safeguarding"]], probability[:, index["serious_risk"]], mha]
+    )
+
+
+def cqc_operating_point(
+    probability: np.ndarray, examples: Sequence[TriageExample], config: Any
+) -> tuple[float, float]:
+    """(cut-off, floor) shared by the CQC labels; see :func:`calibrate`."""
+    written = [i for i, e in enumerate(examples) if set(CQC_LABELS) <= e.known_labels()]
+    truth = np.array(
+        [
+            expected_route(
+                examples[i].labels,
+                kind=examples[i].kind,
+                service_type=examples[i].service_type,
+                provider_named=examples[i].provider_named,
+            )
+            == "cqc"
+            for i in written
+        ]
+    )
+    score = _cqc_score(probability[written], [examples[i] for i in written])
+    negatives = np.sort(score[~truth])[::-1]
+    # The cut-off: just above the score of the last false alarm the budget allows.
+    allowed = int(np.floor(config.cqc_false_alarm * len(negatives)))
+    cut = float(np.nextafter(negatives[allowed], 1.0)) if allowed < len(negatives) else 0.5
+    cut = min(max(cut, 1e-6), 1.0)
+    positives = np.sort(score[truth])[::-1]
+    needed = max(1, int(np.ceil(config.check_recall * len(positives))))
+    floor = float(positives[needed - 1]) if len(positives) else cut
+    return cut, min(max(floor, 1e-6), cut)
 
 
 def model_route(
