@@ -231,8 +231,11 @@ def staff_entry(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_two_factor(request: HttpRequest) -> HttpResponse:
-    """Set up optional TOTP two-factor authentication."""
-    user = _user(request)
+    """Set up the authenticator app every staff account needs (administrators' too, who have no
+    organisation's queue)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("Sign in first.")
     if two_factor.totp_has_confirmed(user=user):
         return render(request, "staff/two_factor.html", {"confirmed": True})
     form = TwoFactorConfirmForm(request.POST or None)
@@ -242,7 +245,7 @@ def staff_two_factor(request: HttpRequest) -> HttpResponse:
             # This session is now verified by the code just shown.
             otp_login(request, device)
             messages.success(request, "Two-factor authentication is on.")
-            return redirect("staff-queue")
+            return redirect("staff-queue" if user.organisation_id else "admin:index")
         form.add_error("token", "That code is not right. Enter the code your app shows now.")
     device = two_factor.totp_device_pending(user=user)
     return render(

@@ -13,7 +13,7 @@ def load_compose() -> dict:
 
 def test_compose_has_the_production_services():
     services = load_compose()["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "setup", "web", "worker", "beat"}
 
 
 def test_services_run_the_right_commands():
@@ -53,3 +53,21 @@ def test_app_services_use_real_services_and_no_default_secret():
 def test_web_processes_share_their_throttle_counters_in_redis():
     env = load_compose()["x-app"]["environment"]
     assert env["CACHE_URL"].startswith("redis://redis:")
+
+
+def test_a_setup_step_migrates_loads_the_directory_and_creates_the_administrator():
+    compose = load_compose()
+    setup = " ".join(compose["services"]["setup"]["command"])
+    for step in ("migrate --noinput", "import_ods", "ensure_admin"):
+        assert f"manage.py {step}" in setup
+    assert compose["services"]["setup"]["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        depends = compose["services"][name]["depends_on"]
+        assert depends["setup"]["condition"] == "service_completed_successfully"
+
+
+def test_the_pseudonym_key_is_required_and_the_web_check_asks_as_the_proxy_does():
+    compose = load_compose()
+    assert ":?" in compose["x-app"]["environment"]["PSEUDONYM_KEY"]
+    check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    assert "/health/" in check and "X-Forwarded-Proto" in check and "'Host': 'localhost'" in check

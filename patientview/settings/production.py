@@ -1,7 +1,7 @@
 """Production settings: no default secret, debug off unless asked for, secure transport."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import ALLOWED_HOSTS, DATABASES, env
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 
@@ -14,6 +14,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The container's own health check asks for localhost: allowed whatever the public host is.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "localhost"]
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
