@@ -259,6 +259,9 @@ _VALUE_FIELDS = (
     "fft_rating",
     "question",
     "text",
+    # Redacted once, when the worker analysed the item (analytics.redaction); "" for items from
+    # before that, which are redacted here as they stream.
+    "text_redacted",
     # Read only to redact the writer's own details from their text; never exported.
     "identity__name",
     "identity__email",
@@ -544,6 +547,7 @@ class ExportRowBuilder:
             fft_rating,
             question,
             text,
+            text_redacted,
             identity_name,
             identity_email,
             identity_phone,
@@ -618,7 +622,8 @@ class ExportRowBuilder:
             "ko41_profession": ko41_profession or None,
             "fft_rating": fft_rating,
             "question": _redact_question(question) if question else None,
-            "text": redact(
+            "text": text_redacted
+            or redact(
                 text,
                 # A LEFT JOIN: the name is None when the item has no Identity row.
                 None
@@ -669,6 +674,7 @@ class ExportRowBuilder:
                     fft_rating,
                     question,
                     text,
+                    text_redacted,
                     identity_name,
                     identity_email,
                     identity_phone,
@@ -738,7 +744,7 @@ class ExportRowBuilder:
                 question = _redact_question(question) if question else ""
                 if question and question[0] in risky:
                     question = csv_safe(question)
-                text = redact(
+                text = text_redacted or redact(
                     text,
                     None
                     if identity_name is None

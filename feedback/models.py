@@ -176,6 +176,9 @@ class Feedback(models.Model):
         "FFT rating", choices=FftRating.choices, null=True, blank=True
     )
     text = models.TextField()
+    # The text with direct identifiers replaced ([NAME], [PHONE], ...), made once by the worker
+    # when it analyses the item; what exports show. "" until then.
+    text_redacted = models.TextField(blank=True, default="", db_default="")
     # The patient's answer to "Is anyone at risk of harm?"; "yes" sends the item to the CQC.
     safety_answer = models.CharField(
         max_length=10, choices=SafetyAnswer.choices, blank=True, default="", db_default=""

@@ -19,10 +19,11 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
+from analytics.redaction import IdentityTerms, redact
 from feedback import clocks
 from feedback.audit import audit_record_all
 from feedback.choices import AnalysisState, RiskCheck, RiskFlag, Route
-from feedback.models import AuditEvent, Feedback, FeedbackTheme, Organisation
+from feedback.models import AuditEvent, Feedback, FeedbackTheme, Identity, Organisation
 from feedback.routing import RouteDecision, RoutingInput, route_feedback
 from feedback.selectors import organisation_cqc
 from feedback.services.triage import risk_check_due
@@ -158,6 +159,16 @@ def _audit_events(
     return [analysed, routed]
 
 
+def _redacted_texts(items: Sequence[Feedback]) -> dict[int, str]:
+    """Each item's text with direct identifiers replaced, the writer's own details included:
+    made here, once, so exports stream the stored text."""
+    identities = {
+        i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number)
+        for i in Identity.objects.filter(feedback_id__in=[item.pk for item in items])
+    }
+    return {item.pk: redact(item.text, identities.get(item.pk)) for item in items}
+
+
 def _save_results(
     *,
     claim: uuid.UUID,
@@ -175,11 +186,13 @@ def _save_results(
     written: list[int] = []
     themes: list[FeedbackTheme] = []
     events: list[AuditEvent] = []
+    redacted = _redacted_texts([item for item, *_ in outcomes])
     with transaction.atomic():
         for item, result, decision, handler in outcomes:
             fields = _result_fields(
                 item=item, result=result, decision=decision, handler=handler, now=now
             )
+            fields["text_redacted"] = redacted[item.pk]
             if not Feedback.objects.filter(
                 pk=item.pk, analysis_claim=claim, analysis_state=AnalysisState.PROCESSING
             ).update(**fields):
