@@ -14,7 +14,8 @@ The worker redacts each item once, when it analyses it, and stores the result
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 
 from analytics.redaction_engine import KINDS, find
 
@@ -122,18 +123,32 @@ def _has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
+@cache
+def _anonymizer() -> Any:
+    from presidio_anonymizer import AnonymizerEngine
+    from presidio_anonymizer.entities import OperatorConfig
+
+    operators = {kind: OperatorConfig("replace", {"new_value": new}) for kind, new in KINDS.items()}
+    return AnonymizerEngine(), operators
+
+
 def redact(text: str, identity: IdentityTerms | None = None) -> str:
     """The text with direct identifiers replaced by their placeholders ([NAME], [EMAIL], ...)."""
     if not text or not text.strip():
         return text
-    out = []
-    position = 0
-    for start, end, kind in find(text):
-        out.append(text[position:start])
-        out.append(KINDS[kind])
-        position = end
-    out.append(text[position:])
-    redacted = "".join(out)
+    from presidio_anonymizer.entities import RecognizerResult
+
+    spans = find(text)
+    redacted = text
+    if spans:
+        engine, operators = _anonymizer()
+        redacted = engine.anonymize(
+            text=text,
+            analyzer_results=[
+                RecognizerResult(kind, start, end, 1.0) for start, end, kind in spans
+            ],
+            operators=operators,
+        ).text
     if identity is not None and any(identity):
         redacted = _redact_identity(redacted, identity)
     return redacted
