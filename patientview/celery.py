@@ -12,3 +12,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 app = Celery("patientview")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from patientview.observability import connect_celery  # noqa: E402  (after the app exists)
+
+connect_celery(app)

@@ -9,12 +9,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from analytics import views as dashboard_views
 from feedback import staff_views, views
 from patientview.health import health
+from patientview.metrics import metrics
 
 # The admin asks for the authenticator's code too, and refuses a session not verified by one.
 admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("metrics/", metrics, name="metrics"),
     path("", views.start, name="start"),
     path("feedback/new/", views.feedback_step, name="feedback-new"),
     path("feedback/new/check/", views.feedback_check, name="feedback-check"),

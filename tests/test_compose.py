@@ -13,7 +13,7 @@ def load_compose() -> dict:
 
 def test_compose_has_the_production_services():
     services = load_compose()["services"]
-    assert set(services) == {"postgres", "redis", "setup", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "setup", "web", "worker", "beat", "prometheus"}
 
 
 def test_services_run_the_right_commands():
@@ -71,3 +71,15 @@ def test_the_pseudonym_key_is_required_and_the_web_check_asks_as_the_proxy_does(
     assert ":?" in compose["x-app"]["environment"]["PSEUDONYM_KEY"]
     check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
     assert "/health/" in check and "X-Forwarded-Proto" in check and "'Host': 'localhost'" in check
+
+
+def test_prometheus_scrapes_the_web_with_the_metrics_token():
+    compose = load_compose()
+    assert ":?" in compose["x-app"]["environment"]["METRICS_TOKEN"]
+    prometheus = compose["services"]["prometheus"]
+    assert "metrics_token" in prometheus["secrets"]
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    job = config["scrape_configs"][0]
+    assert job["metrics_path"] == "/metrics/"
+    assert job["static_configs"][0]["targets"] == ["web:8000"]
+    assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"

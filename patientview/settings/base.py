@@ -8,6 +8,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from patientview.observability import logging_config, sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("PATIENTVIEW_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -32,11 +34,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "django_prometheus",
     "feedback",
     "analytics",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "patientview.observability.RequestIdMiddleware",
     "patientview.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -52,6 +57,7 @@ MIDDLEWARE = [
     "patientview.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Request bodies over 1 MB are refused with 413 (patient feedback is at most 5,000 characters).
@@ -318,9 +324,13 @@ GOVUK_NOTIFY_TEMPLATES = {
 }
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs: one JSON object a line in production (LOG_FORMAT=json), each with the request id that
+# follows an item from the web request into the worker (patientview/observability.py).
+LOGGING = logging_config(
+    fmt=env.str("LOG_FORMAT", default="text"), level=env.str("LOG_LEVEL", default="INFO")
+)
+# Errors to a Sentry-compatible endpoint when one is configured; off by default.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+sentry_init(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
+# GET /metrics/ (Prometheus) needs this bearer token; empty: only from the machine itself.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -1,5 +1,7 @@
 """Production settings: no default secret, debug off unless asked for, secure transport."""
 
+from patientview.observability import logging_config
+
 from .base import *  # noqa: F403
 from .base import ALLOWED_HOSTS, DATABASES, env
 
@@ -14,8 +16,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The container's own health check asks for localhost: allowed whatever the public host is.
-ALLOWED_HOSTS = [*ALLOWED_HOSTS, "localhost"]
+# The container's own health check asks for localhost, and Prometheus scrapes "web" over the
+# internal network: both allowed whatever the public host is, and neither redirected to HTTPS.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, *env.list("INTERNAL_HOSTS", default=["localhost", "web"])]
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics/$"]
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
@@ -27,4 +31,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+LOGGING = logging_config(
+    fmt=env.str("LOG_FORMAT", default="json"), level=env.str("LOG_LEVEL", default="INFO")
+)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
