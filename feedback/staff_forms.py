@@ -242,3 +242,16 @@ class StaffLoginForm(AuthenticationForm):
                 )
                 raise self.get_invalid_login_error()
         return cleaned
+
+
+class PersonForm(forms.Form):
+    """Who a subject access or erasure request is about."""
+
+    nhs_number = forms.CharField(label="NHS number", max_length=12, required=False)
+    email = forms.EmailField(label="Email address", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("nhs_number") or cleaned.get("email")) and not self.errors:
+            raise forms.ValidationError("Enter the person's NHS number or email address.")
+        return cleaned

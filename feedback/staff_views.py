@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -21,7 +22,7 @@ from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
 from feedback.models import Feedback, User
 from feedback.selectors import feedback_get_for_user, feedback_queue
-from feedback.services import two_factor, workflow
+from feedback.services import privacy, two_factor, workflow
 from feedback.services.intake import feedback_submit
 from feedback.staff_forms import (
     AgreeDeadlineForm,
@@ -31,6 +32,7 @@ from feedback.staff_forms import (
     CorrectAnalysisForm,
     DismissRiskForm,
     InvestigateForm,
+    PersonForm,
     RequestInformationForm,
     RerouteForm,
     RespondForm,
@@ -257,3 +259,32 @@ def staff_two_factor(request: HttpRequest) -> HttpResponse:
             "qr_svg": two_factor.totp_qr_svg(device),
         },
     )
+
+
+@login_required
+def staff_privacy(request: HttpRequest) -> HttpResponse:
+    """Subject access and erasure requests, for managers of the organisation."""
+    user = _user(request)
+    if user.role not in (Role.MANAGER, Role.ADMINISTRATOR):
+        raise Http404("Only managers answer subject access and erasure requests.")
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = {k: form.cleaned_data.get(k) or "" for k in ("nhs_number", "email")}
+        try:
+            if request.POST.get("action") == "erase":
+                count = privacy.identity_erase(user=user, **person)
+                messages.success(
+                    request, f"Contact details erased from {count} item{pluralize(count)}."
+                )
+                return redirect("staff-privacy")
+            record = privacy.subject_access_export(user=user, **person)
+        except InvalidFeedback as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            response = HttpResponse(
+                privacy.subject_access_json(record), content_type="application/json"
+            )
+            response["Content-Disposition"] = 'attachment; filename="subject-access.json"'
+            return response
+    return render(request, "staff/privacy.html", {"form": form})

@@ -75,3 +75,11 @@ def clear_expired_sessions() -> None:
     from django.core import management
 
     management.call_command("clearsessions")
+
+
+@shared_task(acks_late=True, time_limit=1800)
+def anonymise_after_retention() -> int:
+    """Anonymise items past their retention period, daily (feedback/services/privacy.py)."""
+    from feedback.services.privacy import retention_anonymise
+
+    return retention_anonymise()

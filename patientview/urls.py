@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
+    path("staff/privacy/", staff_views.staff_privacy, name="staff-privacy"),
     path("staff/dashboard/", dashboard_views.response_times, name="staff-dashboard"),
     path(
         "staff/dashboard/feedback/",

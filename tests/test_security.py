@@ -129,6 +129,7 @@ ACCESS = {
     "staff/dashboard/feedback/": "staff: aggregates of own scope",
     "staff/dashboard/peers/": "staff: aggregates of own scope and peers' aggregates",
     "staff/entries/new/": "staff: own organisation",
+    "staff/privacy/": "staff: managers of own organisation (tests/feedback/test_privacy.py)",
     "staff/items/<int:pk>/": "staff: own organisation",
     "staff/items/<int:pk>/<slug:step>/": "staff: own organisation",
     "staff/items/<int:pk>/identity/": "staff: own organisation (audited)",

@@ -252,6 +252,7 @@ CELERY_TASK_ROUTES = {
     "feedback.tasks.worker_heartbeat": {"queue": "analysis"},
     "feedback.tasks.send_notification": {"queue": "intake"},
     "feedback.tasks.clear_expired_sessions": {"queue": "intake"},
+    "feedback.tasks.anonymise_after_retention": {"queue": "intake"},
     "analytics.tasks.refresh_stats": {"queue": "intake"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -270,6 +271,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-stats": {
         "task": "analytics.tasks.refresh_stats",
         "schedule": env.float("STATS_REFRESH_INTERVAL_SECONDS", default=60.0),
+    },
+    "anonymise-after-retention": {
+        "task": "feedback.tasks.anonymise_after_retention",
+        "schedule": crontab(hour=2, minute=30),
     },
     "clear-expired-sessions": {
         # Abandoned journeys' answers (names, contact details) leave the database with them.
@@ -303,6 +308,15 @@ ANALYSIS_REQUEUE_AFTER_SECONDS = env.int("ANALYSIS_REQUEUE_AFTER_SECONDS", defau
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=5)
 
 FEEDBACK_TEXT_MAX_LENGTH = 5000
+
+# Records Management Code of Practice: complaint case files are kept 10 years after closure, then
+# anonymised (feedback/services/privacy.py); compliments and suggestions carry no case file.
+RETENTION_YEARS_AFTER_CLOSURE = {
+    "complaint": env.int("RETENTION_YEARS_COMPLAINT", default=10),
+    "concern": env.int("RETENTION_YEARS_CONCERN", default=10),
+    "compliment": env.int("RETENTION_YEARS_COMPLIMENT", default=2),
+    "suggestion": env.int("RETENTION_YEARS_SUGGESTION", default=2),
+}
 
 # Regulator API (issue 6, docs/adr/0006-regulator-tokens.md).
 # Pseudonymous ids in exports are HMAC-SHA256 under this key: stable within a deployment,
