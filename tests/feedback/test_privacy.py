@@ -39,7 +39,7 @@ def pats_items(trust, other_trust):
 def test_a_manager_downloads_everything_their_organisation_holds_about_a_person(
     client: Client, manager, pats_items
 ):
-    mine, elsewhere = pats_items
+    mine, _elsewhere = pats_items
     client.force_login(manager)
     response = client.post("/staff/privacy/", {"nhs_number": "943 476 5919", "action": "download"})
     assert response.status_code == 200
