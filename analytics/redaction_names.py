@@ -1,0 +1,281 @@
+"""People's names, as patients write them: the name recogniser behind ``redaction_engine``.
+
+spaCy's small English model finds many names but misses first names alone ("Priya was lovely"),
+lower-case names ("mr khan", "my wife jane smith") and names in other scripts, and takes wards,
+hospitals and charities named after people for people. This recogniser reads spaCy's tokens and
+entities and decides, in order:
+
+- a name after a title (Mr, Dr, Sister, ...), a relation ("my son", "our nan"), an introduction
+  ("my name is", "called"), in a sign-off, or in a list after "thank you to";
+- a proper noun that is a known first name (gender-guesser's dictionary of first names of many
+  countries), with the proper nouns after it (the surname);
+- spaCy's own PERSON entities;
+- a run of letters of another script (Greek, Cyrillic, Arabic, Hebrew, Devanagari, Chinese,
+  Japanese, Korean) inside an English comment;
+
+and never one led by "the" or followed by "ward", "hospital", "house", "syndrome", ... (the
+John Radcliffe, Florence ward, the Sue Ryder hospice, Down's syndrome), a month next to a number,
+or a word such as "Mum", "Tel" or "Ward" on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Honorifics: a lower-case word after one is still a name ("mr khan", "dr smith").
+HONORIFICS = _words("mr mrs ms miss mx dr prof sir dame lady lord rev revd mister madam")
+# Roles: only a capitalised word or a known first name after one ("nurse Kelly", "sister jo"),
+# never a verb ("the nurse arrived").
+ROLES = _words("doctor professor sister nurse matron father consultant midwife")
+TITLES = HONORIFICS | ROLES
+RELATIONS = _words(
+    "wife husband partner son daughter mum mother dad father brother sister nan nanna gran "
+    "granny grandma grandad grandpa grandmother grandfather aunt auntie aunty uncle cousin niece "
+    "nephew friend neighbour fiance fiancee fiancé fiancée girlfriend boyfriend baby child "
+    "grandson granddaughter carer stepson stepdaughter stepmum stepdad"
+)
+POSSESSIVES = _words("my our his her their")
+INTRODUCTIONS = (
+    ("my", "name", "is"),
+    ("name", "is"),
+    ("my", "names"),
+    ("i", "am", "called"),
+    ("called",),
+    ("named",),
+    ("name's",),
+    ("this", "is"),
+    ("it", "'s"),
+    ("its",),
+    ("hi",),
+    ("hello",),
+    ("dear",),
+)
+SIGN_OFFS = _words("regards sincerely faithfully thanks wishes cheers love from signed yours x xx")
+NOT_A_PERSON_AFTER = _words(
+    "ward wards hospital hospitals unit wing house centre center suite building block clinic "
+    "practice surgery trust foundation hospice charity nurse nurses team street road lane avenue "
+    "syndrome disease infirmary general county ambulance university college school park "
+    "memorial institute manoeuvre score test scale monitor"
+)
+# Capitalised words that are names of people only rarely in a comment about care.
+NOT_NAMES = _words(
+    "mum mam mom mummy dad daddy nan nana nanna gran granny grandma grandad tel mob mobile email "
+    "ward bay bed ni nhs uk gp a&e icu itu the and but sister nurse doctor staff patient "
+    "christmas easter eve new year chair reception scanner google chief executive pip team"
+)
+NATIONALITIES = _words(
+    "british english scottish welsh irish polish hungarian romanian brazilian portuguese spanish "
+    "italian french german indian pakistani bangladeshi nigerian ghanaian chinese geordie "
+    "scouse cockney"
+)
+PLACE_CONTEXT = _words("in at from to near of outside around")
+MONTHS = _words(
+    "january february march april may june july august september october november december"
+)
+PARTICLES = _words(
+    "de da di du del della dos das van von der den le la ibn bin al el ní nic mac st ap"
+)
+_OTHER_SCRIPT = re.compile(
+    "[\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u3040-\u30ff"
+    "\u3400-\u9fff\uac00-\ud7af]+(?:[ \u00a0][\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff"
+    "\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+)*"
+)
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """First names of many countries (gender-guesser's dictionary), lower case."""
+    import gender_guesser.detector
+
+    return frozenset(name.lower() for name in gender_guesser.detector.Detector().names)
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and any(ch.isalpha() for ch in word)
+
+
+def _word(token: Any) -> bool:
+    return bool(token.text) and (token.text[0].isalpha() or token.text[0] in "'\u2019")
+
+
+class NameFinder:
+    """Finds names in one spaCy ``Doc`` (Presidio's nlp artifacts tokens and entities)."""
+
+    def __init__(self, tokens: list[Any], entities: list[Any]) -> None:
+        self.tokens = tokens
+        self.entities = entities
+        self.names = first_names()
+
+    def spans(self) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        for i in range(len(self.tokens)):
+            start = self._context_start(i)
+            if start is not None:
+                end = self._extend(start, lower_ok=True)
+                if end > start and self._acceptable(start, end):
+                    found.append(self._chars(start, end))
+        for i, token in enumerate(self.tokens):
+            if self._known_first_name(i):
+                end = self._extend(i, lower_ok=False)
+                if self._acceptable(i, end):
+                    found.append(self._chars(i, end))
+            del token
+        for entity in self.entities:
+            if entity.label_ == "PERSON":
+                start, end = entity.start, entity.end
+                while start < end and self.tokens[start].lower_ in TITLES | {"the"}:
+                    start += 1
+                if start < end and self._acceptable(start, end):
+                    found.append(self._chars(start, end))
+        return found
+
+    def other_scripts(self, text: str) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for m in _OTHER_SCRIPT.finditer(text)]
+
+    # --- where a name starts because of what comes before it ---------------------------------
+
+    def _context_start(self, i: int) -> int | None:
+        tokens = self.tokens
+        if i >= len(tokens) or not _word(tokens[i]):
+            return None
+        before = [t.lower_.rstrip(".") for t in tokens[max(0, i - 3) : i] if t.text != ","]
+        word = tokens[i]
+        plausible = _capitalised(word.text) or word.lower_ in self.names
+        if before and before[-1] in HONORIFICS and not word.is_stop:
+            return i
+        if before and before[-1] in ROLES and plausible and not word.is_stop:
+            return i
+        if len(before) >= 2 and before[-2] in POSSESSIVES and before[-1] in RELATIONS:
+            return i if plausible and not word.is_stop else None
+        for phrase in INTRODUCTIONS:
+            if tuple(before[-len(phrase) :]) == phrase and plausible and not word.is_stop:
+                return i
+        if before and before[-1] in SIGN_OFFS and self._at_end(i) and plausible:
+            return i
+        if self._in_thanks_list(i) and _capitalised(word.text):
+            return i
+        return None
+
+    def _at_end(self, i: int) -> bool:
+        """Only a name's words and punctuation follow token ``i`` (a sign-off)."""
+        rest = [t for t in self.tokens[i:] if not t.is_punct and not t.is_space]
+        return 0 < len(rest) <= 4 and all(_capitalised(t.text) or t.lower_ in self.names
+                                          for t in rest)  # fmt: skip
+
+    def _in_thanks_list(self, i: int) -> bool:
+        j = i - 1
+        while j >= 0 and (self.tokens[j].text in {",", "and", "&"} or _capitalised(
+            self.tokens[j].text
+        )):  # fmt: skip
+            j -= 1
+        window = [t.lower_ for t in self.tokens[max(0, j - 2) : j + 1]]
+        return window[-2:] == ["thanks", "to"] or window[-3:] == ["thank", "you", "to"]
+
+    def _known_first_name(self, i: int) -> bool:
+        token = self.tokens[i]
+        word = token.text
+        if not (_capitalised(word) and word.lower() in self.names):
+            return False
+        if word.isupper() and len(word) > 1:
+            return not token.is_stop and word.lower() not in NOT_NAMES
+        if token.pos_ != "PROPN" or token.ent_type_ in {"NORP", "FAC"}:
+            return False
+        # spaCy's small model calls many first names places or organisations; only a place
+        # word in a place's context ("in Chester", "from Preston") is taken for a place.
+        before = self.tokens[i - 1].lower_ if i > 0 else ""
+        return not (token.ent_type_ in {"GPE", "LOC"} and before in PLACE_CONTEXT)
+
+    # --- how far a name goes, and whether it is one -------------------------------------------
+
+    def _extend(self, start: int, *, lower_ok: bool) -> int:
+        tokens = self.tokens
+        end = start + 1
+        first_lower = not _capitalised(tokens[start].text)
+        while end < len(tokens) and end - start < 4:
+            token = tokens[end]
+            if token.lower_ in PARTICLES and end + 1 < len(tokens):
+                end += 1
+                continue
+            if token.text in {"-", "'"} and end + 1 < len(tokens):
+                end += 1
+                continue
+            if (
+                _capitalised(token.text)
+                and token.pos_ in {"PROPN", "NOUN", "X"}
+                and (token.lower_ not in NOT_A_PERSON_AFTER)
+            ):
+                end += 1
+                continue
+            if (
+                lower_ok
+                and first_lower
+                and token.is_alpha
+                and not token.is_stop
+                and token.pos_ in {"PROPN", "NOUN"}
+                and end == start + 1
+            ):
+                end += 1
+                continue
+            break
+        while end > start + 1 and tokens[end - 1].lower_ in PARTICLES:
+            end -= 1
+        return end
+
+    def _acceptable(self, start: int, end: int) -> bool:
+        tokens = self.tokens
+        words = [t for t in tokens[start:end] if _word(t)]
+        if not words:
+            return False
+        if all(t.is_stop or t.lower_ in NOT_NAMES for t in words):
+            return False
+        # "Eliot Ward", "Queen Elizabeth Hospital", "Ronald McDonald House": a place, not a person.
+        if any(t.lower_ in NOT_A_PERSON_AFTER for t in words):
+            return False
+        if len(words) == 1 and words[0].lower_ in NATIONALITIES:
+            return False
+        if start > 0 and tokens[start - 1].lower_ == "the":
+            return False
+        following = tokens[end].lower_ if end < len(tokens) else ""
+        if following in NOT_A_PERSON_AFTER or (
+            following in {"'s", "\u2019s"}
+            and end + 1 < len(tokens)
+            and tokens[end + 1].lower_ in NOT_A_PERSON_AFTER | {"disease", "syndrome"}
+        ):
+            return False
+        if len(words) == 1 and words[0].lower_ in MONTHS:
+            neighbours = tokens[max(0, start - 1) : end + 1]
+            if any(t.like_num for t in neighbours) or (
+                start > 0
+                and tokens[start - 1].lower_ in {"in", "on", "of", "last", "next", "since"}
+            ):
+                return False
+        return True
+
+    def _chars(self, start: int, end: int) -> tuple[int, int]:
+        last = self.tokens[end - 1]
+        return self.tokens[start].idx, last.idx + len(last.text)
+
+
+def name_recogniser() -> Any:
+    """A Presidio recogniser of PERSON built on :class:`NameFinder`."""
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+    class NameRecognizer(EntityRecognizer):
+        def load(self) -> None:
+            first_names()
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            if nlp_artifacts is None:
+                return []
+            finder = NameFinder(list(nlp_artifacts.tokens), list(nlp_artifacts.entities))
+            spans = finder.spans() + finder.other_scripts(text)
+            return [RecognizerResult("PERSON", start, end, 0.8) for start, end in spans]
+
+    return NameRecognizer(supported_entities=["PERSON"], name="names", supported_language="en")

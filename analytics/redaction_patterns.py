@@ -1,0 +1,161 @@
+"""Patterns for the UK identifiers Presidio has no recogniser for, as patients write them.
+
+Each is a Presidio ``PatternRecognizer`` (the ``regex`` module: variable-width look-behind).
+Tuned on the development set (data/redaction/development.jsonl), never on the evaluation set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# Digits as keyboards and phones type them: ASCII and full-width.
+D = r"[0-9\uff10-\uff19]"
+ZERO = r"[0\uff10]"
+APOS = "'\u2019"
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = rf"(?:\d{{4}}|[{APOS}]?\d{{2}})"
+_ORDINAL_WORDS = (
+    r"(?:(?:twenty|thirty)[\s-]?)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth"
+    r"|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
+    r"|eighteenth|nineteenth|twentieth|thirtieth)"
+)
+_DATE = (
+    rf"(?:(?:the\s+)?{_DAY}(?:\s+of)?[\s./\-,]+(?:the\s+)?(?:{_MONTH}|{_DAY})[\s./\-,]+{_YEAR}"
+    rf"|\d{{4}}[./\-]\d{{1,2}}[./\-]\d{{1,2}}"
+    rf"|{_MONTH}\s+{_DAY},?\s+{_YEAR}"
+    rf"|\d{{6}}(?:\d{{2}})?"
+    rf"|(?:the\s+)?{_ORDINAL_WORDS}\s+of\s+{_MONTH}\s+(?:nineteen|two thousand)"
+    r"(?:[\s-]+(?:and\s+)?[a-z]+){0,3})"
+)
+_BIRTH_WORDS = r"(?:dob|d\.o\.b\.?|date of birth|born(?:\s+on)?|birthday(?:\s+is)?)"
+
+_STREET = (
+    r"(?:street|st|road|rd|avenue|ave|lane|lanes|ln|close|drive|dr|way|grove|court|crescent"
+    r"|place|terrace|gardens|park|hill|row|square|mews|walk|view|rise|green|boulevard|parade"
+    r"|wharf|estate|gate|mount|croft|fold|heights|vale|meadows?|bank|brow|side|yard|passage"
+    r"|approach|cottages|halls)"
+)
+_HOUSE = (
+    r"(?:house|cottage|cottages|farm|lodge|court|hall|halls|forge|barn|mill|manor|villa"
+    r"|grange|estate|home|bungalow|flats|mansions|buildings|wharf|park|view|rise)"
+)
+_CAP = rf"[A-Z][\w{APOS}\-]*"
+_TOWN = rf"(?-i:{_CAP}(?:\s+(?:upon|on|le|under|in|de)?\s*{_CAP}){{0,3}})"
+_UNIT = (
+    r"(?:(?:basement|ground floor|top floor|first floor)\s+)?"
+    r"(?:flat|apartment|apt|room|caravan|plot|unit|number|no\.?)(?:\s*[A-Za-z]?\d+[A-Za-z]?)?"
+)
+
+
+def _pattern(name: str, entity: str, regexes: Sequence[str], score: float) -> Any:
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    return PatternRecognizer(
+        supported_entity=entity,
+        name=name,
+        patterns=[Pattern(f"{name} {i}", regex, score) for i, regex in enumerate(regexes)],
+        global_regex_flags=0,
+    )
+
+
+def recognisers() -> list[Any]:
+    return [
+        _pattern(
+            "email",
+            "EMAIL_ADDRESS",
+            [
+                rf"[\w.+{APOS}-]+@[\w-]+(?:\.[\w-]+)+",
+                # Spelled out: "ruth dot akintola at example dot com", "jo [at] example [dot] org"
+                r"(?i)\b[\w.+-]+(?:\s+(?:dot|underscore|dash|hyphen)\s+[\w+-]+)*"
+                r"\s+(?:at|\[at\]|\(at\))\s+[\w-]+"
+                r"(?:\s*(?:\.|\bdot\b|\[dot\]|\(dot\))\s*[\w-]+)+",
+            ],
+            0.9,
+        ),
+        _pattern(
+            "UK NHS number",
+            "UK_NHS",
+            [
+                rf"(?<![0-9\uff10-\uff19\w]){D}{{3}}[ \t.\-]{{0,3}}{D}{{3}}[ \t.\-]{{0,3}}{D}{{4}}"
+                r"(?![0-9\uff10-\uff19\w])"
+            ],
+            0.9,
+        ),  # fmt: skip
+        _pattern(
+            "UK phone",
+            "UK_PHONE",
+            [
+                rf"(?<![\w+])(?:(?:\(?\+44\s?\)?|\(?{ZERO}{ZERO}44\)?)[\s.\-]?(?:\(0\)[\s.\-]?)?"
+                rf"|\(?{ZERO}){D}(?:[\s.\-]?\)?[\s.\-]?{D}){{8,9}}(?![0-9\uff10-\uff19])"
+            ],
+            0.9,
+        ),
+        _pattern(
+            "UK postcode",
+            "UK_POSTCODE",
+            [
+                r"(?i)(?<![A-Za-z0-9])(?:GIR\s*0AA|[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}"
+                r"|[0-9][A-HJKS-UW]|[A-HK-Y][0-9][ABEHMNPRVWXY])\s*[0-9][ABD-HJLNP-UW-Z]{2})"
+                r"(?![A-Za-z0-9])"
+            ],
+            0.9,
+        ),
+        _pattern(
+            "UK street address",
+            "UK_ADDRESS",
+            [
+                # [Flat 12,] [Nelson Mandela House,] [64] Peckham Hill Street[, London]
+                rf"(?i)\b(?:{_UNIT},?\s+)?(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
+                rf"(?:\d{{1,4}}[a-z]?,?\s+)(?:[a-z][\w{APOS}\-]*\s+){{0,3}}{_STREET}\b"
+                rf"(?:,?\s*{_TOWN})?",
+                rf"(?i)\b{_UNIT},?\s+(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
+                rf"(?:\d{{1,4}}[a-z]?,?\s+)?(?-i:{_CAP}\s+){{0,3}}{_STREET}\b(?:,?\s*{_TOWN})?",
+                # A house name with its street and town: "Cherry Tree Farm, Long Lane, Holmfirth"
+                rf"(?-i:(?:{_CAP}\s+){{0,3}})(?i:{_HOUSE}),\s+(?:\d{{1,4}}[a-z]?\s+)?"
+                rf"(?-i:(?:{_CAP}\s+){{0,3}})(?i:{_STREET})\b(?:,\s*{_TOWN})?",
+            ],
+            0.85,
+        ),
+        _pattern(
+            "date of birth",
+            "DATE_OF_BIRTH",
+            [rf"(?i)(?<=\b{_BIRTH_WORDS}\W[^.\n]{{0,25}}?){_DATE}"],
+            0.9,
+        ),
+        _pattern(
+            "hospital number",
+            "HOSPITAL_NUMBER",
+            [
+                r"(?i)(?<=\b(?:hospital|hosp|patient|unit|case|record|mrn|rtx|pas|crn)\.?\s*"
+                r"(?:no\.?|number|num|id|#|ref(?:erence)?)?[:\s]{1,3}(?:is\s+)?)"
+                r"[A-Z]{0,3}[0-9]{0,3}(?:[ \-/]?[0-9]{2,8}){1,3}\b",
+                r"\b(?!NHS)[A-Z]{1,3}[0-9]{6,8}\b",
+                r"\b(?!NHS\b|NI\b)[A-Z]{1,3}[0-9]?\s[0-9]{3,4}\s[0-9]{2,4}\b",
+            ],
+            0.6,
+        ),
+        _pattern(
+            "UK National Insurance number",
+            "UK_NINO",
+            [
+                # Any two letters (HMRC's own example, QQ 12 34 56 C, is not a valid prefix, and
+                # a redactor errs towards redacting), separators as people type them.
+                r"(?i)\b[a-z]{2}(?:[ .\-]?\d{2}){3}[ .\-]?[a-d]\b",
+                r"(?i)(?<=\b(?:ni|n\.i\.|national insurance)(?:\s+(?:no\.?|number))?[:\s]{1,3})"
+                r"[a-z]{2}(?:[ .\-]?\d{2}){3}\b",
+            ],
+            0.85,
+        ),
+        _pattern(
+            "name joined to a title",
+            "PERSON",
+            [r"(?i)(?<=\b(?:dr|mr|mrs|ms|prof)\.)[a-z][a-z'\-]+\b"],
+            0.8,
+        ),
+    ]
