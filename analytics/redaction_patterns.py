@@ -86,7 +86,7 @@ def recognisers() -> list[Any]:
                 r"(?![0-9\uff10-\uff19\w])"
             ],
             0.9,
-        ),  # fmt: skip
+        ),
         _pattern(
             "UK phone",
             "UK_PHONE",
