@@ -198,30 +198,50 @@ def complaint_withdraw(*, feedback: Feedback, actor: User, reason: str) -> Feedb
     return item
 
 
+AGREED_DATE_LIMIT_MONTHS = 12
+
+
 def complaint_agree_deadline(*, feedback: Feedback, actor: User, agreed_due: dt.date) -> Feedback:
-    """Record a later response date agreed with the complainant before the 6-month limit."""
+    """Record the response date agreed with the complainant (regulation 14): it becomes the
+    response target. A date past the 6-month limit must be agreed before that limit passes (the
+    limit then moves with it); no agreed date lies more than 12 months after the complaint came
+    in. The 6-month letter duty still applies to what the limit is."""
     with transaction.atomic():
         item = _locked(feedback)
-        if item.status in TERMINAL_STATUSES:
-            raise IllegalTransition("The item is already closed.")
+        if item.status in TERMINAL_STATUSES or item.status == Status.RESPONDED:
+            raise IllegalTransition("The response has been sent or the item is closed.")
+        if not clocks.has_clock(item.kind):
+            raise IllegalTransition("Compliments and suggestions have no response date.")
         today = timezone.localdate()
         limit = clocks.statutory_due(item.received_at)
-        if today > limit:
+        latest = clocks.add_months(clocks.local_date(item.received_at), AGREED_DATE_LIMIT_MONTHS)
+        if agreed_due <= today:
             raise InvalidFeedback(
-                {"agreed_due": "A later date must be agreed before the 6-month limit passes."}
+                {"agreed_due": f"Enter a date after today ({today:%d %B %Y})."}
             )
-        if agreed_due <= limit:
+        if agreed_due > latest:
             raise InvalidFeedback(
-                {"agreed_due": f"Enter a date after the 6-month limit of {limit:%d %B %Y}."}
+                {
+                    "agreed_due": f"Enter a date no later than {latest:%d %B %Y}, 12 months "
+                    "after the complaint was received."
+                }
+            )
+        if agreed_due > limit and today > limit:
+            raise InvalidFeedback(
+                {
+                    "agreed_due": "A date past the 6-month limit must be agreed before "
+                    f"{limit:%d %B %Y}, when that limit passed."
+                }
             )
         audit_record(
             feedback=item,
             actor=actor,
             action="deadline_agreed",
-            from_value=str(item.statutory_due or limit),
+            from_value=str(item.response_due or ""),
             to_value=str(agreed_due),
         )
         item.agreed_due = agreed_due
+        item.response_due = agreed_due
         item.statutory_due = clocks.statutory_due(item.received_at, agreed_due)
         item.save()
     return item
@@ -298,9 +318,11 @@ def complaint_reroute(
         item.paused_at = None
         item.status_before_pause = ""
         if clocks.has_clock(item.kind):
-            item.response_due = clocks.response_due(item.received_at, to) + dt.timedelta(
-                days=item.paused_days
-            )
+            # A date agreed with the complainant stands whoever answers; otherwise the new
+            # organisation's own target.
+            item.response_due = item.agreed_due or clocks.response_due(
+                item.received_at, to
+            ) + dt.timedelta(days=item.paused_days)
         item.save()
     return item
 

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -235,14 +236,56 @@ def test_revealing_identity_is_audited(item, handler):
 
 
 @pytest.mark.django_db
-def test_agreed_deadline_extends_the_statutory_limit(item, handler):
-    limit = item.received_at.date() + dt.timedelta(days=200)
-    done = workflow.complaint_agree_deadline(feedback=item, actor=handler, agreed_due=limit)
-    assert done.statutory_due == limit
-    with pytest.raises(InvalidFeedback):
-        workflow.complaint_agree_deadline(
-            feedback=item, actor=handler, agreed_due=timezone.localdate() + dt.timedelta(days=10)
+def test_an_agreed_date_becomes_the_response_target(trust, handler):
+    # The defect as found: received 2 December 2026, 29 January 2027 agreed with the complainant.
+    with time_machine.travel(dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC), tick=False):
+        item = FeedbackFactory(
+            provider=trust,
+            handled_by=trust,
+            route="trust",
+            received_at=timezone.now(),
+            response_due=dt.date(2026, 12, 30),
+            statutory_due=dt.date(2027, 6, 2),
         )
+        done = workflow.complaint_agree_deadline(
+            feedback=item, actor=handler, agreed_due=dt.date(2027, 1, 29)
+        )
+    assert done.response_due == dt.date(2027, 1, 29)  # "Respond by" moves
+    assert done.statutory_due == dt.date(2027, 6, 2)  # the 6-month limit stays
+    event = AuditEvent.objects.get(feedback=item, action="deadline_agreed")
+    assert (event.from_value, event.to_value) == ("2026-12-30", "2027-01-29")
+
+
+@pytest.mark.django_db
+def test_an_agreed_date_past_six_months_moves_the_limit_and_has_a_ceiling(trust, handler):
+    with time_machine.travel(dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC), tick=False):
+        item = FeedbackFactory(
+            provider=trust, handled_by=trust, route="trust", received_at=timezone.now()
+        )
+        done = workflow.complaint_agree_deadline(
+            feedback=item, actor=handler, agreed_due=dt.date(2027, 8, 31)
+        )
+        assert (done.response_due, done.statutory_due) == (dt.date(2027, 8, 31),) * 2
+        for bad, message in [
+            (dt.date(2026, 12, 2), "after today"),
+            (dt.date(2027, 12, 31), "no later than 02 December 2027"),
+        ]:
+            with pytest.raises(InvalidFeedback) as caught:
+                workflow.complaint_agree_deadline(feedback=item, actor=handler, agreed_due=bad)
+            assert message in caught.value.errors["agreed_due"]
+    # After the 6-month limit passed, a date beyond it can no longer be agreed.
+    with time_machine.travel(dt.datetime(2027, 9, 10, 10, 0, tzinfo=dt.UTC), tick=False):
+        other = FeedbackFactory(
+            provider=trust,
+            handled_by=trust,
+            route="trust",
+            received_at=dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC),
+        )
+        with pytest.raises(InvalidFeedback) as caught:
+            workflow.complaint_agree_deadline(
+                feedback=other, actor=handler, agreed_due=dt.date(2027, 10, 1)
+            )
+        assert "before 02 June 2027" in caught.value.errors["agreed_due"]
 
 
 @pytest.mark.django_db
