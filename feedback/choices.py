@@ -140,12 +140,18 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.INVESTIGATING: frozenset(
         {Status.AWAITING_COMPLAINANT, Status.RESPONDED, Status.WITHDRAWN}
     ),
-    Status.AWAITING_COMPLAINANT: frozenset(
-        {Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.WITHDRAWN}
-    ),
+    # Waiting for the complainant, only withdrawal is a step of its own; the item goes back to
+    # where it was by resuming (RESUMES), never by acknowledging or investigating again.
+    Status.AWAITING_COMPLAINANT: frozenset({Status.WITHDRAWN}),
     Status.RESPONDED: frozenset({Status.CLOSED}),
     Status.CLOSED: frozenset(),
     Status.WITHDRAWN: frozenset(),
+}
+
+
+# Resuming after a pause returns the item to the status it had before it.
+RESUMES: dict[str, frozenset[str]] = {
+    Status.AWAITING_COMPLAINANT: frozenset({Status.ACKNOWLEDGED, Status.INVESTIGATING}),
 }
 
 

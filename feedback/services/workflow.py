@@ -18,6 +18,7 @@ from feedback import clocks
 from feedback.audit import audit_record
 from feedback.choices import (
     ALLOWED_TRANSITIONS,
+    RESUMES,
     TERMINAL_STATUSES,
     CorrectionKind,
     InvestigationApproach,
@@ -47,9 +48,14 @@ def _locked(feedback: Feedback) -> Feedback:
     )
 
 
-def _move(item: Feedback, to: str, actor: User, **detail: object) -> None:
+def _move(
+    item: Feedback, to: str, actor: User, *, resuming: bool = False, **detail: object
+) -> None:
     """Check the transition, set the status and audit it; the caller saves the item."""
-    if to not in ALLOWED_TRANSITIONS[item.status]:
+    allowed = ALLOWED_TRANSITIONS[item.status]
+    if resuming:
+        allowed = allowed | RESUMES.get(item.status, frozenset())
+    if to not in allowed:
         raise IllegalTransition(
             f"A {item.get_kind_display().lower()} that is "
             f"{Status(item.status).label.lower()} cannot be moved to {Status(to).label.lower()}."
@@ -108,7 +114,13 @@ def complaint_resume(*, feedback: Feedback, actor: User) -> Feedback:
             raise IllegalTransition("Only an item waiting for the complainant can be resumed.")
         now = timezone.now()
         days = clocks.paused_days(item.paused_at, now)
-        _move(item, item.status_before_pause or Status.ACKNOWLEDGED, actor, paused_days=days)
+        _move(
+            item,
+            item.status_before_pause or Status.ACKNOWLEDGED,
+            actor,
+            resuming=True,
+            paused_days=days,
+        )
         item.paused_days += days
         if item.response_due is not None:
             item.response_due += dt.timedelta(days=days)

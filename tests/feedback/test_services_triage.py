@@ -247,3 +247,22 @@ def test_export_corrections_writes_training_examples_with_only_what_staff_decide
     assert back.route == "trust"
     record = output.read_text().splitlines()
     assert any('"sentiment": 2' in line for line in record)
+
+
+@pytest.mark.django_db
+def test_while_waiting_for_the_complainant_only_resume_and_withdraw_are_offered(
+    client: Client, trust, handler
+):
+    item = FeedbackFactory(provider=trust, handled_by=trust, route=Route.TRUST)
+    workflow.complaint_acknowledge(feedback=item, actor=handler)
+    workflow.complaint_request_information(feedback=item, actor=handler, note="consent form")
+    assert workflow.available_steps(Feedback.objects.get(pk=item.pk))[:3] != ["acknowledge"]
+    steps = set(workflow.available_steps(Feedback.objects.get(pk=item.pk)))
+    assert {"resume", "withdraw"} <= steps
+    assert not steps & {"acknowledge", "investigate", "respond"}
+    client.force_login(handler)
+    page = client.get(f"/staff/items/{item.pk}/").content.decode()
+    assert 'id="step-acknowledge"' not in page
+    with pytest.raises(IllegalTransition):
+        workflow.complaint_acknowledge(feedback=item, actor=handler)
+    assert Feedback.objects.get(pk=item.pk).status == Status.AWAITING_COMPLAINANT
