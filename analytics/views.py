@@ -41,8 +41,12 @@ class DashboardFilterForm(forms.Form):
         label="Kind of feedback", required=False, choices=[("", "All kinds"), *Kind.choices]
     )
 
-    def __init__(self, *args: Any, scopes: list[dashboard.Scope], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any, *, scopes: list[dashboard.Scope]) -> None:
+        # Always bound, with the defaults filled in: the controls show the period and scope the
+        # figures are for, and a filter applied later keeps the others as they were.
+        defaults = {"scope": scopes[0].key, "period": dashboard.DEFAULT_PERIOD}
+        merged = {**defaults, **{k: v for k, v in (data or {}).items() if v not in ("", None)}}
+        super().__init__(merged)
         self.scopes = {scope.key: scope for scope in scopes}
         scope_field = cast(forms.ChoiceField, self.fields["scope"])
         scope_field.choices = [(s.key, s.label) for s in scopes]
@@ -50,8 +54,9 @@ class DashboardFilterForm(forms.Form):
             self.fields["scope"].widget = forms.HiddenInput()
 
     def filters(self) -> dashboard.Filters:
-        """The filters asked for; anything invalid falls back to the default, never an error."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The filters asked for; each invalid one falls back to its default alone."""
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
         scope = self.scopes.get(data.get("scope") or "", next(iter(self.scopes.values())))
         period = data.get("period") or dashboard.DEFAULT_PERIOD
         months = dashboard.months_back(timezone.localdate(), dashboard.PERIODS[period][1])
@@ -88,7 +93,7 @@ def _dashboard(
     if 0 < pending <= REFRESH_ON_VIEW_LIMIT:
         stats_refresh(wait=False)
         pending = stats_pending(limit=REFRESH_ON_VIEW_LIMIT + 1)
-    form = DashboardFilterForm(request.GET or None, scopes=dashboard.scopes_for(user))
+    form = DashboardFilterForm(request.GET.dict(), scopes=dashboard.scopes_for(user))
     filters = form.filters()
     context = build(filters, user)
     tables = context["tables"]

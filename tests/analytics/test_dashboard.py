@@ -1,6 +1,7 @@
 """Dashboards: who sees what, and whether the figures are right."""
 
 import csv
+import re
 import datetime as dt
 import io
 
@@ -269,3 +270,17 @@ def test_possible_risks_are_counted_with_what_people_decided_and_how_long_it_too
     row = next(r for r in tables["risk_checks"].rows if r[0] == month)
     assert row[1:] == [3, 1, 1, 1, 4.0]
     assert "1 possible risk still to check" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_period_shown_is_the_period_counted_and_other_filters_keep_it(client, world, trust):
+    login(client, trust)
+    page = client.get("/staff/dashboard/").content.decode()
+    assert re.search(r'<option value="12_months" selected>Last 12 months</option>', page)
+    narrowed = client.get("/staff/dashboard/?period=3_months&kind=complaint")
+    assert narrowed.context["filters"].period == "3_months"
+    assert re.search(r'<option value="3_months" selected>', narrowed.content.decode())
+    # One bad value falls back alone; the rest stand.
+    mixed = client.get("/staff/dashboard/?period=3_months&kind=rant")
+    assert mixed.context["filters"].period == "3_months"
+    assert mixed.context["filters"].kind == ""
