@@ -153,6 +153,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 RESUMES: dict[str, frozenset[str]] = {
     Status.AWAITING_COMPLAINANT: frozenset({Status.ACKNOWLEDGED, Status.INVESTIGATING}),
 }
+# Reopening a closed complaint for a further local response (within REOPEN_WITHIN_DAYS).
+REOPENS: dict[str, frozenset[str]] = {Status.CLOSED: frozenset({Status.INVESTIGATING})}
 
 
 class InvestigationApproach(models.TextChoices):
@@ -161,8 +163,10 @@ class InvestigationApproach(models.TextChoices):
 
 
 class NotificationKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt with the tracking link"
     ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
     RESPONSE = "response", "Final response"
+    REOPENED = "reopened", "Complaint reopened"
 
 
 class NotificationState(models.TextChoices):

@@ -280,3 +280,46 @@ STEPS: list[tuple[str, type[StepForm]]] = [
     ("safety", SafetyForm),
     ("your-details", DetailsForm),
 ]
+
+
+class AddInformationForm(forms.Form):
+    text = forms.CharField(
+        label="What do you want to add?",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=settings.FEEDBACK_TEXT_MAX_LENGTH,
+        error_messages={
+            "required": "Enter what you want to add",
+            "max_length": (
+                f"What you add must be {settings.FEEDBACK_TEXT_MAX_LENGTH} characters or fewer"
+            ),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "add-%s")
+        super().__init__(*args, **kwargs)
+
+
+class WithdrawFeedbackForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you want to withdraw it?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Tell us why you want to withdraw it"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "withdraw-%s")
+        super().__init__(*args, **kwargs)
+
+
+class ResponseCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the email",
+        max_length=6,
+        error_messages={"required": "Enter the 6-digit code from the email"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "response-%s")
+        super().__init__(*args, **kwargs)

@@ -267,6 +267,7 @@ class Feedback(models.Model):
     ko41_service_area = models.CharField(max_length=20, choices=ServiceArea.choices, blank=True)
     ko41_profession = models.CharField(max_length=20, choices=Profession.choices, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -367,6 +368,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class PatientMessage(models.Model):
+    """What the patient added from their tracking page: more information, or their answer to a
+    request for information (which restarts a paused clock)."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="messages")
+    text = models.TextField()
+    answers_request = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Message from the patient on feedback #{self.feedback_id}"
 
 
 class Correction(models.Model):

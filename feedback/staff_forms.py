@@ -89,6 +89,16 @@ class WithdrawForm(forms.Form):
     )
 
 
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it being reopened?",
+        help_text="For example, what the complainant is still not satisfied with",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the complaint is being reopened."},
+    )
+
+
 class ConfirmRiskForm(forms.Form):
     reason = forms.CharField(
         label="What did you find? (optional)",

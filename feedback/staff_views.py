@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -33,6 +35,7 @@ from feedback.staff_forms import (
     DismissRiskForm,
     InvestigateForm,
     PersonForm,
+    ReopenForm,
     RequestInformationForm,
     RerouteForm,
     RespondForm,
@@ -111,6 +114,7 @@ STEP_FORMS: dict[str, type[forms.Form]] = {
     "reroute": RerouteForm,
     "assign": AssignForm,
     "agree-deadline": AgreeDeadlineForm,
+    "reopen": ReopenForm,
     "confirm-risk": ConfirmRiskForm,
     "dismiss-risk": DismissRiskForm,
     "correct-analysis": CorrectAnalysisForm,
@@ -223,9 +227,15 @@ def staff_entry(request: HttpRequest) -> HttpResponse:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
+            link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+                "tracking", kwargs={"token": item.tracking_token}
+            )
+            sent = "emailed to them" if form.cleaned_data.get("email") else "not emailed"
             messages.success(
                 request,
-                f"Feedback #{item.pk} saved. It will appear in the right queue once analysed.",
+                f"Feedback #{item.pk} saved. It will appear in the right queue once analysed. "
+                f"The patient's private tracking link ({sent}; send it by letter or read it out "
+                f"if they have no email): {link}",
             )
             return redirect("staff-queue")
     return render(request, "staff/entry.html", {"form": form})

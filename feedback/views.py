@@ -18,10 +18,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from feedback.api.throttling import submission_window_hit
-from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, Kind, SafetyAnswer, ServiceType
-from feedback.errors import InvalidFeedback, SubmissionKeyReused
-from feedback.forms import STEPS, FeedbackForm, StepForm
+from feedback.choices import (
+    PRIMARY_CARE_SERVICES,
+    TERMINAL_STATUSES,
+    FftRating,
+    Kind,
+    SafetyAnswer,
+    ServiceType,
+    Status,
+)
+from feedback.errors import IllegalTransition, InvalidFeedback, SubmissionKeyReused
+from feedback.forms import (
+    STEPS,
+    AddInformationForm,
+    FeedbackForm,
+    ResponseCodeForm,
+    StepForm,
+    WithdrawFeedbackForm,
+)
 from feedback.selectors import feedback_get_by_token
+from feedback.services import patient
 from feedback.services.intake import feedback_submit, submission_digest
 from patientview.client import client_address
 
@@ -232,6 +248,69 @@ def feedback_submitted(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "feedback/submitted.html", {"item": item})
 
 
-def tracking(request: HttpRequest, token: str) -> HttpResponse:
+def tracking(request: HttpRequest, token: str, forms: dict[str, Any] | None = None,
+             status: int = 200) -> HttpResponse:  # fmt: skip
     item = feedback_get_by_token(token)
-    return render(request, "feedback/tracking.html", {"item": item})
+    forms = forms or {}
+    context = {
+        "item": item,
+        "access": patient.response_access(feedback=item, session=request.session),
+        "add_form": forms.get("add") or AddInformationForm(),
+        "withdraw_form": forms.get("withdraw") or WithdrawFeedbackForm(),
+        "code_form": forms.get("code") or ResponseCodeForm(),
+        "code_sent": forms.get("code_sent", False),
+        "can_add": item.status not in TERMINAL_STATUSES,
+        "can_withdraw": item.status not in (*TERMINAL_STATUSES, Status.RESPONDED),
+        "messages_sent": item.messages.count(),
+    }
+    return render(request, "feedback/tracking.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+def tracking_add(request: HttpRequest, token: str) -> HttpResponse:
+    item = feedback_get_by_token(token)
+    form = AddInformationForm(request.POST)
+    if form.is_valid():
+        try:
+            patient.patient_add_information(feedback=item, text=form.cleaned_data["text"])
+        except InvalidFeedback as exc:
+            form.add_error("text", exc.errors.get("text", "Check what you entered"))
+        except IllegalTransition as exc:
+            form.add_error("text", str(exc))
+        else:
+            return redirect(f"{reverse('tracking', args=[token])}?added=1")
+    return tracking(request, token, {"add": form}, status=400)
+
+
+@require_http_methods(["POST"])
+def tracking_withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    item = feedback_get_by_token(token)
+    form = WithdrawFeedbackForm(request.POST)
+    if form.is_valid():
+        try:
+            patient.patient_withdraw(feedback=item, reason=form.cleaned_data["reason"])
+        except (InvalidFeedback, IllegalTransition) as exc:
+            form.add_error("reason", str(getattr(exc, "errors", {}).get("reason", exc)))
+        else:
+            return redirect("tracking", token=token)
+    return tracking(request, token, {"withdraw": form}, status=400)
+
+
+@require_http_methods(["POST"])
+def tracking_response(request: HttpRequest, token: str) -> HttpResponse:
+    """Send a code to the patient's email, or check the code they entered."""
+    item = feedback_get_by_token(token)
+    if request.POST.get("action") == "send":
+        patient.response_code_send(feedback=item, session=request.session)
+        return tracking(request, token, {"code_sent": True})
+    form = ResponseCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            patient.response_code_check(
+                feedback=item, session=request.session, code=form.cleaned_data["code"]
+            )
+        except InvalidFeedback as exc:
+            form.add_error("code", exc.errors["code"])
+        else:
+            return redirect(f"{reverse('tracking', args=[token])}#response")
+    return tracking(request, token, {"code": form, "code_sent": True}, status=400)

@@ -307,6 +307,12 @@ class RiskDismissInputSerializer(serializers.Serializer):
     )
 
 
+class ReopenInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the complaint is reopened (required, audited)."
+    )
+
+
 class AnalysisCorrectionInputSerializer(serializers.Serializer):
     sentiment = serializers.IntegerField(min_value=1, max_value=5, allow_null=True)
     themes = serializers.ListField(child=serializers.ChoiceField(choices=THEME_SLUGS))

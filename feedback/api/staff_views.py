@@ -65,6 +65,7 @@ STEP_INPUTS: dict[str, type[serializers.Serializer]] = {
     "reroute": s.RerouteInputSerializer,
     "assign": s.AssignInputSerializer,
     "agree-deadline": s.AgreeDeadlineInputSerializer,
+    "reopen": s.ReopenInputSerializer,
     "confirm-risk": s.RiskConfirmInputSerializer,
     "dismiss-risk": s.RiskDismissInputSerializer,
     "correct-analysis": s.AnalysisCorrectionInputSerializer,

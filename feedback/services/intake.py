@@ -13,7 +13,15 @@ from django.db import IntegrityError, transaction
 from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
-from feedback.choices import Channel, FftRating, Kind, OrganisationKind, SafetyAnswer, ServiceType
+from feedback.choices import (
+    Channel,
+    FftRating,
+    Kind,
+    NotificationKind,
+    OrganisationKind,
+    SafetyAnswer,
+    ServiceType,
+)
 from feedback.errors import InvalidFeedback, SubmissionKeyReused
 from feedback.models import Feedback, Identity, Organisation, User
 
@@ -234,5 +242,10 @@ def _save(
             to_value=item.status,
             detail={"channel": item.channel},
         )
+        if identity.get("email"):
+            # The receipt with the private tracking link, whatever the channel.
+            from feedback.services.notifications import notification_schedule
+
+            notification_schedule(feedback=item, kind=NotificationKind.RECEIPT)
         transaction.on_commit(lambda: enqueue_analysis(item.pk))
     return item

@@ -56,6 +56,22 @@ def _message(notification: Notification) -> tuple[str, str]:
     item = notification.feedback
     handler = item.handled_by.name if item.handled_by else "the NHS"
     kind = item.get_kind_display().lower()
+    if notification.kind == NotificationKind.RECEIPT:
+        return (
+            f"We have received your {kind}",
+            f"Thank you. We have received your {kind} and will send it to the organisation "
+            "that should act on it.\n\n"
+            f"Keep this private link. It shows what happens next, and from it you can add "
+            f"information, answer questions and read the reply: {_tracking_url(item)}\n\n"
+            "Do not share the link: anyone who has it can see the progress of your feedback.\n",
+        )
+    if notification.kind == NotificationKind.REOPENED:
+        due = f" They aim to reply by {item.response_due:%d %B %Y}." if item.response_due else ""
+        return (
+            f"Your {kind} has been reopened",
+            f"{handler} has reopened your {kind} to look at it again.{due}\n\n"
+            f"You can follow its progress here: {_tracking_url(item)}\n",
+        )
     if notification.kind == NotificationKind.ACKNOWLEDGEMENT and item.route == Route.CQC:
         return (
             f"The Care Quality Commission has received your {kind}",
@@ -76,8 +92,30 @@ def _message(notification: Notification) -> tuple[str, str]:
     late = f"\n\nWhy this took longer than we said: {item.late_reason}" if item.late_reason else ""
     return (
         f"Our response to your {kind}",
-        f"{item.response_text}{late}\n\nYou can also read this response at {_tracking_url(item)}\n",
+        f"{item.response_text}{late}\n\nYou can also read this response at {_tracking_url(item)} "
+        "(we will email you a code to show it there).\n",
     )
+
+
+def security_code_send(*, feedback: Feedback, email: str, code: str) -> None:
+    """Send the code that shows the response on the tracking page, now (it lasts 15 minutes)."""
+    subject = "Your code to read the response"
+    body = (
+        f"Your code is {code}. Enter it on the page where you asked for it to read the response "
+        "to your feedback. It lasts 15 minutes.\n\nIf you did not ask for a code, you can ignore "
+        "this email.\n"
+    )
+    if settings.GOVUK_NOTIFY_API_KEY:
+        from notifications_python_client.notifications import NotificationsAPIClient
+
+        NotificationsAPIClient(settings.GOVUK_NOTIFY_API_KEY).send_email_notification(
+            email_address=email,
+            template_id=settings.GOVUK_NOTIFY_TEMPLATES["security_code"],
+            personalisation={"subject": subject, "body": body},
+            reference=f"feedback-{feedback.pk}-code",
+        )
+        return
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
 
 
 def _deliver(notification: Notification, email: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from feedback import clocks
 from feedback.audit import audit_record
 from feedback.choices import (
     ALLOWED_TRANSITIONS,
+    REOPENS,
     RESUMES,
     TERMINAL_STATUSES,
     CorrectionKind,
@@ -49,12 +51,20 @@ def _locked(feedback: Feedback) -> Feedback:
 
 
 def _move(
-    item: Feedback, to: str, actor: User, *, resuming: bool = False, **detail: object
+    item: Feedback,
+    to: str,
+    actor: User | None,
+    *,
+    resuming: bool = False,
+    reopening: bool = False,
+    **detail: object,
 ) -> None:
     """Check the transition, set the status and audit it; the caller saves the item."""
     allowed = ALLOWED_TRANSITIONS[item.status]
     if resuming:
         allowed = allowed | RESUMES.get(item.status, frozenset())
+    if reopening:
+        allowed = allowed | REOPENS.get(item.status, frozenset())
     if to not in allowed:
         raise IllegalTransition(
             f"A {item.get_kind_display().lower()} that is "
@@ -106,7 +116,7 @@ def complaint_request_information(*, feedback: Feedback, actor: User, note: str 
     return item
 
 
-def complaint_resume(*, feedback: Feedback, actor: User) -> Feedback:
+def complaint_resume(*, feedback: Feedback, actor: User | None) -> Feedback:
     """The complainant answered: the clock runs again, later by the days it stood still."""
     with transaction.atomic():
         item = _locked(feedback)
@@ -198,7 +208,7 @@ def complaint_close(*, feedback: Feedback, actor: User, resolved: bool = True) -
     return item
 
 
-def complaint_withdraw(*, feedback: Feedback, actor: User, reason: str) -> Feedback:
+def complaint_withdraw(*, feedback: Feedback, actor: User | None, reason: str) -> Feedback:
     """Stop handling an item (the complainant withdrew it, or cannot be reached): says why."""
     if not reason.strip():
         raise InvalidFeedback({"reason": "Say why the item is being withdrawn."})
@@ -207,6 +217,40 @@ def complaint_withdraw(*, feedback: Feedback, actor: User, reason: str) -> Feedb
         _move(item, Status.WITHDRAWN, actor, reason=reason.strip())
         item.withdrawn_at = timezone.now()
         item.save()
+    return item
+
+
+def can_reopen(item: Feedback, today: dt.date | None = None) -> bool:
+    """A closed complaint or concern, closed within the reopening period."""
+    if item.status != Status.CLOSED or not clocks.has_clock(item.kind) or item.closed_at is None:
+        return False
+    today = today or timezone.localdate()
+    closed = clocks.local_date(item.closed_at)
+    return (today - closed).days <= settings.REOPEN_WITHIN_DAYS
+
+
+def complaint_reopen(*, feedback: Feedback, actor: User, reason: str) -> Feedback:
+    """The complainant is not satisfied: look again for a further local response (PHSO), with a
+    new response clock from today."""
+    if not reason.strip():
+        raise InvalidFeedback({"reason": "Say why the complaint is being reopened."})
+    with transaction.atomic():
+        item = _locked(feedback)
+        if not can_reopen(item):
+            raise IllegalTransition(
+                f"Only a complaint or concern closed in the last {settings.REOPEN_WITHIN_DAYS} "
+                "days can be reopened."
+            )
+        _move(item, Status.INVESTIGATING, actor, reopening=True, reason=reason.strip())
+        now = timezone.now()
+        item.reopened_at = now
+        item.closed_at = None
+        item.resolved_at = None
+        if item.handled_by is not None:
+            item.response_due = clocks.response_due(now, item.handled_by)
+        item.late_reason = ""
+        item.save()
+        notification_schedule(feedback=item, kind=NotificationKind.REOPENED)
     return item
 
 
@@ -228,9 +272,7 @@ def complaint_agree_deadline(*, feedback: Feedback, actor: User, agreed_due: dt.
         limit = clocks.statutory_due(item.received_at)
         latest = clocks.add_months(clocks.local_date(item.received_at), AGREED_DATE_LIMIT_MONTHS)
         if agreed_due <= today:
-            raise InvalidFeedback(
-                {"agreed_due": f"Enter a date after today ({today:%d %B %Y})."}
-            )
+            raise InvalidFeedback({"agreed_due": f"Enter a date after today ({today:%d %B %Y})."})
         if agreed_due > latest:
             raise InvalidFeedback(
                 {
@@ -427,6 +469,11 @@ WORKFLOW_STEPS: dict[str, WorkflowStep] = {
         None,
         lambda f, u, d: complaint_agree_deadline(feedback=f, actor=u, **d),
     ),
+    "reopen": WorkflowStep(
+        "Reopen for a further response",
+        None,
+        lambda f, u, d: complaint_reopen(feedback=f, actor=u, **d),
+    ),
     "confirm-risk": WorkflowStep(
         "Confirm the possible risk and send it to the CQC",
         None,
@@ -461,6 +508,10 @@ def available_steps(item: Feedback) -> list[str]:
         ):
             continue
         if name == "resume" and item.status != Status.AWAITING_COMPLAINANT:
+            continue
+        if name == "reopen":
+            if can_reopen(item):
+                names.append(name)
             continue
         if name in RISK_CHECK_STEPS:
             if item.risk_check == RiskCheck.PENDING and item.status not in TERMINAL_STATUSES:

@@ -308,6 +308,9 @@ ANALYSIS_REQUEUE_AFTER_SECONDS = env.int("ANALYSIS_REQUEUE_AFTER_SECONDS", defau
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=5)
 
 FEEDBACK_TEXT_MAX_LENGTH = 5000
+# A closed complaint may be reopened for a further local response this long after it closed
+# (PHSO NHS Complaint Standards: a dissatisfied complainant is offered one before the Ombudsman).
+REOPEN_WITHIN_DAYS = env.int("REOPEN_WITHIN_DAYS", default=90)
 
 # Records Management Code of Practice: complaint case files are kept 10 years after closure, then
 # anonymised (feedback/services/privacy.py); compliments and suggestions carry no case file.
@@ -332,6 +335,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Patient View <noreply@localhost>")
 GOVUK_NOTIFY_API_KEY = env.str("GOVUK_NOTIFY_API_KEY", default="")
 GOVUK_NOTIFY_TEMPLATES = {
+    "receipt": env.str("GOVUK_NOTIFY_TEMPLATE_RECEIPT", default=""),
+    "reopened": env.str("GOVUK_NOTIFY_TEMPLATE_REOPENED", default=""),
+    "security_code": env.str("GOVUK_NOTIFY_TEMPLATE_SECURITY_CODE", default=""),
     "acknowledgement": env.str("GOVUK_NOTIFY_TEMPLATE_ACKNOWLEDGEMENT", default=""),
     "response": env.str("GOVUK_NOTIFY_TEMPLATE_RESPONSE", default=""),
     "staff_digest": env.str("GOVUK_NOTIFY_TEMPLATE_STAFF_DIGEST", default=""),

@@ -1,9 +1,9 @@
 """Dashboards: who sees what, and whether the figures are right."""
 
 import csv
-import re
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.utils import timezone
