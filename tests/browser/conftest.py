@@ -98,6 +98,10 @@ class Browsing:
             self.problems.append(f"{response.status} {path}")
 
     def _console(self, message: Any) -> None:
+        # The browser also logs an expected error status as a failed resource load.
+        source = (message.location or {}).get("url", "").removeprefix(self.base_url)
+        if source in self.expected_errors and "Failed to load resource" in message.text:
+            return
         if message.type in ("error", "warning"):
             self.problems.append(f"console {message.type}: {message.text}")
 

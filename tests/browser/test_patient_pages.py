@@ -324,3 +324,43 @@ def test_tracking_page_shows_each_status_as_a_tag(browsing: Browsing, trust: Any
         assert tag.inner_text() == status.label
         assert re.search(r"nhsuk-tag--\w+", tag.get_attribute("class") or "")
         browsing.assert_accessible(f"tracking: {status.label.lower()}")
+
+
+def test_tracking_page_actions_and_the_response_in_each_state(
+    browsing: Browsing, trust: Any
+) -> None:
+    from django.core import mail
+
+    from feedback.models import Identity
+
+    b, page = browsing, browsing.page
+    item = FeedbackFactory(
+        provider=trust, handled_by=trust, status=Status.AWAITING_COMPLAINANT, route="trust"
+    )
+    b.goto(f"/track/{item.tracking_token}/")
+    check(b, "tracking: waiting for the patient, with the form to answer")
+    b.expected_errors.add(f"/track/{item.tracking_token}/add/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send").click()
+    assert page.locator(".nhsuk-error-message").count() >= 1
+    check(b, "tracking: answer left empty")
+
+    answered = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        status=Status.RESPONDED,
+        route="cqc",
+        response_text="We have looked into it. You can ask the Ombudsman to review it.",
+    )
+    Identity.objects.create(feedback=answered, email="pat@example.com")
+    b.goto(f"/track/{answered.tracking_token}/")
+    check(b, "tracking: sent to the CQC, response behind a code")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Email me a code").click()
+    check(b, "tracking: code sent")
+    code = re.search(r"Your code is (\d{6})", mail.outbox[-1].body).group(1)
+    page.get_by_label("Code from the email").fill(code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show the response").click()
+    assert "We have looked into it." in page.locator("#response + .nhsuk-inset-text").inner_text()
+    check(b, "tracking: the response shown")
