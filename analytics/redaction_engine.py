@@ -67,15 +67,19 @@ def analyzer() -> Any:
         nlp_engine = provider.create_engine()
         # The recognisers read tokens, parts of speech and entities, never the parse or lemmas:
         # a quarter faster without them.
-        nlp_engine.nlp["en"].disable_pipes("parser", "lemmatizer")
+        nlp_engine.nlp["en"].disable_pipes(  # type: ignore[attr-defined]
+            "parser", "lemmatizer"
+        )
         registry = RecognizerRegistry(supported_languages=["en"])
         registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
         # Presidio's email recogniser checks domains with tldextract, which fetches the public
         # suffix list over the network: ours (below) needs no network.
         keep = {"NhsRecognizer"}
-        for recogniser in list(registry.recognizers):
-            if recogniser.name not in keep:
-                registry.remove_recognizer(recogniser.name)
+        predefined: Any
+        for predefined in list(registry.recognizers):
+            name = str(predefined.name)
+            if name not in keep:
+                registry.remove_recognizer(name)
         for recogniser in recognisers():
             registry.add_recognizer(recogniser)
         # Names: spaCy's entities and tokens, read by our own recogniser (redaction_names).

@@ -85,7 +85,7 @@ def score(
     alarm_texts: list[tuple[str, str]] = []
     for item in items:
         found = list(find(item.text))
-        covered = set()
+        covered: set[int] = set()
         for start, end, _ in found:
             covered.update(range(start, end))
         for start, end, kind in item.spans:

@@ -152,7 +152,6 @@ class Analyser:
                     n_labels=len(triage_heads.labels),
                 )
                 branch.load_layer_arrays(branch_layers)
-                branch.head = None  # the heads are numpy arrays; the branch only reads
                 encoder.with_triage_branch(branch)
             except (ArtifactError, KeyError, TypeError, ValueError) as exc:
                 raise ModelUnavailable(f"triage reader unavailable: {exc}") from exc

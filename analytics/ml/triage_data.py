@@ -99,7 +99,11 @@ def _example(record: dict[str, object], *, source: str, where: str) -> TriageExa
             source=source,
             question=str(record.get("question", "")),
             route=str(record.get("route", "")),
-            known=frozenset(str(k) for k in record["known"]) if "known" in record else None,
+            known=(
+                frozenset(str(k) for k in record["known"])  # type: ignore[attr-defined]
+                if "known" in record
+                else None
+            ),
         )
     except (KeyError, TypeError) as exc:
         raise TriageDataError(f"{where}: missing or malformed field {exc}") from exc

@@ -165,11 +165,11 @@ def prepare(encoder: Encoder, examples: Sequence[TriageExample], *, first_layer:
     for example_index, pair in enumerate(order):
         ws = []
         for w in by_pair[pair]:
-            window: Window = windows[w]
+            item_window: Window = windows[w]
             prepared.states.append(states[w][0])
-            prepared.types.append(window.types)
-            prepared.passages.append(window.passages)
-            prepared.primary.append(window.primary)
+            prepared.types.append(item_window.types)
+            prepared.passages.append(item_window.passages)
+            prepared.primary.append(item_window.primary)
             prepared.owner.append(example_index)
             ws.append(len(prepared.states) - 1)
         prepared.windows_of.append(ws)
@@ -522,7 +522,8 @@ def save_triage(
 
     def write_branch(path: Path) -> None:
         with path.open("wb") as handle:
-            np.savez(handle, **{k: v.astype(np.float16) for k, v in branch.items()})
+            halves: dict[str, Any] = {k: v.astype(np.float16) for k, v in branch.items()}
+            np.savez(handle, **halves)
 
     _replace_atomically(directory / TRIAGE_HEADS_FILE, write_heads)
     _replace_atomically(directory / TRIAGE_BRANCH_FILE, write_branch)
