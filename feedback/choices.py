@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from django.db import models
 
 
@@ -65,6 +68,38 @@ class OrganisationKind(models.TextChoices):
     TRUST = "trust", "NHS trust"
     ICB = "icb", "Integrated care board"
     CQC = "cqc", "Care Quality Commission"
+    # NHS England's national triage queue: feedback whose organisation and area nobody could
+    # name waits here for staff to assign it (DOMAIN.md: never a dead end).
+    NATIONAL = "national", "NHS England"
+    # Primary care: patients name the practice; the ICB that commissions it handles feedback.
+    GP_PRACTICE = "gp_practice", "GP practice"
+    DENTAL_PRACTICE = "dental_practice", "Dental practice"
+    PHARMACY = "pharmacy", "Pharmacy"
+
+
+# The kind of organisation a patient picks for each primary care service (ODS has no opticians'
+# file in the directory we load: for an optician the patient names the area).
+PRACTICE_KIND_FOR_SERVICE: Mapping[str, str] = MappingProxyType(
+    {
+        ServiceType.GP: OrganisationKind.GP_PRACTICE,
+        ServiceType.DENTAL: OrganisationKind.DENTAL_PRACTICE,
+        ServiceType.PHARMACY: OrganisationKind.PHARMACY,
+    }
+)
+SERVICE_FOR_PRACTICE_KIND: Mapping[str, str] = MappingProxyType(
+    {kind: service for service, kind in PRACTICE_KIND_FOR_SERVICE.items()}
+)
+PRACTICE_KINDS: frozenset[str] = frozenset(SERVICE_FOR_PRACTICE_KIND)
+# The organisations that have a queue of their own, and the route an item in it takes. A
+# practice has none: its ICB handles feedback about it.
+ROUTE_FOR_QUEUE_KIND: Mapping[str, str] = MappingProxyType(
+    {
+        OrganisationKind.TRUST: Route.TRUST,
+        OrganisationKind.ICB: Route.ICB,
+        OrganisationKind.CQC: Route.CQC,
+        OrganisationKind.NATIONAL: Route.ICB,
+    }
+)
 
 
 class SafetyAnswer(models.TextChoices):

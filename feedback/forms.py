@@ -13,7 +13,8 @@ from django.conf import settings
 
 from feedback.choices import FFT_QUESTION, FftRating, Kind, SafetyAnswer, ServiceType
 from feedback.models import Organisation
-from feedback.selectors import organisation_icbs, organisation_trusts
+from feedback.selectors import organisation_icbs, organisation_practices, organisation_trusts
+from feedback.services.intake import PLACE_MAX_LENGTH
 from feedback.services.intake import clean_text as text_as_kept
 
 # The patient may not know the kind of service; "" is what the service expects then.
@@ -89,6 +90,11 @@ class ServiceForm(StepForm):
 
 
 class WhereForm(StepForm):
+    """Where the care was: an NHS trust from the list, a primary care practice found by name,
+    town or postcode, or the area. A patient who knows none of them gives a postcode or town
+    (or nothing): never a dead end (the area is found from the place, or NHS England's national
+    triage queue assigns the item)."""
+
     provider = OrganisationChoiceField(
         label="NHS trust",
         help_text="The hospital, mental health, community or ambulance trust that gave the care",
@@ -97,6 +103,15 @@ class WhereForm(StepForm):
         empty_label="Not an NHS trust, or I do not know",
         to_field_name="ods_code",
         error_messages={"invalid_choice": "Select an NHS trust from the list"},
+    )
+    # Chosen from the search results shown on the page (thousands: never one long list).
+    practice = OrganisationChoiceField(
+        label="Choose the practice",
+        queryset=organisation_practices(),
+        required=False,
+        to_field_name="ods_code",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select a practice from the search results"},
     )
     area = OrganisationChoiceField(
         label="Area (integrated care board)",
@@ -110,6 +125,18 @@ class WhereForm(StepForm):
         to_field_name="ods_code",
         error_messages={"invalid_choice": "Select an area from the list"},
     )
+    place = forms.CharField(
+        label="If you do not know, where was the care?",
+        help_text=(
+            "Enter the postcode, the first half of it (like LS29), or the town. We will use it "
+            "to find the right area. You can leave this blank if you do not know"
+        ),
+        max_length=PLACE_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": f"The postcode or town must be {PLACE_MAX_LENGTH} characters or fewer"
+        },
+    )
     wants_commissioner = forms.BooleanField(
         label="I want the integrated care board, not the hospital or service, to handle this",
         help_text="For example, if you do not want to raise it with the people who cared for you",
@@ -118,14 +145,10 @@ class WhereForm(StepForm):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        if not (cleaned.get("provider") or cleaned.get("area")) and not (
-            self.has_error("provider") or self.has_error("area")
-        ):
-            self.add_error(
-                "provider",
-                "Select the NHS trust that gave the care, or the area it was in if you do not "
-                "know the trust",
-            )
+        # A practice chosen from the search is the provider; the service takes it as one field.
+        practice = cleaned.pop("practice", None)
+        if practice is not None and not cleaned.get("provider"):
+            cleaned["provider"] = practice
         return cleaned
 
 

@@ -18,12 +18,14 @@ ROUTE_RULES: dict[str, str] = {
     "icb_commissioning": "ICB: commissioning or funding",
     "icb_patient_request": "ICB: the patient asked for the commissioner",
     "icb_no_provider": "ICB: no NHS trust named",
+    "national_triage": "NHS England triage: no organisation or area could be found",
     "trust_default": "NHS trust: care at the trust named",
     "rerouted": "Rerouted by staff",
 }
 
 AUDIT_ACTIONS: dict[str, str] = {
     "submitted": "Received",
+    "area_from_place": "Area found from the postcode or town the patient gave",
     "analysed": "Read by the model",
     "analysed_rules_only": "Routed by rules alone (model unavailable)",
     "routed": "Sent to a queue",

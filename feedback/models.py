@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from feedback.choices import (
+    PRACTICE_KINDS,
     AnalysisState,
     Channel,
     CorrectionKind,
@@ -45,7 +46,9 @@ class Region(models.Model):
 
 
 class Organisation(models.Model):
-    """An NHS body that can handle feedback: a trust, an integrated care board, or the CQC.
+    """An NHS body: one that handles feedback (a trust, an integrated care board, the CQC, NHS
+    England's national triage queue) or a primary care practice patients name as the place of
+    care (its ICB handles the feedback).
 
     Loaded from the ODS directory (``manage.py import_ods``); the ODS code is the key everyone else
     uses for it.
@@ -53,7 +56,7 @@ class Organisation(models.Model):
 
     ods_code = models.CharField(max_length=10, unique=True)
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=OrganisationKind.choices)
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
     trust_type = models.CharField(max_length=20, choices=TrustType.choices, blank=True)
     icb = models.ForeignKey(
         "self",
@@ -62,10 +65,13 @@ class Organisation(models.Model):
         on_delete=models.PROTECT,
         related_name="trusts",
         limit_choices_to={"kind": OrganisationKind.ICB},
-        help_text="The integrated care board a trust sits in.",
+        help_text="The integrated care board a trust or practice sits in.",
     )
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
     postcode = models.CharField(max_length=10, blank=True)
+    # The ODS address lines as people write them ("61 The Market Square, London"): shown beside a
+    # practice's name so a patient can tell two of the same name apart, and searched by town.
+    address = models.CharField(max_length=300, blank=True, default="", db_default="")
     # Four weeks is the national target; some organisations work to 25 working days instead.
     response_target_days = models.PositiveSmallIntegerField(default=28)
     response_target_working_days = models.BooleanField(default=False)
@@ -73,10 +79,18 @@ class Organisation(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["kind", "name"])]
+        indexes = [
+            models.Index(fields=["kind", "name"]),
+            models.Index(fields=["kind", "postcode"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.ods_code})"
+
+    @property
+    def is_practice(self) -> bool:
+        """A GP, dental or pharmacy practice: a place of care, never a queue."""
+        return self.kind in PRACTICE_KINDS
 
 
 class User(AbstractUser):
@@ -96,7 +110,8 @@ class User(AbstractUser):
 class Viewer(Protocol):
     """Anyone items are shown to: a member of staff, or a regulator's API token."""
 
-    organisation: Organisation | None
+    @property
+    def organisation(self) -> Organisation | None: ...
 
     @property
     def sees_england(self) -> bool: ...
@@ -152,7 +167,9 @@ class Feedback(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="feedback_as_provider",
-        help_text="The trust that gave the care, when the patient named one.",
+        help_text=(
+            "The trust or primary care practice that gave the care, when the patient named one."
+        ),
     )
     area = models.ForeignKey(
         Organisation,
@@ -162,6 +179,9 @@ class Feedback(models.Model):
         related_name="feedback_in_area",
         help_text="The integrated care board for the place where care was given.",
     )
+    # What a patient who knew neither the organisation nor the area told us instead: a postcode,
+    # a postcode district or a town. Used to find the area, and shown to whoever assigns it.
+    place = models.CharField(max_length=100, blank=True, default="", db_default="")
     wants_commissioner = models.BooleanField(default=False)
     # Set by the form (a hidden key) or the API (Idempotency-Key header): a double click or a
     # retried request finds the item it already created instead of making a second one.

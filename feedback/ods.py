@@ -1,4 +1,6 @@
-"""Reading the NHS Organisation Data Service (ODS) CSV files for trusts and integrated care boards.
+"""Reading the NHS Organisation Data Service (ODS) CSV files: trusts, integrated care boards and
+primary care practices (GP practices ``epraccur``, dental practices ``egdpprac``, pharmacies
+``edispensary``).
 
 ODS publishes each organisation type as a headerless CSV in its 27-column standard layout
 (``etr.csv`` for NHS trusts). Only the first twelve columns matter here: code, name, national
@@ -18,12 +20,15 @@ from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from feedback.choices import TrustType
+from feedback.choices import OrganisationKind, TrustType
 
 DEMO_DATA_DIR = Path(__file__).resolve().parent / "fixtures" / "ods"
 DEMO_TRUSTS_PATH = DEMO_DATA_DIR / "etr.csv"
 DEMO_ICBS_PATH = DEMO_DATA_DIR / "icbs.csv"
 DEMO_TRUST_TYPES_PATH = DEMO_DATA_DIR / "trust_types.csv"
+DEMO_GP_PRACTICES_PATH = DEMO_DATA_DIR / "epraccur.csv"
+DEMO_DENTAL_PRACTICES_PATH = DEMO_DATA_DIR / "egdpprac.csv"
+DEMO_PHARMACIES_PATH = DEMO_DATA_DIR / "edispensary.csv"
 
 # The seven NHS England regions: ODS national grouping code -> region name.
 REGION_NAMES: dict[str, str] = {
@@ -55,11 +60,22 @@ COLUMN_NAMES: dict[int, str] = {
 CODE_COLUMN, NAME_COLUMN, GROUPING_COLUMN, GEOGRAPHY_COLUMN = 1, 2, 3, 4
 ADDRESS_COLUMNS = range(5, 10)
 POSTCODE_COLUMN, OPEN_COLUMN, CLOSE_COLUMN = 10, 11, 12
+# Primary care files fill more columns: a status (A active, C closed, D dormant, P proposed), a
+# sub-type, and for GP practices the prescribing setting (4: a GP practice; others are walk-in
+# centres, out-of-hours services, prisons and the like, which patients do not register with).
+STATUS_COLUMN, SUBTYPE_COLUMN, PRESCRIBING_SETTING_COLUMN = 13, 14, 26
+ACTIVE_STATUS = "A"
+GP_PRACTICE_SETTING = "4"
+# Dental practices of sub-type P are private only: not NHS care, so not offered.
+PRIVATE_DENTAL_SUBTYPE = "P"
 
 TRUST_TYPES_HEADER = ("ods_code", "trust_type")
 
 # Three-character codes (RJ1, QMJ) and the five-character ones issued since October 2020 (G6V2S).
 ODS_CODE = re.compile(r"[A-Z0-9]{3}(?:[A-Z0-9]{2})?")
+# Practices: B82007 (GP), V00040 (dental), FA141 (pharmacy).
+# Pharmacies have 5 characters (FA141), GP practices 6 (B82007), newer dental contracts 7.
+PRACTICE_CODE = re.compile(r"[A-Z0-9]{5,7}")
 NATIONAL_GROUPING = re.compile(r"[A-Z][0-9]{2}")
 POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}")
 
@@ -114,6 +130,10 @@ class TrustRecord:
     def display_name(self) -> str:
         return display_name(self.name)
 
+    @property
+    def display_address(self) -> str:
+        return ", ".join(display_name(line) for line in self.address)
+
 
 @dataclass(frozen=True, slots=True)
 class IcbRecord:
@@ -132,7 +152,36 @@ class IcbRecord:
         return display_name(self.name)
 
 
-RecordT = TypeVar("RecordT", TrustRecord, IcbRecord)
+@dataclass(frozen=True, slots=True)
+class PracticeRecord:
+    """One GP practice, dental practice or pharmacy as a row of its ODS file describes it."""
+
+    code: str
+    name: str
+    region_code: str
+    icb_code: str
+    address: tuple[str, ...]
+    postcode: str
+    opened: date | None
+    closed: date | None
+    # Why the row is not offered to patients although open ("" when it is): dormant, proposed,
+    # private-only dentistry, a prescribing setting that is not a GP practice.
+    left_out: str
+
+    @property
+    def in_england(self) -> bool:
+        return self.region_code in REGION_NAMES
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.name)
+
+    @property
+    def display_address(self) -> str:
+        return ", ".join(display_name(line) for line in self.address)
+
+
+RecordT = TypeVar("RecordT", TrustRecord, IcbRecord, PracticeRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +245,16 @@ def read_trusts(path: Path, *, on: date | None = None) -> OdsExtract[TrustRecord
 def read_icbs(path: Path, *, on: date | None = None) -> OdsExtract[IcbRecord]:
     """Read integrated care boards from an ODS standard-layout file; each must name its region."""
     return _read_extract(path, on, _icb_from_row)
+
+
+def read_practices(path: Path, *, kind: str, on: date | None = None) -> OdsExtract[PracticeRecord]:
+    """Read an ODS primary care file (``epraccur``, ``egdpprac`` or ``edispensary``) for
+    practices of ``kind`` (an ``OrganisationKind`` value): those open on ``on``, those closed.
+
+    Rows closed by date or by status are closed; rows open but not offered to patients keep their
+    reason in ``left_out``.
+    """
+    return _read_extract(path, on, lambda row: _practice_from_row(row, kind))
 
 
 def read_trust_types(path: Path) -> dict[str, str]:
@@ -314,6 +373,49 @@ def _icb_from_row(row: _Row) -> IcbRecord:
         postcode=_postcode(row),
         opened=_date(row, OPEN_COLUMN),
         closed=_date(row, CLOSE_COLUMN),
+    )
+
+
+def _practice_from_row(row: _Row, kind: str) -> PracticeRecord:
+    code = row[CODE_COLUMN]
+    if not PRACTICE_CODE.fullmatch(code):
+        hint = " (ODS files have no header row)" if row.line == 1 else ""
+        raise row.error(CODE_COLUMN, f"{code!r} is not a practice's ODS code{hint}")
+    status = row[STATUS_COLUMN]
+    closed = _date(row, CLOSE_COLUMN)
+    if status == "C" and closed is None:
+        closed = date.min
+    left_out = ""
+    if status == "D":
+        left_out = "dormant"
+    elif status == "P":
+        left_out = "proposed, not yet open"
+    elif status not in (ACTIVE_STATUS, "C", ""):
+        raise row.error(STATUS_COLUMN, f"{status!r} is not an ODS status (A, C, D or P)")
+    elif kind == OrganisationKind.GP_PRACTICE and row[PRESCRIBING_SETTING_COLUMN] not in (
+        GP_PRACTICE_SETTING,
+        "",
+    ):
+        left_out = f"prescribing setting {row[PRESCRIBING_SETTING_COLUMN]}, not a GP practice"
+    elif kind == OrganisationKind.DENTAL_PRACTICE and row[SUBTYPE_COLUMN] == (
+        PRIVATE_DENTAL_SUBTYPE
+    ):
+        left_out = "private dental practice"
+    region = row[GROUPING_COLUMN]
+    # Practices in Wales, Scotland and elsewhere carry other groupings or none: not NHS England's.
+    geography = row[GEOGRAPHY_COLUMN] if region in REGION_NAMES else ""
+    if geography and not ODS_CODE.fullmatch(geography):
+        raise row.error(GEOGRAPHY_COLUMN, f"{geography!r} is not an ICB code such as QMJ")
+    return PracticeRecord(
+        code=code,
+        name=_name(row),
+        region_code=region,
+        icb_code=geography,
+        address=_address(row),
+        postcode=_postcode(row),
+        opened=_date(row, OPEN_COLUMN),
+        closed=closed,
+        left_out=left_out,
     )
 
 

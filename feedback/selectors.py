@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
-from feedback.choices import OrganisationKind, RiskCheck, Route, Status
+from feedback.choices import PRACTICE_KINDS, OrganisationKind, RiskCheck, Route, Status
 from feedback.models import Feedback, Organisation, User
 
 CQC_ODS_CODE = "CQC"
@@ -79,8 +80,114 @@ def organisation_icbs() -> QuerySet[Organisation]:
     return Organisation.objects.filter(kind=OrganisationKind.ICB, is_active=True).order_by("name")
 
 
+def organisation_practices() -> QuerySet[Organisation]:
+    """Active GP practices, dental practices and pharmacies."""
+    return Organisation.objects.filter(kind__in=PRACTICE_KINDS, is_active=True).select_related(
+        "icb"
+    )
+
+
 def organisation_cqc() -> Organisation:
     return Organisation.objects.get(ods_code=CQC_ODS_CODE)
+
+
+def organisation_practice(ods_code: str, *, kind: str) -> Organisation | None:
+    """The active practice of ``kind`` with this code, if there is one."""
+    return (
+        Organisation.objects.filter(ods_code=ods_code, kind=kind, is_active=True)
+        .select_related("icb")
+        .first()
+    )
+
+
+NATIONAL_ODS_CODE = "X24"
+
+
+def organisation_national() -> Organisation | None:
+    """NHS England, whose national triage queue takes items no area could be found for."""
+    return Organisation.objects.filter(
+        ods_code=NATIONAL_ODS_CODE, kind=OrganisationKind.NATIONAL, is_active=True
+    ).first()
+
+
+# A UK postcode, or only its first half (the district: "LS29"), spaces anywhere.
+_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?")
+# How many matches a search shows; more asks the patient for more of the name or the postcode.
+SEARCH_LIMIT = 20
+# Below this share of the organisations in a district or town, no ICB is the place's ICB.
+_AREA_SHARE = 0.75
+
+
+def postcode_parts(text: str) -> tuple[str, str] | None:
+    """("LS29", "8TQ") for "ls29 8tq", ("LS29", "") for "LS29"; None if not a postcode."""
+    match = _POSTCODE.fullmatch(text.strip().upper())
+    if match is None:
+        return None
+    return match.group(1), match.group(2) or ""
+
+
+def organisation_search(query: str, *, kind: str) -> tuple[list[Organisation], int]:
+    """Active practices of ``kind`` matching a patient's words: a postcode (the same postcode
+    first, then the district), or every word found in the name or address. Returns at most
+    ``SEARCH_LIMIT`` and how many matched in all."""
+    query = " ".join(query.split())[:100]
+    practices = Organisation.objects.filter(kind=kind, is_active=True)
+    if not query:
+        return [], 0
+    parts = postcode_parts(query)
+    matches: QuerySet[Organisation, Any]
+    if parts is not None and parts[1]:
+        full = f"{parts[0]} {parts[1]}"
+        matches = (
+            practices.filter(Q(postcode=full) | Q(postcode__startswith=f"{parts[0]} "))
+            .annotate(
+                here=Case(When(postcode=full, then=Value(0)), default=Value(1)),
+            )
+            .order_by("here", "name")
+        )
+    elif parts is not None:
+        matches = practices.filter(postcode__startswith=f"{parts[0]} ").order_by("name")
+    else:
+        words = [word for word in re.split(r"[\s,]+", query) if word]
+        condition = Q()
+        for word in words:
+            condition &= Q(name__icontains=word) | Q(address__icontains=word)
+        matches = practices.filter(condition).order_by("name")
+    total = matches.count()
+    return list(matches.select_related("icb")[:SEARCH_LIMIT]), total
+
+
+def organisation_area_for_place(place: str) -> Organisation | None:
+    """The ICB for a postcode, a postcode district or a town a patient gave instead of naming
+    the organisation: the ICB of (nearly) every trust and practice in that district or town.
+    None when the directory knows no organisation there, or the place spans several ICBs."""
+    parts = postcode_parts(place)
+    located = Organisation.objects.filter(
+        is_active=True,
+        icb__isnull=False,
+        kind__in=[OrganisationKind.TRUST, *PRACTICE_KINDS],
+    )
+    if parts is not None:
+        located = located.filter(postcode__startswith=f"{parts[0]} ")
+    else:
+        # "Ilkley, West Yorkshire": the town is the first part.
+        town = " ".join(place.split(",")[0].split())
+        if len(town) < 3:
+            return None
+        located = located.filter(
+            Q(address__iendswith=f", {town}")
+            | Q(address__icontains=f", {town},")
+            | Q(address__iexact=town)
+        )
+    counts = list(
+        located.values("icb_id").annotate(n=Count("pk")).order_by("-n").values_list("icb_id", "n")
+    )
+    total = sum(n for _, n in counts)
+    if not counts or counts[0][1] < _AREA_SHARE * total:
+        return None
+    return Organisation.objects.filter(
+        pk=counts[0][0], kind=OrganisationKind.ICB, is_active=True
+    ).first()
 
 
 # The organisation directory changes a few times a year (import_ods); every submission looks up one

@@ -10,10 +10,11 @@ from django.contrib.auth.signals import user_login_failed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics.themes import THEMES
-from feedback.choices import Channel, InvestigationApproach, RiskFlag
+from feedback.choices import ROUTE_FOR_QUEUE_KIND, Channel, InvestigationApproach, RiskFlag
 from feedback.forms import FeedbackForm, OrganisationChoiceField
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation, User
+from feedback.selectors import organisation_practices
 
 
 class InvestigateForm(forms.Form):
@@ -153,7 +154,9 @@ class CorrectAnalysisForm(forms.Form):
 class RerouteForm(forms.Form):
     to = OrganisationChoiceField(
         label="Send to",
-        queryset=Organisation.objects.filter(is_active=True).order_by("kind", "name"),
+        queryset=Organisation.objects.filter(
+            is_active=True, kind__in=list(ROUTE_FOR_QUEUE_KIND)
+        ).order_by("kind", "name"),
         to_field_name="ods_code",
         empty_label="Choose an organisation",
         error_messages={"required": "Choose the organisation that should handle it."},
@@ -201,12 +204,40 @@ class AgreeDeadlineForm(forms.Form):
     )
 
 
+class _OdsCodeChoiceField(OrganisationChoiceField):
+    """An organisation typed as its ODS code, in any case."""
+
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(value.strip().upper() if isinstance(value, str) else value)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class StaffEntryForm(FeedbackForm):
     channel = forms.ChoiceField(
         label="How did the patient contact you?",
         choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.LETTER, Channel.PAPER)],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose phone, letter or paper form."},
+    )
+    # Thousands of practices: typed as the code, not chosen from a list.
+    practice = _OdsCodeChoiceField(
+        label="GP practice, dentist or pharmacy (ODS code)",
+        help_text=(
+            "If it was primary care and the patient named the practice: its ODS code, for "
+            "example B82007 (GP), V00040 (dentist) or FA141 (pharmacy)"
+        ),
+        queryset=organisation_practices(),
+        required=False,
+        to_field_name="ods_code",
+        widget=forms.TextInput,
+        error_messages={
+            "invalid_choice": (
+                "Enter the ODS code of an open GP practice, dental practice or pharmacy, "
+                "like B82007"
+            )
+        },
     )
 
 

@@ -11,6 +11,7 @@ import math
 import secrets
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,10 +20,12 @@ from django.views.decorators.http import require_http_methods
 
 from feedback.api.throttling import submission_window_hit
 from feedback.choices import (
+    PRACTICE_KIND_FOR_SERVICE,
     PRIMARY_CARE_SERVICES,
     TERMINAL_STATUSES,
     FftRating,
     Kind,
+    OrganisationKind,
     SafetyAnswer,
     ServiceType,
     Status,
@@ -36,7 +39,11 @@ from feedback.forms import (
     StepForm,
     WithdrawFeedbackForm,
 )
-from feedback.selectors import feedback_get_by_token
+from feedback.selectors import (
+    feedback_get_by_token,
+    organisation_practice,
+    organisation_search,
+)
 from feedback.services import patient
 from feedback.services.intake import feedback_submit, submission_digest
 from patientview.client import client_address
@@ -86,8 +93,52 @@ def _render_step(
         "back_url": _back_url(slug, change=change),
         "is_primary_care": service_type in PRIMARY_CARE_SERVICES,
         "show_handler_choice": answers.get("kind") in KINDS_WITH_HANDLER_CHOICE,
+        "change": change,
     }
+    if slug == "where":
+        context.update(_practice_search(request, form, service_type))
     return render(request, f"feedback/steps/{slug}.html", context)
+
+
+# What a patient calls each kind of practice.
+PRACTICE_NOUNS: dict[str, str] = {
+    OrganisationKind.GP_PRACTICE: "GP practice",
+    OrganisationKind.DENTAL_PRACTICE: "dentist",
+    OrganisationKind.PHARMACY: "pharmacy",
+}
+
+
+def _practice_search(request: HttpRequest, form: StepForm, service_type: str) -> dict[str, Any]:
+    """For a GP, dentist or pharmacy: the search the patient made (by name, town or postcode)
+    and its matches to choose from, the practice already chosen first."""
+    kind = PRACTICE_KIND_FOR_SERVICE.get(service_type)
+    if kind is None:
+        return {"practice_kind": ""}
+    query = " ".join((request.GET.get("q") or request.POST.get("q") or "").split())
+    matches, total = organisation_search(query, kind=kind) if query else ([], 0)
+    chosen_code = str(form["practice"].value() or "").strip().upper()
+    if chosen_code and all(m.ods_code != chosen_code for m in matches):
+        chosen = organisation_practice(chosen_code, kind=kind)
+        if chosen is not None:
+            matches = [chosen, *matches]
+    return {
+        "practice_kind": kind,
+        "practice_noun": PRACTICE_NOUNS[kind],
+        "query": query,
+        "matches": matches,
+        "chosen_code": chosen_code,
+        "total": total,
+        "more": total > len(matches),
+        "search_action": _step_url("where"),
+    }
+
+
+def _limit_practices(form: StepForm, answers: dict[str, Any]) -> None:
+    """On the "where" page, only a practice of the kind of service chosen may be picked."""
+    field = form.fields.get("practice")
+    kind = PRACTICE_KIND_FOR_SERVICE.get(answers.get("service_type", ""))
+    if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+        field.queryset = field.queryset.filter(kind=kind) if kind else field.queryset.none()
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,6 +150,7 @@ def feedback_step(request: HttpRequest, step: str = STEP_SLUGS[0]) -> HttpRespon
     form_class = STEP_FORMS[step]
     if request.method == "POST":
         form = form_class(request.POST)
+        _limit_practices(form, answers)
         if form.is_valid():
             # Keep what was typed, not the parsed values: the whole set is parsed again on sending.
             for name in form.fields:
@@ -213,9 +265,11 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
             ServiceType(service_type).label if service_type else "Something else, or not sure",
             "service",
         ),
-        row("NHS trust", provider.name if provider else "", "where"),
+        row("Where the care was", provider.name if provider else "", "where"),
         row("Area", area.name if area else "", "where"),
     ]
+    if cleaned.get("place"):
+        rows.append(row("Postcode or town", cleaned["place"], "where"))
     if cleaned["kind"] in KINDS_WITH_HANDLER_CHOICE:
         rows.append(
             row(

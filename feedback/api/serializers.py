@@ -39,12 +39,12 @@ ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 
 @extend_schema_field(OpenApiTypes.STR)
 class OrganisationCodeField(serializers.Field):
-    """An ODS code in (any case, e.g. ``rj1``), the active organisation of one kind out.
+    """An ODS code in (any case, e.g. ``rj1``), the active organisation of the field's kinds out.
 
     The code's shape is checked before any lookup, so no stray byte reaches the database. Looked
     up in the process's copy of the directory (``organisation_active_by_ods_code``), so a
-    submission costs no query for it. A code of the other kind (an ICB sent as ``provider``)
-    gets an error that says which field to send it in.
+    submission costs no query for a trust or ICB. A code that belongs in the other field (an ICB
+    sent as ``provider``) gets an error that says which field to send it in.
     """
 
     default_error_messages = {
@@ -52,13 +52,23 @@ class OrganisationCodeField(serializers.Field):
         "does_not_exist": "{value} is not the ODS code of {kind} in the directory.",
         "wrong_kind": "{value} is {other}, not {kind}: send it as `{field}`.",
     }
-    KINDS = {
-        OrganisationKind.TRUST: ("an NHS trust", "RJ1", "provider"),
-        OrganisationKind.ICB: ("an integrated care board", "QMJ", "area"),
+    # Per field: what it takes, described, with an example code.
+    FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+        "provider": (
+            (
+                OrganisationKind.TRUST,
+                OrganisationKind.GP_PRACTICE,
+                OrganisationKind.DENTAL_PRACTICE,
+                OrganisationKind.PHARMACY,
+            ),
+            "an NHS trust, GP practice, dental practice or pharmacy",
+            "RJ1",
+        ),
+        "area": ((OrganisationKind.ICB,), "an integrated care board", "QMJ"),
     }
 
-    def __init__(self, *, kind: str, **kwargs: Any) -> None:
-        self.kind = kind
+    def __init__(self, *, takes: str, **kwargs: Any) -> None:
+        self.takes = takes
         super().__init__(**kwargs)
 
     def run_validation(self, data: Any = empty) -> Any:
@@ -67,21 +77,22 @@ class OrganisationCodeField(serializers.Field):
         return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> Organisation:
-        label, example, _ = self.KINDS[OrganisationKind(self.kind)]
+        kinds, label, example = self.FIELDS[self.takes]
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid", example=example)
         code = str(data).strip().upper()
         if not ODS_CODE.fullmatch(code):
             self.fail("invalid", example=example)
-        organisation = organisation_active_by_ods_code(code, kind=self.kind)
-        if organisation is None:
-            for other_kind, (other, _, field) in self.KINDS.items():
-                if other_kind != self.kind and organisation_active_by_ods_code(
-                    code, kind=other_kind
-                ):
-                    self.fail("wrong_kind", value=code, other=other, kind=label, field=field)
-            self.fail("does_not_exist", kind=label, value=code)
-        return organisation
+        for kind in kinds:
+            organisation = organisation_active_by_ods_code(code, kind=kind)
+            if organisation is not None:
+                return organisation
+        for field, (other_kinds, other, _) in self.FIELDS.items():
+            if field != self.takes and any(
+                organisation_active_by_ods_code(code, kind=kind) for kind in other_kinds
+            ):
+                self.fail("wrong_kind", value=code, other=other, kind=label, field=field)
+        self.fail("does_not_exist", kind=label, value=code)
 
     def to_representation(self, value: Organisation) -> str:
         return value.ods_code
@@ -92,16 +103,31 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=settings.FEEDBACK_TEXT_MAX_LENGTH)
     # With its ICB: the service files the item under the trust's ICB when no area is given.
     provider = OrganisationCodeField(
-        kind=OrganisationKind.TRUST,
+        takes="provider",
         required=False,
         allow_null=True,
-        help_text="ODS code of the NHS trust that gave the care, e.g. RJ1.",
+        help_text=(
+            "ODS code of the NHS trust (e.g. RJ1), GP practice (e.g. B82007), dental practice "
+            "(e.g. V00040) or pharmacy (e.g. FA141) that gave the care. A practice's ICB "
+            "handles the feedback."
+        ),
     )
     area = OrganisationCodeField(
-        kind=OrganisationKind.ICB,
+        takes="area",
         required=False,
         allow_null=True,
         help_text="ODS code of the integrated care board for the area, e.g. QMJ.",
+    )
+    place = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "When neither the organisation nor the area is known: the postcode, postcode "
+            "district or town where the care was given. The area is looked up from it; if it "
+            "cannot be, NHS England's national triage queue assigns the item."
+        ),
     )
     service_type = serializers.ChoiceField(
         choices=ServiceType.choices, required=False, allow_blank=True, default=""

@@ -22,10 +22,10 @@ from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailabl
 from analytics.redaction import IdentityTerms, redact
 from feedback import clocks
 from feedback.audit import audit_record_all
-from feedback.choices import AnalysisState, RiskCheck, RiskFlag, Route
+from feedback.choices import AnalysisState, OrganisationKind, RiskCheck, RiskFlag, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme, Identity, Organisation
 from feedback.routing import RouteDecision, RoutingInput, route_feedback
-from feedback.selectors import organisation_cqc
+from feedback.selectors import organisation_cqc, organisation_national
 from feedback.services.triage import risk_check_due
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,35 @@ def feedback_claim_batch(*, first_id: int | None = None, limit: int | None = Non
 
 
 def _handler_for(route: str, item: Feedback, cqc: Organisation) -> Organisation | None:
+    """The queue the route means for this item. A practice is never a queue: its ICB handles
+    it. With no area known at all, NHS England's national triage queue assigns the item."""
     if route == Route.CQC:
         return cqc
-    if route == Route.ICB:
-        return item.area or (item.provider.icb if item.provider else None)
+    if route == Route.ICB or (item.provider is not None and item.provider.is_practice):
+        return (
+            item.area or (item.provider.icb if item.provider else None) or organisation_national()
+        )
     return item.provider
+
+
+def _national_triage(
+    item: Feedback, handler: Organisation | None, decision: RouteDecision
+) -> dict[str, object]:
+    """Rule and evidence for an item sent to NHS England to assign: nobody could name its ICB."""
+    if handler is None or handler.kind != OrganisationKind.NATIONAL:
+        return {}
+    place = (
+        f"the place given, {item.place!r}, matched no single area"
+        if item.place
+        else ("no place was given")
+    )
+    return {
+        "route_rule": "national_triage",
+        "route_evidence": [
+            *decision.evidence,
+            f"No NHS trust, practice or area was named and {place}: NHS England assigns it",
+        ],
+    }
 
 
 def _routing_input(item: Feedback, result: AnalysisResult | None) -> RoutingInput:
@@ -96,6 +120,7 @@ def _result_fields(
         "route": decision.route,
         "route_rule": decision.rule,
         "route_evidence": list(decision.evidence),
+        **_national_triage(item, handler, decision),
         "routed_at": now,
         "handled_by": handler,
         "risk_safeguarding": RiskFlag.SAFEGUARDING in decision.risk_flags,

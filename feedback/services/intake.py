@@ -14,6 +14,7 @@ from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
 from feedback.choices import (
+    SERVICE_FOR_PRACTICE_KIND,
     Channel,
     FftRating,
     Kind,
@@ -24,8 +25,12 @@ from feedback.choices import (
 )
 from feedback.errors import InvalidFeedback, SubmissionKeyReused
 from feedback.models import Feedback, Identity, Organisation, User
+from feedback.selectors import organisation_area_for_place
 
 logger = logging.getLogger(__name__)
+
+# "LS29 8TQ", "Leeds", "Ilkley, West Yorkshire": a postcode or a town, not an address.
+PLACE_MAX_LENGTH = 100
 
 
 def enqueue_analysis(feedback_id: int) -> None:
@@ -108,6 +113,7 @@ def feedback_submit(
     service_type: str = "",
     provider: Organisation | None = None,
     area: Organisation | None = None,
+    place: str = "",
     wants_commissioner: bool = False,
     question: str = "",
     fft_rating: int | str | None = None,
@@ -148,12 +154,25 @@ def feedback_submit(
         errors["text"] = "Tell us about your experience."
     elif len(text) > limit:
         errors["text"] = f"Your feedback must be {limit} characters or fewer."
-    if provider is not None and provider.kind != OrganisationKind.TRUST:
-        errors["provider"] = "Choose an NHS trust."
+    if provider is not None:
+        if provider.is_practice:
+            # The practice says what kind of service it was; a contradiction is a mistake.
+            practice_service = SERVICE_FOR_PRACTICE_KIND[provider.kind]
+            if service_type and service_type != practice_service:
+                errors["provider"] = (
+                    f"{provider.name} is a {provider.get_kind_display().lower()}, but the service "
+                    f"was given as {ServiceType(service_type).label.lower()}."
+                    if service_type in ServiceType.values
+                    else "Unknown service type."
+                )
+            service_type = service_type or practice_service
+        elif provider.kind != OrganisationKind.TRUST:
+            errors["provider"] = "Choose an NHS trust, GP practice, dentist or pharmacy."
     if area is not None and area.kind != OrganisationKind.ICB:
         errors["area"] = "Choose an integrated care board."
-    if provider is None and area is None:
-        errors["provider"] = "Choose the NHS trust that gave the care, or the area it was in."
+    place = clean_text(place)
+    if len(place) > PLACE_MAX_LENGTH:
+        errors["place"] = f"The postcode or town must be {PLACE_MAX_LENGTH} characters or fewer."
     nhs_number = normalise_nhs_number(nhs_number)
     if problem := nhs_number_problem(nhs_number):
         errors["nhs_number"] = problem
@@ -163,8 +182,14 @@ def feedback_submit(
     if errors:
         raise InvalidFeedback(errors)
 
+    place_found = False
     if provider is not None and area is None:
         area = provider.icb
+    elif provider is None and area is None and place:
+        # The patient knew neither: the area is looked up from the place they gave; when it
+        # cannot be, NHS England's national triage queue assigns it (routing, after analysis).
+        area = organisation_area_for_place(place)
+        place_found = area is not None
 
     try:
         return _save(
@@ -173,6 +198,7 @@ def feedback_submit(
             service_type=service_type,
             provider=provider,
             area=area,
+            place=place,
             wants_commissioner=wants_commissioner,
             question=clean_text(question)[:300],
             fft_rating=rating,
@@ -180,6 +206,7 @@ def feedback_submit(
             text=text,
             identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
             actor=actor,
+            area_from_place=place_found,
             submission_key=submission_key or None,
             submission_digest=submission_digest,
         )
@@ -229,6 +256,7 @@ def _save(
     *,
     identity: dict[str, str],
     actor: User | None,
+    area_from_place: bool,
     **fields: object,
 ) -> Feedback:
     with transaction.atomic():
@@ -242,6 +270,14 @@ def _save(
             to_value=item.status,
             detail={"channel": item.channel},
         )
+        if area_from_place and item.area is not None:
+            audit_record(
+                feedback=item,
+                actor=None,
+                action="area_from_place",
+                to_value=item.area.ods_code,
+                detail={"place": item.place},
+            )
         if identity.get("email"):
             # The receipt with the private tracking link, whatever the channel.
             from feedback.services.notifications import notification_schedule

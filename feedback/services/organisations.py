@@ -1,4 +1,5 @@
-"""Loading the organisation directory (regions, integrated care boards, trusts) from ODS files."""
+"""Loading the organisation directory from ODS files: regions, integrated care boards, trusts,
+and the GP practices, dental practices and pharmacies patients name as the place of care."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from feedback.models import Organisation, Region
 from feedback.ods import (
     REGION_NAMES,
     IcbRecord,
+    PracticeRecord,
     TrustRecord,
     read_icbs,
+    read_practices,
     read_trust_types,
     read_trusts,
 )
 
 CQC_ODS_CODE = "CQC"
 CQC_NAME = "Care Quality Commission"
+# NHS England's own ODS code; its national triage queue takes what no area could be found for.
+NATIONAL_ODS_CODE = "X24"
+NATIONAL_NAME = "NHS England"
+_BATCH = 1000
 
 # How many trusts with a missing ICB an error lists before summarising the rest.
 _ORPHANS_SHOWN = 5
@@ -49,11 +56,16 @@ class ImportResult:
     trusts: ImportCounts
     trusts_outside_england: int
     cqc_created: bool
+    national_created: bool = False
 
     @property
     def created(self) -> int:
         return (
-            self.regions.created + self.icbs.created + self.trusts.created + int(self.cqc_created)
+            self.regions.created
+            + self.icbs.created
+            + self.trusts.created
+            + int(self.cqc_created)
+            + int(self.national_created)
         )
 
     @property
@@ -109,6 +121,7 @@ def organisations_import(
         _deactivate(existing, trusts.closed_codes, OrganisationKind.TRUST, trust_tally)
 
         cqc_created = _ensure_cqc()
+        national_created = _ensure_national()
 
     return ImportResult(
         regions=region_tally.freeze(),
@@ -116,6 +129,113 @@ def organisations_import(
         trusts=trust_tally.freeze(),
         trusts_outside_england=len(trusts.records) - len(english_trusts),
         cqc_created=cqc_created,
+        national_created=national_created,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeImportResult:
+    """What one run of ``practices_import`` did with one ODS primary care file."""
+
+    counts: ImportCounts
+    outside_england: int
+    # Open rows not offered to patients, by reason (dormant, private dental practice, ...).
+    left_out: dict[str, int]
+
+
+def practices_import(path: Path, *, kind: str) -> PracticeImportResult:
+    """Create or update the practices of ``kind`` (GP, dental, pharmacy) from an ODS file.
+
+    Each English practice is linked to its ICB, which must already be loaded (run the ICB import
+    first); a file naming an unknown ICB changes nothing. Practices the file lists as closed, and
+    open ones not offered to patients (dormant, private-only dentistry, a GP code that is not a
+    practice), are marked inactive; practices it does not mention are left alone.
+    """
+    extract = read_practices(path, kind=kind)
+    english = [record for record in extract.records if record.in_england]
+    icbs = {
+        org.ods_code: org
+        for org in Organisation.objects.filter(kind=OrganisationKind.ICB, is_active=True)
+    }
+    _check_every_practice_has_its_icb(english, icbs, path)
+    offered = [record for record in english if not record.left_out]
+    left_out: dict[str, int] = {}
+    for record in english:
+        if record.left_out:
+            left_out[record.left_out] = left_out.get(record.left_out, 0) + 1
+    closed = extract.closed_codes | {record.code for record in english if record.left_out}
+
+    tally = _Tally()
+    with transaction.atomic():
+        existing = Organisation.objects.in_bulk(
+            [record.code for record in english] + sorted(extract.closed_codes),
+            field_name="ods_code",
+        )
+        new: list[Organisation] = []
+        changed: dict[str, Organisation] = {}
+        fields = ("name", "kind", "icb_id", "region_id", "postcode", "address", "is_active")
+        for record in offered:
+            icb = icbs[record.icb_code]
+            values = {
+                "name": record.display_name,
+                "kind": kind,
+                "icb_id": icb.pk,
+                "region_id": icb.region_id,
+                "postcode": record.postcode,
+                "address": record.display_address[:300],
+                "is_active": True,
+            }
+            org = existing.get(record.code)
+            if org is None:
+                new.append(Organisation(ods_code=record.code, **values))
+                tally.created += 1
+            elif org.kind not in (kind, *_PRACTICE_KINDS_REPLACEABLE):
+                raise OrganisationImportError(
+                    f"{record.code} in {path} is already in the directory as "
+                    f"{org.get_kind_display()} {org.name}"
+                )
+            elif any(getattr(org, field) != value for field, value in values.items()):
+                for field, value in values.items():
+                    setattr(org, field, value)
+                changed[record.code] = org
+                tally.updated += 1
+            else:
+                tally.unchanged += 1
+        Organisation.objects.bulk_create(new, batch_size=_BATCH)
+        Organisation.objects.bulk_update(list(changed.values()), fields, batch_size=_BATCH)
+        tally.deactivated = Organisation.objects.filter(
+            ods_code__in=sorted(closed), kind=kind, is_active=True
+        ).update(is_active=False)
+    return PracticeImportResult(
+        counts=tally.freeze(),
+        outside_england=len(extract.records) - len(english),
+        left_out=left_out,
+    )
+
+
+# A practice's kind follows its file; an earlier import of the same code from another primary
+# care file (a code reused across files would be an ODS error) is corrected, never a trust's.
+_PRACTICE_KINDS_REPLACEABLE = (
+    OrganisationKind.GP_PRACTICE,
+    OrganisationKind.DENTAL_PRACTICE,
+    OrganisationKind.PHARMACY,
+)
+
+
+def _check_every_practice_has_its_icb(
+    practices: list[PracticeRecord], icbs: dict[str, Organisation], path: Path
+) -> None:
+    orphans = [p for p in practices if not p.left_out and p.icb_code not in icbs]
+    if not orphans:
+        return
+    listed = "; ".join(
+        f"{p.code} ({p.display_name}) is in ICB {p.icb_code or '(none given)'}"
+        for p in orphans[:_ORPHANS_SHOWN]
+    )
+    more = f"; and {len(orphans) - _ORPHANS_SHOWN} more" if len(orphans) > _ORPHANS_SHOWN else ""
+    raise OrganisationImportError(
+        f"{len(orphans)} practice(s) in {path} name an ICB that is not in the directory "
+        f"(import the ICBs first): {listed}{more}"
     )
 
 
@@ -176,6 +296,7 @@ def _trust_values(
         "icb_id": icb_ids[trust.icb_code],
         "region_id": regions[trust.region_code].pk,
         "postcode": trust.postcode,
+        "address": trust.display_address[:300],
         "is_active": True,
     }
 
@@ -209,6 +330,25 @@ def _deactivate(
             org.is_active = False
             org.save(update_fields=["is_active"])
             tally.deactivated += 1
+
+
+def _ensure_national() -> bool:
+    national, created = Organisation.objects.get_or_create(
+        ods_code=NATIONAL_ODS_CODE,
+        defaults={"name": NATIONAL_NAME, "kind": OrganisationKind.NATIONAL},
+    )
+    if not created and (national.name, national.kind, national.is_active) != (
+        NATIONAL_NAME,
+        OrganisationKind.NATIONAL,
+        True,
+    ):
+        national.name, national.kind, national.is_active = (
+            NATIONAL_NAME,
+            OrganisationKind.NATIONAL,
+            True,
+        )
+        national.save(update_fields=["name", "kind", "is_active"])
+    return created
 
 
 def _ensure_cqc() -> bool:

@@ -27,6 +27,8 @@ DEMO_STAFF: tuple[tuple[str, str, str], ...] = (
     ("trust.manager", "RJ1", Role.MANAGER),
     ("icb.handler", "QMJ", Role.HANDLER),
     ("cqc.handler", "CQC", Role.HANDLER),
+    # NHS England's national triage: assigns feedback nobody could place to an ICB or trust.
+    ("national.triage", "X24", Role.HANDLER),
 )
 # The administrator (Django's admin: organisations, staff accounts, regulator tokens).
 DEMO_ADMIN = "admin"

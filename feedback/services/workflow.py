@@ -21,6 +21,7 @@ from feedback.choices import (
     ALLOWED_TRANSITIONS,
     REOPENS,
     RESUMES,
+    ROUTE_FOR_QUEUE_KIND,
     TERMINAL_STATUSES,
     CorrectionKind,
     InvestigationApproach,
@@ -29,7 +30,6 @@ from feedback.choices import (
     OrganisationKind,
     RiskCheck,
     RiskFlag,
-    Route,
     Status,
 )
 from feedback.errors import IllegalTransition, InvalidFeedback
@@ -324,6 +324,10 @@ def complaint_reroute(
         item = _locked(feedback)
         if item.status in TERMINAL_STATUSES:
             raise IllegalTransition("A closed or withdrawn item cannot be rerouted.")
+        if to.kind not in ROUTE_FOR_QUEUE_KIND:
+            raise InvalidFeedback(
+                {"to": f"{to.name} has no queue: send it to the integrated care board instead."}
+            )
         if item.handled_by_id == to.pk:
             raise InvalidFeedback({"to": "The item is already in that organisation's queue."})
         if concern and (concern not in RiskFlag.values or to.kind != OrganisationKind.CQC):
@@ -342,11 +346,7 @@ def complaint_reroute(
         )
         before_route = item.route
         item.handled_by = to
-        item.route = {
-            OrganisationKind.TRUST: Route.TRUST,
-            OrganisationKind.ICB: Route.ICB,
-            OrganisationKind.CQC: Route.CQC,
-        }[OrganisationKind(to.kind)]
+        item.route = ROUTE_FOR_QUEUE_KIND[to.kind]
         if correction:
             correction_record(
                 feedback=item,

@@ -211,7 +211,8 @@ SPECTACULAR_SETTINGS = {
     # Routes and organisation kinds share their values (trust, icb, cqc): one enum for both.
     "ENUM_NAME_OVERRIDES": {
         "FeedbackKindEnum": "feedback.choices.Kind",
-        "OrganisationKindEnum": "feedback.choices.Route",
+        "OrganisationKindEnum": "feedback.choices.OrganisationKind",
+        "RouteEnum": "feedback.choices.Route",
         # The regulator export has every channel; the staff entry form a few of them.
         "FeedbackChannelEnum": "feedback.choices.Channel",
     },

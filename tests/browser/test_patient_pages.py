@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from feedback.choices import Status
-from feedback.models import Feedback
+from feedback.choices import OrganisationKind, Status
+from feedback.models import Feedback, Organisation
 from tests.browser.conftest import Browsing
 from tests.factories import FeedbackFactory, TrustFactory
 
@@ -59,8 +59,11 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     continue_(b)
 
     check(b, "where: empty")
+    place = page.get_by_label("If you do not know, where was the care?")
+    place.fill("x" * 101)
     continue_(b)
     check(b, "where: with errors")
+    page.get_by_label("If you do not know, where was the care?").fill("")
     page.get_by_label("NHS trust", exact=True).select_option(label=trust.name)
     check(b, "where: answered")
     continue_(b)
@@ -137,6 +140,48 @@ def test_unknown_tracking_link_is_an_accessible_not_found_page(browsing: Browsin
     # The browser logs the page's own 404 status; anything else is a problem.
     browsing.problems = [p for p in browsing.problems if "status of 404" not in p]
     browsing.assert_accessible("tracking: unknown link")
+
+
+def test_a_patient_searches_for_their_gp_practice_and_chooses_it(
+    browsing: Browsing, trust: Any
+) -> None:
+    icb = trust.icb
+    for code, name, address, postcode in [
+        ("B82007", "Townhead Surgery", "Townhead, Settle, North Yorkshire", "BD24 9JA"),
+        ("B82018", "Cross Hills Group Practice", "Holme Lane, Cross Hills, Keighley", "BD20 7LG"),
+    ]:
+        Organisation.objects.create(
+            ods_code=code,
+            name=name,
+            kind=OrganisationKind.GP_PRACTICE,
+            icb=icb,
+            address=address,
+            postcode=postcode,
+        )
+    b, page = browsing, browsing.page
+    b.goto("/feedback/new/")
+    page.get_by_label("Complaint").check()
+    continue_(b)
+    page.get_by_label("GP practice").check()
+    continue_(b)
+    check(b, "where (GP): search")
+    page.get_by_label("Find the GP practice").fill("zzz")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert "No GP practice found" in page.content()
+    check(b, "where (GP): nothing found")
+    page.get_by_label("Find the GP practice").fill("settle")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    check(b, "where (GP): results")
+    page.get_by_label("Townhead Surgery").check()
+    continue_(b)
+    assert page.url.endswith("/feedback/new/experience/")
+    page.get_by_role("link", name="Back").click()
+    page.wait_for_load_state()
+    # Coming back, the practice chosen is shown and still chosen.
+    assert page.get_by_label("Townhead Surgery").is_checked()
+    assert not b.problems, b.problems
 
 
 def test_the_journey_works_without_javascript(browsing_without_js: Browsing, trust: Any) -> None:

@@ -267,7 +267,8 @@ def test_importing_the_demo_set_loads_regions_icbs_trusts_and_the_cqc():
     assert Organisation.objects.filter(kind=OrganisationKind.TRUST).count() == len(open_trusts)
     assert len(open_trusts) >= 60
     assert result.trusts.created == len(open_trusts)
-    assert result.created == 7 + 42 + len(open_trusts) + 1
+    # The regions, ICBs and trusts, the CQC and NHS England's national triage queue.
+    assert result.created == 7 + 42 + len(open_trusts) + 2
     cqc = Organisation.objects.get(ods_code="CQC")
     assert (cqc.name, cqc.kind) == ("Care Quality Commission", OrganisationKind.CQC)
 

@@ -105,7 +105,10 @@ def test_the_directory_copy_sees_a_closed_trust_saved_in_this_process(trust):
     )
     assert response.status_code == 400
     assert response.json() == {
-        "provider": ["RAL is not the ODS code of an NHS trust in the directory."]
+        "provider": [
+            "RAL is not the ODS code of an NHS trust, GP practice, dental practice or pharmacy "
+            "in the directory."
+        ]
     }
 
 

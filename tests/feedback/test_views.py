@@ -208,12 +208,6 @@ def test_check_page_sends_an_unfinished_journey_to_the_first_unanswered_question
         ("service", {}, "service_type", "Select the kind of service"),
         (
             "where",
-            {"provider": "", "area": ""},
-            "provider",
-            "Select the NHS trust that gave the care, or the area it was in",
-        ),
-        (
-            "where",
             {"provider": "NOPE", "area": ""},
             "provider",
             "Select an NHS trust from the list",
