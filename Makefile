@@ -25,7 +25,8 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py import_ods
 	@# Two years of synthetic feedback for the dashboards, once (real submissions come on top).
-	$(BIN)/python manage.py generate_feedback --count 3000 --seed 1 --if-empty
+	@# Most go to the demo accounts' trust and ICB, so their queues look as a busy one's would.
+	$(BIN)/python manage.py generate_feedback --count 15000 --seed 1 --focus RJ1 QMJ --if-empty
 	@echo "Demo staff logins (new passwords each run):"
 	@$(BIN)/python manage.py load_demo_staff
 

@@ -355,7 +355,7 @@ _PRIMARY_SERVICES = (
 class _Directory:
     """Trusts, ICBs and the CQC, in ODS code order so a seed means the same on any database."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, focus: Sequence[str] = ()) -> None:
         rows = (
             Organisation.objects.filter(is_active=True)
             .order_by("ods_code")
@@ -388,6 +388,20 @@ class _Directory:
         self.mental_health = [o for o in self.trusts if o.trust_type == TrustType.MENTAL_HEALTH]
         self._trust_cum = list(accumulate(o.weight for o in self.trusts))
         self._icb_cum = list(accumulate(o.weight for o in self.icbs))
+        by_code = {o.ods_code: o for o in orgs}
+        unknown = [code for code in focus if code not in by_code]
+        if unknown:
+            raise SyntheticDataError(f"No active organisation has the ODS code {unknown[0]}.")
+        self.focus = [by_code[code] for code in focus]
+        wrong = [
+            o.ods_code
+            for o in self.focus
+            if o.kind not in (OrganisationKind.TRUST, OrganisationKind.ICB)
+        ]
+        if wrong:
+            raise SyntheticDataError(
+                f"{wrong[0]} is not a trust or an ICB: only they have queues of their own here."
+            )
 
     def trust(self, rng: random.Random) -> _Org:
         return self.trusts[bisect.bisect(self._trust_cum, rng.random() * self._trust_cum[-1])]
@@ -568,6 +582,7 @@ class _Generator:
     now: dt.datetime
     years: int
     current_model: str
+    focus_share: float = 0.0
     _pools: dict[int | None, list[_Text]] = field(default_factory=dict, init=False)
     _days: list[dt.date] = field(default_factory=list, init=False)
     _day_weights: list[float] = field(default_factory=list, init=False)
@@ -659,11 +674,20 @@ class _Generator:
         """Provider, area, service type and the routing decision, as routing would make it."""
         rng = self.rng
         directory = self.directory
+        # A share of the items goes to the organisations in focus (the demo accounts' own), so
+        # their queues and dashboards fill as a busy trust's or ICB's would.
+        forced = None
+        if directory.focus and rng.random() < self.focus_share:
+            forced = rng.choice(directory.focus)
+            if forced.kind == OrganisationKind.ICB:
+                return self._primary_care(forced)
         roll = rng.random()
         cqc_share = _CQC_SHARE[kind]
         if roll < cqc_share:
             flag = _pick(rng, _CQC_FLAGS)
-            if flag == "mental_health_act" and directory.mental_health:
+            if forced is not None:
+                trust = forced
+            elif flag == "mental_health_act" and directory.mental_health:
                 trust = rng.choice(directory.mental_health)
             else:
                 trust = directory.trust(rng)
@@ -681,23 +705,10 @@ class _Generator:
                 "text": _Text(text, "", 5, themes),
             }
         roll -= cqc_share
-        if roll < 0.16:
-            icb = directory.icb(rng)
-            service = _pick(rng, _PRIMARY_SERVICE_TABLE)
-            return {
-                "provider": None,
-                "area_id": icb.pk,
-                "service_type": service,
-                "handler": icb,
-                "route": Route.ICB,
-                "rule": "icb_primary_care",
-                "evidence": [
-                    f"service type: {_SERVICE_LABEL[service]}",
-                    "primary care: the ICB handles commissioner complaints about it",
-                ],
-            }
+        if roll < 0.16 and forced is None:
+            return self._primary_care(directory.icb(rng))
         roll -= 0.16
-        trust = directory.trust(rng)
+        trust = forced or directory.trust(rng)
         service = self._trust_service(trust)
         trust_icb = directory.by_pk.get(trust.icb_id) if trust.icb_id else None
         context = [f"kind: {kind}", f"service type: {_SERVICE_LABEL[service]}"]
@@ -738,6 +749,21 @@ class _Generator:
                 evidence=["no NHS trust named: the commissioner handles it", *context],
             )
         return place
+
+    def _primary_care(self, icb: _Org) -> dict[str, Any]:
+        service = _pick(self.rng, _PRIMARY_SERVICE_TABLE)
+        return {
+            "provider": None,
+            "area_id": icb.pk,
+            "service_type": service,
+            "handler": icb,
+            "route": Route.ICB,
+            "rule": "icb_primary_care",
+            "evidence": [
+                f"service type: {_SERVICE_LABEL[service]}",
+                "primary care: the ICB handles commissioner complaints about it",
+            ],
+        }
 
     def _trust_service(self, trust: _Org) -> str:
         table = _SERVICE_TABLES.get(trust.trust_type, _SERVICE_TABLES[""])
@@ -1122,6 +1148,8 @@ def feedback_generate(
     now: dt.datetime | None = None,
     fft_path: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    focus: Sequence[str] = (),
+    focus_share: float = 0.0,
 ) -> GenerateResult:
     """Make ``count`` synthetic items received over the last ``years`` years; see the module."""
     if count < 1:
@@ -1130,7 +1158,9 @@ def feedback_generate(
         raise SyntheticDataError("Years must be between 1 and 10.")
     began = time.perf_counter()
     rng = random.Random(seed)  # noqa: S311 (made-up data, not secrets)
-    directory = _Directory(rng)
+    if not 0 <= focus_share <= 1:
+        raise SyntheticDataError("The focus share must be between 0 and 1.")
+    directory = _Directory(rng, focus)
     texts = _fft_texts(fft_path or FFT_PATH)
     texts_from = "fft" if texts else "synthetic"
     if not texts:
@@ -1142,6 +1172,7 @@ def feedback_generate(
         now=now or timezone.now(),
         years=years,
         current_model=_current_model_version(),
+        focus_share=focus_share if focus else 0.0,
     )
     postgres = connection.vendor == "postgresql"
     writer: _Writer = _CopyWriter() if postgres else _OrmWriter()

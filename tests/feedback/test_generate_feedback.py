@@ -251,3 +251,37 @@ def test_if_empty_leaves_a_database_with_feedback_alone(directory):
     call_command("generate_feedback", "--count", "5", "--if-empty", stdout=out)
     assert Feedback.objects.count() == 3
     assert "nothing generated" in out.getvalue()
+
+
+def test_the_demo_accounts_organisations_get_a_busy_queue(directory):
+    # As `make run` makes it: a trust and an ICB with a working queue of their own.
+    call_command(
+        "generate_feedback",
+        "--count",
+        "2000",
+        "--seed",
+        "3",
+        "--focus",
+        "RJ1",
+        "QMJ",
+        stdout=io.StringIO(),
+    )
+    for code in ("RJ1", "QMJ"):
+        queue = Feedback.objects.filter(handled_by__ods_code=code)
+        # 70% of 2,000 shared by two: some 700 each; without focus a trust gets a handful.
+        assert 550 < queue.count() < 850, (code, queue.count())
+        assert queue.filter(status=Status.INVESTIGATING).exists()
+        assert queue.filter(status=Status.CLOSED).exists()
+    assert Feedback.objects.filter(handled_by__ods_code="RJ1", route=Route.TRUST).exists()
+    assert set(
+        Feedback.objects.filter(handled_by__ods_code="QMJ").values_list("route", flat=True)
+    ) == {Route.ICB}
+
+
+def test_focus_on_an_unknown_or_a_practice_code_is_refused(directory):
+    for code in ("ZZZ", "B82007"):
+        with pytest.raises(CommandError, match=code):
+            call_command(
+                "generate_feedback", "--count", "10", "--focus", code, stdout=io.StringIO()
+            )
+    assert not Feedback.objects.exists()

@@ -53,6 +53,19 @@ class Command(BaseCommand):
             "--batch-size", type=_positive, help="items written per batch (default: by database)"
         )
         parser.add_argument(
+            "--focus",
+            nargs="+",
+            default=[],
+            metavar="ODS_CODE",
+            help="trusts or ICBs to give a share of the items, as a busy organisation's queue",
+        )
+        parser.add_argument(
+            "--focus-share",
+            type=float,
+            default=0.7,
+            help="the share of the items for the --focus organisations, split evenly (default 0.7)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing when the database already holds feedback (for `make run`'s demo)",
@@ -89,6 +102,8 @@ class Command(BaseCommand):
                 years=options["years"],
                 batch_size=options["batch_size"],
                 progress=progress if verbosity >= 1 else None,
+                focus=options["focus"],
+                focus_share=options["focus_share"],
             )
         except SyntheticDataError as exc:
             raise CommandError(str(exc)) from exc
