@@ -9,8 +9,8 @@ upheld, not upheld). The return here is built from what the service holds:
 - resolved: complaints whose final response (with its KO41 outcome) was sent in the period;
 - service area, subject and profession are coded with the final response, so a new complaint not
   yet answered counts as ``not_yet_coded``;
-- age and status of the complainant are not collected by the service yet: every complaint counts
-  as ``not_known``, and the return says so rather than guessing.
+- age of the patient and status of the complainant are optional questions (the patient's journey,
+  the API, staff entry): a complaint without an answer counts as ``not_known``, never guessed.
 
 The collection's validation rules are checked and reported with each return; an ``error`` rule
 that fails makes the return invalid, a ``warning`` is for the reader to know.
@@ -26,7 +26,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from analytics.exports import start_of_day
-from feedback.choices import Kind
+from feedback.choices import ComplainantStatus, Kind, PatientAge
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation
 
@@ -109,8 +109,10 @@ class Ko41Return:
             },
             "new_complaints": self.new_complaints,
             "by_channel": _full(self.by_channel, []),
-            "age_of_patient": _full(self.age, [NOT_KNOWN]),
-            "status_of_complainant": _full(self.status_of_complainant, [NOT_KNOWN]),
+            "age_of_patient": _full(self.age, [*PatientAge.values, NOT_KNOWN]),
+            "status_of_complainant": _full(
+                self.status_of_complainant, [*ComplainantStatus.values, NOT_KNOWN]
+            ),
             "service_area": _full(self.service_area, [*ServiceArea.values, NOT_YET_CODED]),
             "subject": _full(self.subject, [*Subject.values, NOT_YET_CODED]),
             "profession": _full(self.profession, [*Profession.values, NOT_YET_CODED]),
@@ -202,15 +204,15 @@ def ko41_validate(ret: Ko41Return) -> list[Check]:
             WARNING,
             ret.age.get(NOT_KNOWN, 0) == 0,
             "The age of the patient is known.",
-            f"{ret.age.get(NOT_KNOWN, 0)} of {new} not known: the service does not collect age",
+            f"{ret.age.get(NOT_KNOWN, 0)} of {new} not known: the complainant did not say",
         ),
         Check(
             "status_known",
             WARNING,
             ret.status_of_complainant.get(NOT_KNOWN, 0) == 0,
             "The status of the complainant (patient, relative, ...) is known.",
-            f"{ret.status_of_complainant.get(NOT_KNOWN, 0)} of {new} not known: the service "
-            "does not collect it",
+            f"{ret.status_of_complainant.get(NOT_KNOWN, 0)} of {new} not known: the complainant "
+            "did not say",
         ),
         Check(
             "coding_complete",
@@ -237,18 +239,24 @@ def ko41_returns(
         return returns[org_id]
 
     complaints = Feedback.objects.filter(kind=Kind.COMPLAINT, handled_by_id__in=org_ids)
-    for org_id, channel, area, profession, subjects in (
+    for org_id, channel, area, profession, subjects, age, status in (
         complaints.filter(received_at__gte=start, received_at__lt=end)
         .values_list(
-            "handled_by_id", "channel", "ko41_service_area", "ko41_profession", "ko41_subjects"
+            "handled_by_id",
+            "channel",
+            "ko41_service_area",
+            "ko41_profession",
+            "ko41_subjects",
+            "patient_age",
+            "complainant_status",
         )
         .iterator(chunk_size=5000)
     ):
         r = ret(org_id)
         r.new_complaints += 1
         r.by_channel[channel] += 1
-        r.age[NOT_KNOWN] += 1
-        r.status_of_complainant[NOT_KNOWN] += 1
+        r.age[age or NOT_KNOWN] += 1
+        r.status_of_complainant[status or NOT_KNOWN] += 1
         r.service_area[area or NOT_YET_CODED] += 1
         r.profession[profession or NOT_YET_CODED] += 1
         for subject in subjects or [NOT_YET_CODED]:

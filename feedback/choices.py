@@ -102,6 +102,21 @@ ROUTE_FOR_QUEUE_KIND: Mapping[str, str] = MappingProxyType(
 )
 
 
+class PatientAge(models.TextChoices):
+    """The age band of the person who had the care, as the KO41 complaints returns count it."""
+
+    UNDER_18 = "0_17", "Under 18"
+    ADULT = "18_64", "18 to 64"
+    OLDER = "65_plus", "65 or over"
+
+
+class ComplainantStatus(models.TextChoices):
+    """Who is complaining, as the KO41 complaints returns count it."""
+
+    PATIENT = "patient", "The patient"
+    ON_BEHALF = "on_behalf", "Someone on the patient's behalf"
+
+
 class SafetyAnswer(models.TextChoices):
     """The patient's own answer to "Is anyone at risk of harm?" ("" when it was not asked)."""
 

@@ -11,7 +11,15 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from feedback.choices import FFT_QUESTION, FftRating, Kind, SafetyAnswer, ServiceType
+from feedback.choices import (
+    FFT_QUESTION,
+    ComplainantStatus,
+    FftRating,
+    Kind,
+    PatientAge,
+    SafetyAnswer,
+    ServiceType,
+)
 from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_practices, organisation_trusts
 from feedback.services.intake import PLACE_MAX_LENGTH
@@ -227,6 +235,28 @@ class SafetyForm(StepForm):
 
 
 class DetailsForm(StepForm):
+    # Both optional, asked of complaints for the NHS's KO41 returns (who complains, and how old
+    # the patients are); the page says they can be left out.
+    complainant_status = forms.ChoiceField(
+        label="Are you the person who had the care?",
+        choices=[
+            (ComplainantStatus.PATIENT, "Yes, it was my care"),
+            (
+                ComplainantStatus.ON_BEHALF,
+                "No, I am writing for someone else, like a relative or someone I care for",
+            ),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": "Select one of the answers shown"},
+    )
+    patient_age = forms.ChoiceField(
+        label="How old is the person who had the care?",
+        choices=PatientAge.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": "Select one of the age groups shown"},
+    )
     name = forms.CharField(label="Full name", max_length=200, required=False)
     email = forms.EmailField(
         label="Email address",

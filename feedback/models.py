@@ -14,6 +14,7 @@ from feedback.choices import (
     PRACTICE_KINDS,
     AnalysisState,
     Channel,
+    ComplainantStatus,
     CorrectionKind,
     FftRating,
     InvestigationApproach,
@@ -21,6 +22,7 @@ from feedback.choices import (
     NotificationKind,
     NotificationState,
     OrganisationKind,
+    PatientAge,
     RiskCheck,
     Role,
     Route,
@@ -202,6 +204,14 @@ class Feedback(models.Model):
     # The patient's answer to "Is anyone at risk of harm?"; "yes" sends the item to the CQC.
     safety_answer = models.CharField(
         max_length=10, choices=SafetyAnswer.choices, blank=True, default="", db_default=""
+    )
+    # For the KO41 returns (optional questions): the patient's age band, and whether the patient
+    # or someone on their behalf wrote. "" when not given.
+    patient_age = models.CharField(
+        max_length=8, choices=PatientAge.choices, blank=True, default="", db_default=""
+    )
+    complainant_status = models.CharField(
+        max_length=10, choices=ComplainantStatus.choices, blank=True, default="", db_default=""
     )
     received_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.RECEIVED)

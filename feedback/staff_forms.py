@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -10,7 +10,14 @@ from django.contrib.auth.signals import user_login_failed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics.themes import THEMES
-from feedback.choices import ROUTE_FOR_QUEUE_KIND, Channel, InvestigationApproach, RiskFlag
+from feedback.choices import (
+    ROUTE_FOR_QUEUE_KIND,
+    Channel,
+    ComplainantStatus,
+    InvestigationApproach,
+    PatientAge,
+    RiskFlag,
+)
 from feedback.forms import FeedbackForm, OrganisationChoiceField
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation, User
@@ -239,6 +246,18 @@ class StaffEntryForm(FeedbackForm):
             )
         },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Staff record what the complainant said (for the KO41 return); the patient's wording
+        # of the questions is theirs.
+        for name, label, choices in (
+            ("complainant_status", "Who is complaining", ComplainantStatus.choices),
+            ("patient_age", "Age of the patient", PatientAge.choices),
+        ):
+            field = cast(forms.ChoiceField, self.fields[name])
+            field.label = f"{label} (for the KO41 return, if they said)"
+            field.choices = [("", "Not said"), *choices]
 
 
 class TwoFactorConfirmForm(forms.Form):

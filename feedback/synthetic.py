@@ -48,9 +48,11 @@ from feedback.choices import (
     PRIMARY_CARE_SERVICES,
     AnalysisState,
     Channel,
+    ComplainantStatus,
     InvestigationApproach,
     Kind,
     OrganisationKind,
+    PatientAge,
     Route,
     ServiceType,
     Status,
@@ -556,6 +558,12 @@ _PRIMARY_SERVICE_TABLE = _weighted(_PRIMARY_SERVICES)
 _SERVICE_TABLES = {key: _weighted(pairs) for key, pairs in _SERVICES_BY_TRUST_TYPE.items()}
 
 
+# Complainants by the patient's age: older patients use more care (and complain more per head).
+_PATIENT_AGE_TABLE = _weighted(
+    [(PatientAge.UNDER_18, 0.08), (PatientAge.ADULT, 0.55), (PatientAge.OLDER, 0.37)]
+)
+
+
 def _pick(rng: random.Random, table: tuple[list[Any], list[float]]) -> Any:
     values, cum = table
     return values[bisect.bisect(cum, rng.random() * cum[-1])]
@@ -826,6 +834,12 @@ class _Generator:
             "text": body,
             "received_at": received,
         }
+        if kind == Kind.COMPLAINT and rng.random() < 0.7:
+            # The optional KO41 questions: most complainants answer them.
+            values["complainant_status"] = (
+                ComplainantStatus.ON_BEHALF if rng.random() < 0.3 else ComplainantStatus.PATIENT
+            )
+            values["patient_age"] = _pick(rng, _PATIENT_AGE_TABLE)
         themes: list[tuple[str, float]] = []
         if received > self.now - dt.timedelta(hours=24) and rng.random() < 0.03:
             # Still in the analysis queue (a backlog while the worker was down): not routed yet.

@@ -23,9 +23,11 @@ from feedback.choices import (
     PRACTICE_KIND_FOR_SERVICE,
     PRIMARY_CARE_SERVICES,
     TERMINAL_STATUSES,
+    ComplainantStatus,
     FftRating,
     Kind,
     OrganisationKind,
+    PatientAge,
     SafetyAnswer,
     ServiceType,
     Status,
@@ -93,6 +95,8 @@ def _render_step(
         "back_url": _back_url(slug, change=change),
         "is_primary_care": service_type in PRIMARY_CARE_SERVICES,
         "show_handler_choice": answers.get("kind") in KINDS_WITH_HANDLER_CHOICE,
+        # The KO41 return counts complaints only: other kinds are not asked about the patient.
+        "asks_about_patient": answers.get("kind") == Kind.COMPLAINT,
         "change": change,
     }
     if slug == "where":
@@ -198,6 +202,10 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
     cleaned = dict(form.cleaned_data)
     if cleaned.get("kind") not in KINDS_WITH_HANDLER_CHOICE:
         cleaned["wants_commissioner"] = False
+    if cleaned.get("kind") != Kind.COMPLAINT:
+        # Asked of complaints only (for the KO41 return): an answer kept from before the patient
+        # changed the kind is not sent.
+        cleaned["patient_age"] = cleaned["complainant_status"] = ""
     if request.method == "POST":
         wait = submission_window_hit(client_address(request))
         if wait:
@@ -289,6 +297,18 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
             SafetyAnswer(cleaned["safety_answer"]).label if cleaned.get("safety_answer") else "",
             "safety",
         ),
+    ]
+    if cleaned["kind"] == Kind.COMPLAINT:
+        status, age = cleaned.get("complainant_status"), cleaned.get("patient_age")
+        rows += [
+            row(
+                "Who is writing",
+                ComplainantStatus(status).label if status else "",
+                "your-details",
+            ),
+            row("Age of the patient", PatientAge(age).label if age else "", "your-details"),
+        ]
+    rows += [
         row("Full name", cleaned.get("name", ""), "your-details"),
         row("Email address", cleaned.get("email", ""), "your-details"),
         row("Phone number", cleaned.get("phone", ""), "your-details"),

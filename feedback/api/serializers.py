@@ -16,10 +16,12 @@ from rest_framework.fields import empty
 from analytics.themes import THEME_SLUGS
 from feedback.choices import (
     Channel,
+    ComplainantStatus,
     FftRating,
     InvestigationApproach,
     Kind,
     OrganisationKind,
+    PatientAge,
     RiskFlag,
     SafetyAnswer,
     ServiceType,
@@ -165,6 +167,33 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
         error_messages={
             "invalid_choice": (
                 "safety_answer must be harm, detained, no or unsure; {input} is not one of them."
+            )
+        },
+    )
+    complainant_status = serializers.ChoiceField(
+        choices=ComplainantStatus.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "For complaints (KO41 return): patient when the patient writes, on_behalf when "
+            "someone writes for them; leave out when not known."
+        ),
+        error_messages={
+            "invalid_choice": (
+                "complainant_status must be patient or on_behalf; {input} is not one of them."
+            )
+        },
+    )
+    patient_age = serializers.ChoiceField(
+        choices=PatientAge.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For complaints (KO41 return): the patient's age band; leave out when not known.",
+        error_messages={
+            "invalid_choice": (
+                "patient_age must be 0_17, 18_64 or 65_plus; {input} is not one of them."
             )
         },
     )

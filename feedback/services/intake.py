@@ -16,10 +16,12 @@ from feedback.audit import audit_record
 from feedback.choices import (
     SERVICE_FOR_PRACTICE_KIND,
     Channel,
+    ComplainantStatus,
     FftRating,
     Kind,
     NotificationKind,
     OrganisationKind,
+    PatientAge,
     SafetyAnswer,
     ServiceType,
 )
@@ -118,6 +120,8 @@ def feedback_submit(
     question: str = "",
     fft_rating: int | str | None = None,
     safety_answer: str = "",
+    patient_age: str = "",
+    complainant_status: str = "",
     name: str = "",
     email: str = "",
     phone: str = "",
@@ -148,6 +152,10 @@ def feedback_submit(
         errors["fft_rating"] = (
             "Choose an FFT rating from 1 (very good) to 5 (very poor), or 6 (don't know)."
         )
+    if patient_age and patient_age not in PatientAge.values:
+        errors["patient_age"] = "Give the age band as 0_17, 18_64 or 65_plus, or leave it out."
+    if complainant_status and complainant_status not in ComplainantStatus.values:
+        errors["complainant_status"] = "Answer patient or on_behalf, or leave it out."
     if safety_answer and safety_answer not in SafetyAnswer.values:
         errors["safety_answer"] = "Answer harm, detained, no or unsure, or leave it out."
     if not text:
@@ -203,6 +211,8 @@ def feedback_submit(
             question=clean_text(question)[:300],
             fft_rating=rating,
             safety_answer=safety_answer,
+            patient_age=patient_age,
+            complainant_status=complainant_status,
             text=text,
             identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
             actor=actor,

@@ -116,6 +116,9 @@ def test_returns_count_new_and_resolved_complaints_of_the_period(trust, icb, oth
     q1 = dt.datetime(2026, 5, 3, 10, tzinfo=dt.UTC)
     a = item(provider=trust, handled_by=trust, received=q2, channel="letter")
     b = item(provider=trust, handled_by=trust, received=q2)
+    # The complainant of a answered the optional questions; b's did not.
+    a.patient_age, a.complainant_status = "65_plus", "on_behalf"
+    a.save()
     item(provider=trust, handled_by=trust, received=q2, kind=Kind.COMPLIMENT)  # not a complaint
     older = item(provider=trust, handled_by=trust, received=q1)
     item(provider=trust, handled_by=trust, received=q1 - dt.timedelta(days=400))
@@ -129,7 +132,10 @@ def test_returns_count_new_and_resolved_complaints_of_the_period(trust, icb, oth
     ral = returns["RAL"].as_dict()
     assert ral["new_complaints"] == 2
     assert ral["by_channel"] == {"letter": 1, "web": 1}
-    assert ral["age_of_patient"] == {NOT_KNOWN: 2}
+    assert ral["age_of_patient"] == {"0_17": 0, "18_64": 0, "65_plus": 1, NOT_KNOWN: 1}
+    assert ral["status_of_complainant"] == {"patient": 0, "on_behalf": 1, NOT_KNOWN: 1}
+    age_known = next(c for c in ral["checks"] if c["rule"] == "age_known")
+    assert age_known["passed"] is False and age_known["detail"].startswith("1 of 2 not known")
     assert ral["subject"]["waiting_times"] == 1
     assert ral["subject"]["communications"] == 1
     assert ral["subject"][NOT_YET_CODED] == 1  # b is not answered yet

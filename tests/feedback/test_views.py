@@ -52,7 +52,11 @@ def complete_journey(client: Client, trust, **overrides: str):
     return answer(
         client,
         "your-details",
-        {k: answers[k] for k in ("name", "email", "phone", "nhs_number")},
+        {
+            k: answers[k]
+            for k in ("name", "email", "phone", "nhs_number", "complainant_status", "patient_age")
+            if k in answers
+        },
     )
 
 
