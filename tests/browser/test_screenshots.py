@@ -8,6 +8,7 @@ Written to var/browser/screenshots/ on every run. To refresh the ones in the REA
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -15,9 +16,11 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.utils import timezone
 
 from feedback.choices import Status
+from feedback.models import FeedbackTheme, Identity
 from tests.browser.conftest import Browsing
 from tests.browser.test_end_to_end import COMPLAINT
 from tests.browser.test_staff_pages import dashboard_examples, sign_in
@@ -101,6 +104,48 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
     patient.goto(f"/track/{items[1].tracking_token}/")
     shot(patient, "6-tracking")
 
+    # A complaint answered: the patient reads the response after a code sent to their email.
+    answered = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        status=Status.RESPONDED,
+        received_at=now - timedelta(days=30),
+        responded_at=now - timedelta(days=2),
+        acknowledge_due=(now - timedelta(days=27)).date(),
+        response_due=(now - timedelta(days=2)).date(),
+        statutory_due=(now + timedelta(days=150)).date(),
+        model_version="minilm-ft-4l",
+        text=COMPLAINT,
+        sentiment=5,
+        sentiment_label="negative",
+        sentiment_confidence=0.9,
+        route_rule="trust_default",
+        route_evidence=["NHS trust named; no CQC or ICB rule matched", "kind: complaint"],
+        response_text=(
+            "Thank you for telling us about your mother's wait in our emergency department. "
+            "We are sorry. The department was full that night and nobody kept you informed, "
+            "which should not have happened. We have changed how the nurse in charge updates "
+            "families every two hours. If you are not satisfied with this response, you can ask "
+            "the Parliamentary and Health Service Ombudsman to look at it."
+        ),
+        outcome="partially_upheld",
+        ko41_subjects=["waiting_times", "communications"],
+        ko41_service_area="emergency",
+        ko41_profession="nursing",
+    )
+    for theme, score in (("information_from_staff", 0.93), ("staff_numbers", 0.81)):
+        FeedbackTheme.objects.create(feedback=answered, theme=theme, score=score)
+    Identity.objects.create(feedback=answered, email="pat@example.com")
+    patient.goto(f"/track/{answered.tracking_token}/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Email me a code").click()
+    code = re.search(r"Your code is (\d{6})", mail.outbox[-1].body)
+    assert code is not None
+    page.get_by_label("Code from the email").fill(code.group(1))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show the response").click()
+    shot(patient, "6b-tracking-with-the-response")
+
     phone = new_browsing(width=390, height=844)
     phone.goto("/feedback/new/")
     next_page(phone.page)
@@ -113,6 +158,8 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
     with staff.page.expect_navigation():
         staff.page.get_by_role("button", name="Acknowledge", exact=True).click()
     shot(staff, "9-staff-item")
+    staff.goto(f"/staff/items/{answered.pk}/")
+    shot(staff, "9b-staff-item-answered-with-labels")
 
     dashboard_examples(trust, TrustFactory(icb=icb, name="Whittington Health NHS Trust"), count=90)
     staff.goto("/staff/dashboard/")
