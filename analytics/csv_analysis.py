@@ -9,6 +9,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
+from django.conf import settings
+
 from analytics.ml.analyser import AnalysisInput, get_analyser
 from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, ServiceType
 from feedback.routing import RoutingInput, route_feedback
@@ -74,7 +76,7 @@ def analyse_csv_stream(
     fieldnames = _check_header(list(reader.fieldnames) if reader.fieldnames else None)
     writer = csv.DictWriter(destination, fieldnames=[*fieldnames, *OUTPUT_COLUMNS])
     writer.writeheader()
-    analyser = get_analyser()
+    analyser = get_analyser(Path(settings.ANALYSIS_ARTIFACTS_DIR))
     service_types = set(ServiceType.values)
     rows_done = 0
     routes: dict[str, int] = {}

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from analytics.ml.risk import RISK_SCORE_THRESHOLD
 from analytics.ml.triage import TriageReading
 from feedback.choices import (
     PRIMARY_CARE_SERVICES,
@@ -37,14 +38,6 @@ from feedback.choices import (
     SafetyAnswer,
     ServiceType,
 )
-
-# The analyser's risk scores are probabilities from a classifier trained on very few positive
-# examples (3 safeguarding and 36 Mental Health Act rows in the shared FFT set), so they are not
-# well calibrated. A miss costs far more than a false alarm, which puts the cut-off below even
-# odds; it is not lower because the phrase rules and themes carry recall, and scores near the
-# floor of a poorly calibrated model are noise that would flood the CQC queue. Retune this from
-# the precision-recall curve on the held-out set once the model is evaluated (aim: recall >= 0.9).
-RISK_SCORE_THRESHOLD: float = 0.35
 
 # Themes whose presence alone raises a risk flag (serious risk has no theme in the framework).
 RISK_THEMES: Mapping[str, str] = MappingProxyType(

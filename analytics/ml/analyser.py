@@ -243,16 +243,12 @@ _cache: dict[Path, Analyser] = {}
 _cache_lock = threading.Lock()
 
 
-def get_analyser(directory: Path | None = None) -> Analyser:
-    """The analyser for ``directory`` (default: setting ANALYSIS_ARTIFACTS_DIR), loaded once.
+def get_analyser(directory: Path) -> Analyser:
+    """The analyser for the artifacts in ``directory``, loaded once.
 
     Loading takes seconds and hundreds of MB, so each process keeps one. A failure is not cached:
     once the artifacts are in place the next call succeeds.
     """
-    if directory is None:
-        from django.conf import settings
-
-        directory = Path(settings.ANALYSIS_ARTIFACTS_DIR)
     key = Path(directory).resolve()
     with _cache_lock:
         analyser = _cache.get(key)

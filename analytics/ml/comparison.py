@@ -65,6 +65,7 @@ def compare(
     data_dir: Path,
     analyser: Analyser,
     base_encoder: Encoder | None = None,
+    detect_risks: evaluation.DetectRisks,
     batch_size: int = 64,
     log: Callable[[str], None] = lambda message: None,
 ) -> Comparison:
@@ -107,7 +108,7 @@ def compare(
         if np.isfinite(t)
     ]
     comparison.risk_flags = evaluation.risk_flag_scores(
-        [fft.texts[i] for i in held], results, truth_themes
+        [fft.texts[i] for i in held], results, truth_themes, detect_risks
     )
     comparison.timings["this_model_s"] = round(time.perf_counter() - started, 1)
     log(f"this model: {len(held)} held-out comments analysed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -157,8 +157,13 @@ def theme_matrix(results: Sequence[Any]) -> np.ndarray:
     return predicted
 
 
+# Routing's risk detection (feedback.routing.detect_risks), handed in by the caller: the reader
+# package does not import the product's rules.
+DetectRisks = Callable[..., Mapping[str, Any]]
+
+
 def risk_flag_scores(
-    texts: Sequence[str], results: Sequence[Any], truth: np.ndarray
+    texts: Sequence[str], results: Sequence[Any], truth: np.ndarray, detect_risks: DetectRisks
 ) -> dict[str, Any]:
     """Recall and precision of the CQC risk flags as routing raises them: model plus phrase rules.
 
@@ -167,7 +172,6 @@ def risk_flag_scores(
     is raised is reported.
     """
     from analytics.themes import THEME_SLUGS
-    from feedback.routing import detect_risks
 
     raised = [
         detect_risks(

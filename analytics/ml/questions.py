@@ -27,11 +27,26 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from feedback.choices import ServiceType
-
 # Bumped whenever the families or their wordings change: heads trained with another reading of the
 # questions would be fed features they never saw, so the analyser refuses them.
 QUESTION_READING = "families-v1+service-v1+fft-rating-v1"
+
+
+# What the encoder reads for each kind of service (the service types' values). Part of the model's
+# input, so fixed with the reading version above: the pages' labels may change, these may not
+# without retraining. Every service type the product offers has one (tests/analytics/test_ml.py).
+SERVICE_WORDING: dict[str, str] = {
+    "acute": "Hospital (acute)",
+    "mental_health": "Mental health service",
+    "community": "Community health service",
+    "ambulance": "Ambulance",
+    "111": "NHS 111",
+    "patient_transport": "Patient transport",
+    "gp": "GP practice",
+    "dental": "Dentist",
+    "pharmacy": "Pharmacy",
+    "optometry": "Optician",
+}
 
 
 class QuestionFamily(StrEnum):
@@ -95,10 +110,11 @@ def question_wording(question: str) -> str:
 
 def context_wording(question: str, rating: int | None = None, service_type: str = "") -> str:
     """What the encoder reads before the comment: the question's wording, the kind of service
-    (a feedback.choices.ServiceType value) and the FFT rating."""
+    (a service type's value) and the FFT rating."""
     parts = [question_wording(question)]
-    if service_type in ServiceType.values:
-        parts.append(f"Service: {ServiceType(service_type).label}.")
+    wording = SERVICE_WORDING.get(service_type)
+    if wording:
+        parts.append(f"Service: {wording}.")
     rated = RATING_WORDING.get(rating) if rating is not None else None
     if rated:
         parts.append(f"Overall experience: {rated}.")

@@ -65,8 +65,8 @@ from analytics.ml.finetune import (
 )
 from analytics.ml.heads import SENTIMENT_CLASSES, Heads, save_artifacts, sha256_file, softmax
 from analytics.ml.questions import QUESTION_READING, RATING_WORDING
+from analytics.ml.risk import RISK_SCORE_THRESHOLD
 from analytics.themes import THEME_SLUGS, THEMES
-from feedback.routing import RISK_SCORE_THRESHOLD
 
 FFT_FILE = "fft_v6_shared.csv"
 CRITICALITY_FILE = "phase1_criticality.csv"
@@ -538,7 +538,12 @@ def _examples(
     ]
 
 
-def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> dict[str, Any]:
+def score_held_out(
+    analyser: Analyser,
+    fft: FftData,
+    config: TrainingConfig,
+    detect_risks: evaluation.DetectRisks | None = None,
+) -> dict[str, Any]:
     """Held-out scores, computed end to end by the analyser on the held-out comments."""
     held = np.flatnonzero(fft.held_out)
     results = analyser.analyse(
@@ -602,9 +607,10 @@ def score_held_out(analyser: Analyser, fft: FftData, config: TrainingConfig) -> 
         for key, slug in RISK_HEADS.items()
         if slug in heads.binary_slugs
     }
-    scores["risk_flags_with_rules"] = evaluation.risk_flag_scores(
-        [fft.texts[i] for i in held], results, truth
-    )
+    if detect_risks is not None:
+        scores["risk_flags_with_rules"] = evaluation.risk_flag_scores(
+            [fft.texts[i] for i in held], results, truth, detect_risks
+        )
     return scores
 
 
@@ -615,8 +621,11 @@ def train(
     config: TrainingConfig | None = None,
     encoder: Encoder | None = None,
     log: Callable[[str], None] = lambda message: None,
+    detect_risks: evaluation.DetectRisks | None = None,
 ) -> dict[str, Any]:
     """Train on the data in ``data_dir``, write artifacts to ``output_dir``.
+
+    ``detect_risks`` (routing's) adds the risk flags as routing raises them to the report.
 
     ``encoder`` must be the base model (no tuned layers); it is not modified. Returns the
     manifest written, which holds the held-out scores and the timings.
@@ -804,7 +813,7 @@ def train(
         manifest={"model_version": model_version},
         encoder=encoder.with_top_layers(top_layers),
     )
-    held_out_scores = score_held_out(analyser, fft, config)
+    held_out_scores = score_held_out(analyser, fft, config, detect_risks)
     timer.lap("evaluate_s")
 
     thresholds = {

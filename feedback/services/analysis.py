@@ -12,13 +12,20 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from analytics.ml.analyser import AnalysisInput, AnalysisResult, ModelUnavailable, get_analyser
+from analytics.ml.analyser import (
+    Analyser,
+    AnalysisInput,
+    AnalysisResult,
+    ModelUnavailable,
+    get_analyser,
+)
 from analytics.redaction import IdentityTerms, redact
 from feedback import clocks
 from feedback.audit import audit_record_all
@@ -56,6 +63,11 @@ def feedback_claim_batch(*, first_id: int | None = None, limit: int | None = Non
             analysis_attempts=F("analysis_attempts") + 1,
         )
     return claim
+
+
+def reader() -> Analyser:
+    """The analyser for the artifacts the settings name (loaded once a process)."""
+    return get_analyser(Path(settings.ANALYSIS_ARTIFACTS_DIR))
 
 
 def _handler_for(route: str, item: Feedback, cqc: Organisation) -> Organisation | None:
@@ -257,7 +269,7 @@ def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = N
         return []
     results: Sequence[AnalysisResult | None]
     try:
-        analyser = get_analyser()
+        analyser = reader()
         results = analyser.analyse(
             [
                 AnalysisInput(

@@ -115,10 +115,11 @@ def health_check() -> Health:
 
 
 def worker_heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
-    from analytics.ml.analyser import ModelUnavailable, get_analyser
+    from analytics.ml.analyser import ModelUnavailable
+    from feedback.services.analysis import reader
 
     try:
-        version = get_analyser().model_version
+        version = reader().model_version
         model_status = "ok"
     except ModelUnavailable:
         version, model_status = "", "unavailable"

@@ -5,13 +5,14 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from analytics.ml.analyser import AnalysisInput, ModelUnavailable, get_analyser
+from analytics.ml.analyser import AnalysisInput, ModelUnavailable
 from feedback.choices import AnalysisState, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme
 from feedback.services.analysis import (
     feedback_analyse_batch,
     feedback_claim_batch,
     feedback_requeue_stale,
+    reader,
 )
 from tests.factories import FeedbackFactory
 
@@ -61,7 +62,7 @@ def test_the_worker_reads_the_question_and_fft_rating_as_analyse_csv_does(trust,
     rated = FeedbackFactory(provider=trust, text=text, question=question, fft_rating=5)
     unrated = FeedbackFactory(provider=trust, text=text, question=question)
     feedback_analyse_batch()
-    expected = get_analyser().analyse(
+    expected = reader().analyse(
         [
             AnalysisInput(text=text, question=question, fft_rating=5),
             AnalysisInput(text=text, question=question),
@@ -148,7 +149,7 @@ def test_without_the_model_items_are_routed_by_rules_and_flagged_for_review(trus
 @pytest.mark.django_db
 def test_an_item_whose_claim_was_lost_mid_batch_is_left_to_its_new_claimant(trust, cqc):
     kept, lost = FeedbackFactory(provider=trust), FeedbackFactory(provider=trust)
-    real_analyse = get_analyser().analyse
+    real_analyse = reader().analyse
 
     def analyse_while_another_worker_takes_one(inputs):
         # While this batch is in the model, its claim on one item times out and passes on.

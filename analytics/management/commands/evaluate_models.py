@@ -8,6 +8,7 @@ from analytics.ml.analyser import Analyser, ModelUnavailable
 from analytics.ml.comparison import compare, format_comparison
 from analytics.ml.encoder import EncoderUnavailable
 from analytics.ml.training import TrainingDataError
+from feedback.routing import detect_risks
 
 
 class Command(BaseCommand):
@@ -36,7 +37,12 @@ class Command(BaseCommand):
         artifacts = options["artifacts"] or Path(settings.ANALYSIS_ARTIFACTS_DIR)
         try:
             analyser = Analyser.load(artifacts)
-            comparison = compare(data_dir=data_dir, analyser=analyser, log=self.stderr.write)
+            comparison = compare(
+                data_dir=data_dir,
+                analyser=analyser,
+                detect_risks=detect_risks,
+                log=self.stderr.write,
+            )
         except (ModelUnavailable, TrainingDataError, EncoderUnavailable) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(format_comparison(comparison))

@@ -12,6 +12,7 @@ from analytics.ml.training import (
     format_report,
     train,
 )
+from feedback.routing import detect_risks
 
 
 class Command(BaseCommand):
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 output_dir=output,
                 config=TrainingConfig(seed=options["seed"]),
                 log=self.stdout.write,
+                detect_risks=detect_risks,
             )
         except (TrainingDataError, EncoderUnavailable) as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,104 @@
+"""The direction of the arrows (docs/architecture.md), checked by reading the imports.
+
+The reader (``analytics/ml``: the model, its training and evaluation) must run without Django and
+without the product's rules, so it can be trained, evaluated and scaled on its own; the product
+calls it, never the other way round.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from analytics.ml.questions import SERVICE_WORDING
+from feedback.choices import ServiceType
+
+ROOT = Path(__file__).resolve().parent.parent
+READER = ROOT / "analytics" / "ml"
+FORBIDDEN = ("django", "feedback", "patientview", "rest_framework", "celery")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth of the file (imports inside functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _module_path(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _reaches(start: Path) -> dict[str, str]:
+    """Forbidden modules reachable from ``start`` through this project's modules: {module: via}."""
+    seen: set[Path] = set()
+    bad: dict[str, str] = {}
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in _imports(path):
+            top = module.split(".")[0]
+            if top in FORBIDDEN:
+                bad.setdefault(module, str(path.relative_to(ROOT)))
+            elif top == "analytics":
+                target = _module_path(module)
+                if target is not None:
+                    todo.append(target)
+    return bad
+
+
+def test_the_reader_imports_neither_django_nor_the_product() -> None:
+    modules = sorted(READER.glob("*.py"))
+    assert len(modules) > 10
+    problems = {
+        str(path.relative_to(ROOT)): reached for path in modules if (reached := _reaches(path))
+    }
+    assert problems == {}
+
+
+def test_the_walk_would_see_a_forbidden_import(tmp_path: Path) -> None:
+    # The check itself: a module importing Django inside a function is caught.
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from django.conf import settings\n    return settings\n")
+    assert "django.conf" in _imports(module)
+
+
+def test_every_service_a_patient_can_choose_has_a_wording_for_the_reader() -> None:
+    # The reader keeps its own wording (part of the model's input); a new service type needs one.
+    assert set(SERVICE_WORDING) == set(ServiceType.values)
+
+
+# What the product (feedback) may use of the analytics app: the reader, the theme framework and
+# redaction, all free of Django. Reporting (dashboards, exports, KO41, aggregates, tokens) reads
+# the product, never the other way round.
+PRODUCT_MAY_USE = ("analytics.ml", "analytics.themes", "analytics.redaction")
+
+
+def test_the_product_does_not_import_reporting() -> None:
+    problems = {}
+    for path in sorted((ROOT / "feedback").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        used = {m for m in _imports(path) if m == "analytics" or m.startswith("analytics.")}
+        wrong = sorted(m for m in used if not m.startswith(PRODUCT_MAY_USE))
+        if wrong:
+            problems[str(path.relative_to(ROOT))] = wrong
+    assert problems == {}
+
+
+def test_what_the_product_uses_of_analytics_is_free_of_django() -> None:
+    for module in ("analytics.themes", "analytics.redaction"):
+        path = _module_path(module)
+        assert path is not None
+        assert _reaches(path) == {}, module
