@@ -27,13 +27,23 @@ from django.utils import timezone
 from analytics.models import MonthlyStat, MonthlyThemeStat
 from analytics.stats import ALL, CLOCKED_KINDS, month_of, month_start
 from analytics.themes import THEMES
-from feedback.choices import Channel, Kind, OrganisationKind, RiskCheck, Route, Status, TrustType
+from feedback.choices import (
+    CLOCK_RUNNING_STATUSES,
+    OPEN_STATUSES,
+    Channel,
+    Kind,
+    OrganisationKind,
+    RiskCheck,
+    Route,
+    Status,
+    TrustType,
+)
 from feedback.clocks import LONDON
 from feedback.models import Feedback, Organisation, User
 
 THEME_LABELS = {t.slug: t.label for t in THEMES}
-RUNNING = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.INVESTIGATING)
-OPEN = (*RUNNING, Status.AWAITING_COMPLAINANT)
+RUNNING = CLOCK_RUNNING_STATUSES
+OPEN = OPEN_STATUSES
 # An organisation is ranked among its peers once this many responses were due in the period.
 MIN_TO_RANK = 10
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (

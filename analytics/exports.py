@@ -35,8 +35,8 @@ from analytics.audit import export_audit_finish
 from analytics.models import ApiToken, ExportAudit
 from analytics.pseudonym import pseudonymiser
 from analytics.redaction import IdentityTerms, redact
-from feedback.choices import Kind, OrganisationKind, RiskFlag, Status
-from feedback.clocks import LONDON
+from feedback.choices import OrganisationKind, RiskFlag, Status
+from feedback.clocks import KINDS_WITH_CLOCKS, LONDON
 from feedback.models import Feedback, FeedbackTheme, Organisation
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ EXPORT_CHUNK_SIZE = 2000
 # Rows written before a chunk of the response is handed to the server (about 0.5 MB of CSV):
 # fewer, larger chunks cost less per row on the way out.
 STREAM_FLUSH_ROWS = 1000
-CLOCKED_KINDS = (Kind.COMPLAINT, Kind.CONCERN)
+CLOCKED_KINDS = tuple(KINDS_WITH_CLOCKS)
 
 
 # --- Who sees what ---------------------------------------------------------------------------

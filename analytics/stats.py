@@ -26,12 +26,11 @@ from django.db import connection, models, transaction
 from django.db.models import Q, Sum
 
 from analytics.models import MonthlyStat, MonthlyThemeStat, StatChange
-from feedback.choices import Kind
-from feedback.clocks import LONDON
+from feedback.clocks import KINDS_WITH_CLOCKS, LONDON
 from feedback.models import Feedback, FeedbackTheme
 
-# Kinds with a response clock: the four-week target applies to them only.
-CLOCKED_KINDS = (Kind.COMPLAINT, Kind.CONCERN)
+# Kinds with a response clock: the four-week target applies to them only (feedback.clocks).
+CLOCKED_KINDS = tuple(KINDS_WITH_CLOCKS)
 # An arbitrary constant naming the refresh's advisory lock on PostgreSQL.
 REFRESH_LOCK_KEY = 5_170_422
 # A refresh recounts at most this many buckets per query.

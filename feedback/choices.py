@@ -177,6 +177,14 @@ class Status(models.TextChoices):
 
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({Status.CLOSED, Status.WITHDRAWN})
+# The response clock runs in these (a complaint waiting for the organisation).
+CLOCK_RUNNING_STATUSES: tuple[str, ...] = (
+    Status.RECEIVED,
+    Status.ACKNOWLEDGED,
+    Status.INVESTIGATING,
+)
+# Not yet answered: the clock running, or paused while the complainant is asked for information.
+OPEN_STATUSES: tuple[str, ...] = (*CLOCK_RUNNING_STATUSES, Status.AWAITING_COMPLAINANT)
 
 # The one map of allowed moves (PHSO NHS Complaint Standards): received -> acknowledged ->
 # investigating -> responded -> closed, with a pause while waiting for the complainant, and

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from feedback.choices import Kind
+from feedback.choices import CLOCK_RUNNING_STATUSES, Kind
 
 LONDON = ZoneInfo("Europe/London")
 ACKNOWLEDGE_WORKING_DAYS = 3
@@ -97,6 +97,11 @@ def paused_days(paused_at: dt.datetime, resumed_at: dt.datetime) -> int:
 
 def is_overdue(due: dt.date | None, today: dt.date) -> bool:
     return due is not None and today > due
+
+
+def is_item_overdue(status: str, due: dt.date | None, today: dt.date) -> bool:
+    """Past its response date with the clock running (not paused, answered or closed)."""
+    return status in CLOCK_RUNNING_STATUSES and is_overdue(due, today)
 
 
 def is_due_within(due: dt.date | None, today: dt.date, days: int) -> bool:

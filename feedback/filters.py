@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from analytics.themes import THEMES
-from feedback.choices import Kind, RiskCheck, RiskFlag, Status
+from feedback.choices import CLOCK_RUNNING_STATUSES, Kind, RiskCheck, RiskFlag, Status
 from feedback.models import Feedback
 
 RISK_FIELDS = {
@@ -18,12 +18,6 @@ RISK_FIELDS = {
     RiskFlag.MENTAL_HEALTH_ACT: "risk_mental_health_act",
     RiskFlag.SERIOUS_RISK: "risk_serious",
 }
-OPEN_STATUSES = [
-    Status.RECEIVED,
-    Status.ACKNOWLEDGED,
-    Status.INVESTIGATING,
-    Status.AWAITING_COMPLAINANT,
-]
 
 
 class UrgentFirstOrdering(django_filters.OrderingFilter):
@@ -85,9 +79,7 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_due(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         today = timezone.localdate()
-        running = queryset.filter(status__in=OPEN_STATUSES).exclude(
-            status=Status.AWAITING_COMPLAINANT
-        )
+        running = queryset.filter(status__in=CLOCK_RUNNING_STATUSES)
         if value == "overdue":
             return running.filter(response_due__lt=today)
         if value == "this_week":

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from feedback import clocks
-from feedback.choices import Role, Status
+from feedback.choices import CLOCK_RUNNING_STATUSES, Role
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
 from feedback.models import Feedback, User
@@ -86,11 +86,8 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "item": item,
-            "overdue": item.status not in (Status.CLOSED, Status.WITHDRAWN, Status.RESPONDED)
-            and item.status != Status.AWAITING_COMPLAINANT
-            and clocks.is_overdue(item.response_due, today),
-            "due_this_week": item.status
-            in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.INVESTIGATING)
+            "overdue": clocks.is_item_overdue(item.status, item.response_due, today),
+            "due_this_week": item.status in CLOCK_RUNNING_STATUSES
             and clocks.is_due_within(item.response_due, today, 7),
         }
         for item in page.object_list

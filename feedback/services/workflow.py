@@ -25,7 +25,6 @@ from feedback.choices import (
     TERMINAL_STATUSES,
     CorrectionKind,
     InvestigationApproach,
-    Kind,
     NotificationKind,
     OrganisationKind,
     RiskCheck,
@@ -196,7 +195,7 @@ def complaint_close(*, feedback: Feedback, actor: User, resolved: bool = True) -
     """Close an item. Complaints and concerns close after their response; others at any time."""
     with transaction.atomic():
         item = _locked(feedback)
-        if item.kind in (Kind.COMPLAINT, Kind.CONCERN) and item.status != Status.RESPONDED:
+        if clocks.has_clock(item.kind) and item.status != Status.RESPONDED:
             raise IllegalTransition(
                 "A complaint or concern is closed only after the final response is recorded."
             )
@@ -501,11 +500,7 @@ def available_steps(item: Feedback) -> list[str]:
     for name, step in WORKFLOW_STEPS.items():
         if step.target is not None and step.target not in allowed:
             continue
-        if (
-            name == "close"
-            and item.kind in (Kind.COMPLAINT, Kind.CONCERN)
-            and item.status != Status.RESPONDED
-        ):
+        if name == "close" and clocks.has_clock(item.kind) and item.status != Status.RESPONDED:
             continue
         if name == "resume" and item.status != Status.AWAITING_COMPLAINANT:
             continue
