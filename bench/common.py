@@ -117,3 +117,21 @@ def execute(url: str, sql: str) -> None:
     with conn.cursor() as cursor:
         cursor.execute(sql)
     conn.close()
+
+
+def signed_in_client(user: Any) -> Any:
+    """A test client signed in as ``user`` with a confirmed authenticator's code given, as every
+    staff session must be (the demo accounts have a confirmed device)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

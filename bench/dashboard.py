@@ -42,6 +42,7 @@ from bench.common import (
     load_average,
     machine,
     manage,
+    signed_in_client,
     summary,
 )
 
@@ -68,7 +69,6 @@ def measure(requests: int) -> dict[str, Any]:
 
     django.setup()
     from django.db import connection
-    from django.test import Client
 
     from analytics.models import MonthlyStat, MonthlyThemeStat
     from feedback.models import Feedback, User
@@ -80,8 +80,7 @@ def measure(requests: int) -> dict[str, Any]:
         "pages": [],
     }
     for level, username in VIEWERS.items():
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(User.objects.get(username=username))
+        client = signed_in_client(User.objects.get(username=username))
         for name, url in [BASELINE, *PAGES.items()]:
             for _ in range(3):
                 assert client.get(url).status_code == 200, (username, url)

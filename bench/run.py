@@ -9,6 +9,7 @@ None of them is part of `make test`: they take minutes, and timings are not pass
     dashboard      dashboard pages' p95 server time at 100,000 and 1,000,000 items (issue 5)
     load           300 submissions/s for 60 s through gunicorn, against a bare insert (issue 7)
     redaction      recall per identifier kind and precision on the marked evaluation set
+    search         staff search p95 at 1,000,000 items beside an ILIKE search (issue 18)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("model_speed", "export_stream", "dashboard", "load", "redaction")
+BENCHES = ("model_speed", "export_stream", "dashboard", "load", "redaction", "search")
 
 
 def main(argv: list[str] | None = None) -> int:

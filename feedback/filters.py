@@ -12,6 +12,7 @@ from django.utils import timezone
 from analytics.themes import THEMES
 from feedback.choices import CLOCK_RUNNING_STATUSES, Kind, RiskCheck, RiskFlag, Status
 from feedback.models import Feedback
+from feedback.selectors import SEARCH_MAX_LENGTH, feedback_search
 
 RISK_FIELDS = {
     RiskFlag.SAFEGUARDING: "risk_safeguarding",
@@ -31,6 +32,12 @@ class UrgentFirstOrdering(django_filters.OrderingFilter):
 
 
 class QueueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        help_text="Words from the feedback or the response, or an item's number",
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+    )
     status = django_filters.ChoiceFilter(choices=Status.choices)
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     sentiment = django_filters.NumberFilter(min_value=1, max_value=5)
@@ -60,6 +67,9 @@ class QueueFilter(django_filters.FilterSet):
     class Meta:
         model = Feedback
         fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        return feedback_search(queryset, value) if value else queryset
 
     def filter_theme(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         return queryset.filter(themes__theme=value) if value else queryset

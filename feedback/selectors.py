@@ -6,7 +6,20 @@ import re
 import time
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
@@ -38,6 +51,68 @@ def feedback_queue(user: User) -> QuerySet[Feedback]:
         .annotate(urgent=urgent)
         .order_by("urgent", "-received_at", "-pk")
     )
+
+
+# Full-text search: PostgreSQL's text search over what the patient wrote and the response, read
+# from the stored tsvector column of migration 0015 (GIN-indexed).
+SEARCH_CONFIG = "english"
+_TSQUERY = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)"
+SEARCH_MAX_LENGTH = 200
+# Marks around the matching words in a snippet, turned into <mark> after the text is escaped.
+MATCH_START, MATCH_STOP = "\x02", "\x03"
+_REFERENCE = re.compile(r"#?(\d{1,12})")
+
+
+def feedback_search(queryset: QuerySet[Feedback], query: str) -> QuerySet[Feedback]:
+    """The items of ``queryset`` matching ``query`` (words, "a phrase", -excluded, or an item's
+    reference number like 1234 or #1234), best match first after the urgent ones, each with a
+    ``snippet`` of its text around the matching words (between MATCH_START and MATCH_STOP).
+
+    On PostgreSQL words match by their stem ("waited" finds "waiting"); on SQLite (``make run``)
+    every word must appear as typed."""
+    query = " ".join(query.split())[:SEARCH_MAX_LENGTH]
+    if not query:
+        return queryset
+    reference = _REFERENCE.fullmatch(query)
+    if reference:
+        return queryset.filter(pk=int(reference.group(1))).annotate(snippet=F("text"))
+    if connection.vendor == "postgresql":
+        wanted = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+        table = Feedback._meta.db_table
+        return (
+            queryset.filter(
+                # The words are a bound parameter; the rest is fixed (S611: no user text in SQL).
+                RawSQL(f'"{table}".search_vector @@ {_TSQUERY}', (query,), BooleanField())  # noqa: S611
+            )
+            .annotate(
+                rank=RawSQL(f'ts_rank("{table}".search_vector, {_TSQUERY})', (query,)),  # noqa: S611
+                snippet=SearchHeadline(
+                    "text",
+                    wanted,
+                    config=SEARCH_CONFIG,
+                    start_sel=MATCH_START,
+                    stop_sel=MATCH_STOP,
+                    max_words=30,
+                    min_words=12,
+                ),
+            )
+            .order_by(*_urgent_first(queryset), "-rank", "-received_at", "-pk")
+        )
+    words = [w for w in re.split(r"\W+", query) if w]
+    condition = Q()
+    for word in words:
+        condition &= Q(text__icontains=word) | Q(response_text__icontains=word)
+    return queryset.filter(condition).annotate(snippet=F("text"))
+
+
+def _urgent_first(queryset: QuerySet[Feedback]) -> tuple[str, ...]:
+    """A queue's urgent items stay first (``feedback_queue`` marks them)."""
+    return ("urgent",) if "urgent" in queryset.query.annotations else ()
+
+
+def search_snippet_words(query: str) -> list[str]:
+    """The words to mark in a snippet the database did not mark (SQLite, a reference)."""
+    return [w for w in re.split(r"\W+", query) if len(w) > 1 and not w.isdigit()]
 
 
 def feedback_get_for_user(user: User, pk: int) -> Feedback:

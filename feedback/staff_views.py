@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -15,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -23,7 +26,13 @@ from feedback.choices import CLOCK_RUNNING_STATUSES, Role
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
 from feedback.models import Feedback, User
-from feedback.selectors import feedback_get_for_user, feedback_queue
+from feedback.selectors import (
+    MATCH_START,
+    MATCH_STOP,
+    feedback_get_for_user,
+    feedback_queue,
+    search_snippet_words,
+)
 from feedback.services import privacy, two_factor, workflow
 from feedback.services.intake import feedback_submit
 from feedback.staff_forms import (
@@ -76,6 +85,34 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+_SNIPPET_CHARS = 110
+
+
+def _snippet_html(item: Feedback, words: list[str]) -> str:
+    """The item's snippet for a search, escaped, the matching words in <mark>."""
+    snippet = getattr(item, "snippet", None)
+    if snippet is None:
+        return ""
+    if MATCH_START not in snippet:
+        # The database did not mark it (SQLite, or found by its number): a window around the
+        # first word found, marked here.
+        pattern = (
+            re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
+        )
+        first = pattern.search(snippet) if pattern else None
+        start = max(0, first.start() - _SNIPPET_CHARS) if first else 0
+        window = snippet[start : start + 2 * _SNIPPET_CHARS]
+        window = ("\u2026" if start else "") + window
+        window += "\u2026" if start + 2 * _SNIPPET_CHARS < len(snippet) else ""
+        snippet = (
+            pattern.sub(lambda m: f"{MATCH_START}{m.group(0)}{MATCH_STOP}", window)
+            if pattern
+            else window
+        )
+    marked = escape(snippet).replace(MATCH_START, "<mark>").replace(MATCH_STOP, "</mark>")
+    return mark_safe(marked)  # noqa: S308 (escaped above; only our own <mark> tags added)
+
+
 @login_required
 def staff_queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -83,9 +120,14 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     filters = QueueFilter(request.GET or None, queryset=queryset, request=request)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    searched = (
+        filters.form.cleaned_data.get("q", "") if filters.is_bound and filters.is_valid() else ""
+    )
+    words = search_snippet_words(searched)
     rows = [
         {
             "item": item,
+            "snippet": _snippet_html(item, words) if searched else "",
             "overdue": clocks.is_item_overdue(item.status, item.response_due, today),
             "due_this_week": item.status in CLOCK_RUNNING_STATUSES
             and clocks.is_due_within(item.response_due, today, 7),
@@ -97,7 +139,13 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staff/queue.html",
-        {"page": page, "rows": rows, "filter": filters, "query": query.urlencode()},
+        {
+            "page": page,
+            "rows": rows,
+            "filter": filters,
+            "query": query.urlencode(),
+            "searched": searched,
+        },
     )
 
 

@@ -1,0 +1,111 @@
+"""Staff search their own queue: words from the feedback or the response, or an item's number,
+with the queue's filters; matching words marked; never another organisation's items."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from feedback.choices import Status
+from tests.factories import FeedbackFactory, UserFactory
+
+
+@pytest.fixture
+def handler(trust):
+    return UserFactory(organisation=trust)
+
+
+def _queue(client: Client, **params: str) -> str:
+    response = client.get("/staff/queue/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_handler_finds_items_by_their_words_with_the_words_marked(
+    client: Client, trust, other_trust, handler
+):
+    parking = FeedbackFactory(
+        provider=trust, handled_by=trust, text="The parking machines took my money twice."
+    )
+    FeedbackFactory(provider=trust, handled_by=trust, text="The nurses on ward 4 were kind.")
+    elsewhere = FeedbackFactory(
+        provider=other_trust, handled_by=other_trust, text="No parking spaces at all."
+    )
+    client.force_login(handler)
+    page = _queue(client, q="parking")
+    assert f"/staff/items/{parking.pk}/" in page
+    assert f"/staff/items/{elsewhere.pk}/" not in page  # another trust's queue
+    assert "<mark>parking</mark>" in page.lower()
+    assert "1 item found for" in page
+    assert "nurses on ward 4" not in page
+
+
+@pytest.mark.django_db
+def test_search_keeps_the_other_filters(client: Client, trust, handler):
+    open_item = FeedbackFactory(
+        provider=trust, handled_by=trust, text="Lost hearing aid on the ward."
+    )
+    closed = FeedbackFactory(
+        provider=trust, handled_by=trust, text="Lost hearing aid again.", status=Status.CLOSED
+    )
+    client.force_login(handler)
+    page = _queue(client, q="hearing aid", status="closed")
+    assert f"/staff/items/{closed.pk}/" in page
+    assert f"/staff/items/{open_item.pk}/" not in page
+
+
+@pytest.mark.django_db
+def test_an_item_is_found_by_its_number(client: Client, trust, handler):
+    item = FeedbackFactory(provider=trust, handled_by=trust, text="Anything at all.")
+    FeedbackFactory(provider=trust, handled_by=trust, text="Something else.")
+    client.force_login(handler)
+    page = _queue(client, q=f"#{item.pk}")
+    assert f"/staff/items/{item.pk}/" in page
+    assert "1 item found for" in page
+
+
+@pytest.mark.django_db
+def test_what_patients_wrote_is_shown_as_text_never_as_markup(client: Client, trust, handler):
+    FeedbackFactory(
+        provider=trust, handled_by=trust, text='<script>alert("x")</script> the lift was broken'
+    )
+    client.force_login(handler)
+    page = _queue(client, q="lift")
+    assert "<script>alert" not in page
+    assert "<mark>lift</mark>" in page
+
+
+@pytest.mark.django_db
+def test_words_match_by_their_stem_on_postgresql(client: Client, trust, handler):
+    if connection.vendor != "postgresql":
+        pytest.skip("stemming is PostgreSQL's full-text search; SQLite matches words as typed")
+    item = FeedbackFactory(provider=trust, handled_by=trust, text="We waited nine hours.")
+    client.force_login(handler)
+    page = _queue(client, q="waiting")
+    assert f"/staff/items/{item.pk}/" in page
+    assert "<mark>waited</mark>" in page
+
+
+@pytest.mark.django_db
+def test_the_staff_api_searches_the_same_way(trust, other_trust, handler):
+    mine = FeedbackFactory(provider=trust, handled_by=trust, text="The parking was full.")
+    FeedbackFactory(provider=trust, handled_by=trust, text="Kind staff.")
+    FeedbackFactory(provider=other_trust, handled_by=other_trust, text="The parking was full.")
+    api = APIClient()
+    api.force_authenticate(handler)
+    body = api.get("/api/v1/queue/", {"q": "parking"}).json()
+    results = body["results"] if isinstance(body, dict) else body
+    assert [row["id"] for row in results] == [mine.pk]
+
+
+@pytest.mark.django_db
+def test_a_search_too_long_is_refused_by_name(client: Client, trust, handler):
+    client.force_login(handler)
+    response = APIClient()
+    response.force_authenticate(handler)
+    answer = response.get("/api/v1/queue/", {"q": "x" * 201})
+    assert answer.status_code == 400
+    assert "q" in answer.json()
