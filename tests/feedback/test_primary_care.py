@@ -273,3 +273,22 @@ def test_staff_enter_a_letter_about_a_dentist_by_its_code(client: Client, direct
     assert response.status_code == 302, response.content.decode()[:3000]
     item = Feedback.objects.get()
     assert item.provider == org("V00040") and item.service_type == "dental"
+
+
+@pytest.mark.django_db
+def test_the_handler_sees_the_practice_and_the_place_given(client: Client, directory, cqc):
+    from tests.factories import UserFactory
+
+    item = feedback_submit(
+        kind="complaint",
+        text="The practice never answers the phone.",
+        provider=org("B82007"),
+        place="Settle",
+        patient_age="65_plus",
+    )
+    feedback_analyse_batch()
+    client.force_login(UserFactory(organisation=org("QWO")))
+    page = client.get(f"/staff/items/{item.pk}/").content.decode()
+    assert "Townhead Surgery (GP practice B82007, BD24 9JA)" in page
+    assert "Postcode or town given" in page and "Settle" in page
+    assert "patient's age: 65 or over" in page
