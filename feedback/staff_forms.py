@@ -315,3 +315,45 @@ class PersonForm(forms.Form):
         if not (cleaned.get("nhs_number") or cleaned.get("email")) and not self.errors:
             raise forms.ValidationError("Enter the person's NHS number or email address.")
         return cleaned
+
+
+class BulkActionForm(forms.Form):
+    """The items ticked in the queue and what to do to them."""
+
+    items = forms.TypedMultipleChoiceField(
+        coerce=int,
+        error_messages={"required": "Tick at least one item."},
+    )
+    action = forms.ChoiceField(
+        label="With the items ticked",
+        choices=[("acknowledge", "Acknowledge"), ("assign", "Assign")],
+        error_messages={"required": "Choose what to do with the items ticked."},
+    )
+    assignee = forms.ModelChoiceField(
+        label="Assign to",
+        queryset=User.objects.none(),
+        required=False,
+        to_field_name="username",
+        empty_label="Nobody",
+    )
+
+    def __init__(self, *args: Any, organisation_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any whole number: the view keeps only items of the user's own queue.
+        ticked = self.data.getlist("items") if hasattr(self.data, "getlist") else []
+        items = cast(forms.TypedMultipleChoiceField, self.fields["items"])
+        items.choices = [(value, value) for value in ticked if str(value).isdigit()]
+        assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+        assignee.queryset = (
+            User.objects.filter(organisation_id=organisation_id, is_active=True).order_by(
+                "username"
+            )
+            if organisation_id is not None
+            else User.objects.none()
+        )
+
+    def clean_items(self) -> list[int]:
+        items: list[int] = self.cleaned_data["items"]
+        if len(items) > 200:
+            raise forms.ValidationError("Tick at most 200 items at a time.")
+        return items

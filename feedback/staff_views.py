@@ -38,6 +38,7 @@ from feedback.services.intake import feedback_submit
 from feedback.staff_forms import (
     AgreeDeadlineForm,
     AssignForm,
+    BulkActionForm,
     CloseForm,
     ConfirmRiskForm,
     CorrectAnalysisForm,
@@ -145,6 +146,9 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
             "filter": filters,
             "query": query.urlencode(),
             "searched": searched,
+            "colleagues": User.objects.filter(
+                organisation=user.organisation, is_active=True
+            ).order_by("username"),
         },
     )
 
@@ -229,6 +233,43 @@ def staff_item_identity(request: HttpRequest, pk: int) -> HttpResponse:
     item = feedback_get_for_user(user, pk)
     identity = workflow.identity_reveal(feedback=item, actor=user)
     return _render_item(request, item, user, identity=identity or False)
+
+
+@login_required
+@require_POST
+def staff_queue_bulk(request: HttpRequest) -> HttpResponse:
+    """Acknowledge or assign the items ticked in the queue, each its own audited step."""
+    user = _user(request)
+    form = BulkActionForm(request.POST, organisation_id=user.organisation_id)
+    # Back to the queue as it was filtered (a query string on our own path: never off-site).
+    return_to = request.POST.get("return_to", "")
+    back = reverse("staff-queue") + (f"?{return_to}" if return_to else "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    wanted = form.cleaned_data["items"]
+    items = list(feedback_queue(user).filter(pk__in=wanted))
+    data = (
+        {"assignee": form.cleaned_data["assignee"]}
+        if form.cleaned_data["action"] == "assign"
+        else {}
+    )
+    result = workflow.bulk_apply(
+        items=items, actor=user, step=form.cleaned_data["action"], data=data
+    )
+    missing = sorted(set(wanted) - {item.pk for item in items})
+    label = STEPS[form.cleaned_data["action"]].label
+    if result.done:
+        messages.success(
+            request, f"{label}: done for {len(result.done)} item{pluralize(len(result.done))}."
+        )
+    problems = [f"#{pk}: {why}" for pk, why in result.refused]
+    problems += [f"#{pk}: not in your queue" for pk in missing]
+    if problems:
+        messages.error(request, f"{label}: not done for " + "; ".join(problems) + ".")
+    return redirect(back)
 
 
 @login_required

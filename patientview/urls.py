@@ -30,6 +30,7 @@ urlpatterns = [
     path("staff/two-factor/", staff_views.staff_two_factor, name="staff-two-factor"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/queue/", staff_views.staff_queue, name="staff-queue"),
+    path("staff/queue/bulk/", staff_views.staff_queue_bulk, name="staff-queue-bulk"),
     path("staff/items/<int:pk>/", staff_views.staff_item, name="staff-item"),
     path(
         "staff/items/<int:pk>/identity/",

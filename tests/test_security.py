@@ -139,6 +139,7 @@ ACCESS = {
     "staff/login/": "public",
     "staff/logout/": "signed in",
     "staff/queue/": "staff: own organisation",
+    "staff/queue/bulk/": "staff: own organisation (only items of their queue are changed)",
     "staff/two-factor/": "signed in",
     "track/<str:token>/": "public (unguessable token)",
 }

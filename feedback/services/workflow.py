@@ -7,7 +7,7 @@ both move it; an illegal move raises ``IllegalTransition`` (409 in the API, a me
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -520,3 +520,36 @@ def available_steps(item: Feedback) -> list[str]:
             continue
         names.append(name)
     return names
+
+
+# Steps a handler may apply to many items at once from the queue (each item its own transition,
+# audited as if done on its page).
+BULK_STEPS = ("acknowledge", "assign")
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[int]
+    refused: list[tuple[int, str]]  # (item, why)
+
+
+def bulk_apply(
+    *, items: Iterable[Feedback], actor: User, step: str, data: dict[str, Any]
+) -> BulkResult:
+    """Apply ``step`` to each item on its own: an item whose state forbids it is refused with the
+    reason, and the rest go ahead."""
+    if step not in BULK_STEPS:
+        raise InvalidFeedback({"action": f"Choose one of: {', '.join(BULK_STEPS)}."})
+    done: list[int] = []
+    refused: list[tuple[int, str]] = []
+    for item in items:
+        if step not in available_steps(item):
+            refused.append((item.pk, f"not possible while {item.get_status_display().lower()}"))
+            continue
+        try:
+            WORKFLOW_STEPS[step].run(item, actor, data)
+        except (IllegalTransition, InvalidFeedback) as exc:
+            refused.append((item.pk, str(exc)))
+        else:
+            done.append(item.pk)
+    return BulkResult(done=done, refused=refused)
