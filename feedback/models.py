@@ -475,3 +475,24 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.at:%H:%M:%S}"
+
+
+class SavedView(models.Model):
+    """A queue filter and sort a member of staff saved under a name, for themselves or shared
+    with their organisation's team."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=60)
+    # The queue page's query string (filters, search, sort), checked when saved.
+    query = models.CharField(max_length=500)
+    shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_saved_view_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

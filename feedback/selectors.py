@@ -24,7 +24,7 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from feedback.choices import PRACTICE_KINDS, OrganisationKind, RiskCheck, Route, Status
-from feedback.models import Feedback, Organisation, User
+from feedback.models import Feedback, Organisation, SavedView, User
 
 CQC_ODS_CODE = "CQC"
 
@@ -113,6 +113,16 @@ def _urgent_first(queryset: QuerySet[Feedback]) -> tuple[str, ...]:
 def search_snippet_words(query: str) -> list[str]:
     """The words to mark in a snippet the database did not mark (SQLite, a reference)."""
     return [w for w in re.split(r"\W+", query) if len(w) > 1 and not w.isdigit()]
+
+
+def saved_views_for(user: User) -> QuerySet[SavedView]:
+    """The user's own views and those their team shared, of their organisation's queue."""
+    return (
+        SavedView.objects.filter(organisation=user.organisation)
+        .filter(Q(owner=user) | Q(shared=True))
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
 
 
 def feedback_get_for_user(user: User, pk: int) -> Feedback:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -31,9 +31,10 @@ from feedback.selectors import (
     MATCH_STOP,
     feedback_get_for_user,
     feedback_queue,
+    saved_views_for,
     search_snippet_words,
 )
-from feedback.services import privacy, two_factor, workflow
+from feedback.services import privacy, saved_views, two_factor, workflow
 from feedback.services.intake import feedback_submit
 from feedback.staff_forms import (
     AgreeDeadlineForm,
@@ -146,6 +147,7 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
             "filter": filters,
             "query": query.urlencode(),
             "searched": searched,
+            "saved_views": _saved_views(user),
             "colleagues": User.objects.filter(
                 organisation=user.organisation, is_active=True
             ).order_by("username"),
@@ -233,6 +235,54 @@ def staff_item_identity(request: HttpRequest, pk: int) -> HttpResponse:
     item = feedback_get_for_user(user, pk)
     identity = workflow.identity_reveal(feedback=item, actor=user)
     return _render_item(request, item, user, identity=identity or False)
+
+
+# How many saved views the queue counts on each visit (each is one count query).
+SAVED_VIEWS_COUNTED = 12
+
+
+def _saved_views(user: User) -> list[dict[str, Any]]:
+    """The user's saved views with how many items each holds now."""
+    rows = []
+    for view in saved_views_for(user)[:SAVED_VIEWS_COUNTED]:
+        params = QueryDict(view.query)
+        count = QueueFilter(params, queryset=feedback_queue(user), request=None).qs.count()
+        rows.append({"view": view, "count": count, "mine": view.owner_id == user.pk})
+    return rows
+
+
+@login_required
+@require_POST
+def staff_queue_view_save(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    query = request.POST.get("query", "")
+    try:
+        view = saved_views.saved_view_create(
+            user=user,
+            name=request.POST.get("name", ""),
+            query=query,
+            shared=request.POST.get("shared") == "on",
+        )
+    except InvalidFeedback as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+        return redirect(reverse("staff-queue") + (f"?{query}" if query else ""))
+    messages.success(request, f"View saved: {view.name}.")
+    return redirect(reverse("staff-queue") + f"?{view.query}")
+
+
+@login_required
+@require_POST
+def staff_queue_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        saved_views.saved_view_delete(user=user, pk=pk)
+    except InvalidFeedback as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    else:
+        messages.success(request, "View deleted.")
+    return redirect("staff-queue")
 
 
 @login_required

@@ -31,6 +31,12 @@ urlpatterns = [
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/queue/", staff_views.staff_queue, name="staff-queue"),
     path("staff/queue/bulk/", staff_views.staff_queue_bulk, name="staff-queue-bulk"),
+    path("staff/queue/views/", staff_views.staff_queue_view_save, name="staff-queue-view-save"),
+    path(
+        "staff/queue/views/<int:pk>/delete/",
+        staff_views.staff_queue_view_delete,
+        name="staff-queue-view-delete",
+    ),
     path("staff/items/<int:pk>/", staff_views.staff_item, name="staff-item"),
     path(
         "staff/items/<int:pk>/identity/",

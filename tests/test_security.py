@@ -140,6 +140,8 @@ ACCESS = {
     "staff/logout/": "signed in",
     "staff/queue/": "staff: own organisation",
     "staff/queue/bulk/": "staff: own organisation (only items of their queue are changed)",
+    "staff/queue/views/": "staff: saves a view of their own queue",
+    "staff/queue/views/<int:pk>/delete/": "staff: deletes only a view they saved",
     "staff/two-factor/": "signed in",
     "track/<str:token>/": "public (unguessable token)",
 }
