@@ -10,6 +10,7 @@ None of them is part of `make test`: they take minutes, and timings are not pass
     load           300 submissions/s for 60 s through gunicorn, against a bare insert (issue 7)
     redaction      recall per identifier kind and precision on the marked evaluation set
     search         staff search p95 at 1,000,000 items beside an ILIKE search (issue 18)
+    triage_speed   the analyser with the triage reader against it without (issue 15)
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("model_speed", "export_stream", "dashboard", "load", "redaction", "search")
+BENCHES = (
+    "model_speed",
+    "export_stream",
+    "dashboard",
+    "load",
+    "redaction",
+    "search",
+    "triage_speed",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
