@@ -137,12 +137,21 @@ def _practice_search(request: HttpRequest, form: StepForm, service_type: str) ->
     }
 
 
-def _limit_practices(form: StepForm, answers: dict[str, Any]) -> None:
-    """On the "where" page, only a practice of the kind of service chosen may be picked."""
+def step_form_for_answers(form: StepForm, answers: dict[str, Any]) -> None:
+    """Questions a page does not ask given the earlier answers take nothing posted to them: on
+    the "where" page, only a practice of the kind of service chosen may be picked (none for other
+    services); the KO41 questions about the patient are for complaints only."""
     field = form.fields.get("practice")
     kind = PRACTICE_KIND_FOR_SERVICE.get(answers.get("service_type", ""))
     if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
-        field.queryset = field.queryset.filter(kind=kind) if kind else field.queryset.none()
+        if kind:
+            field.queryset = field.queryset.filter(kind=kind)
+        else:
+            field.disabled = True
+    if answers.get("kind") != Kind.COMPLAINT:
+        for name in ("complainant_status", "patient_age"):
+            if name in form.fields:
+                form.fields[name].disabled = True
 
 
 @require_http_methods(["GET", "POST"])
@@ -154,7 +163,7 @@ def feedback_step(request: HttpRequest, step: str = STEP_SLUGS[0]) -> HttpRespon
     form_class = STEP_FORMS[step]
     if request.method == "POST":
         form = form_class(request.POST)
-        _limit_practices(form, answers)
+        step_form_for_answers(form, answers)
         if form.is_valid():
             # Keep what was typed, not the parsed values: the whole set is parsed again on sending.
             for name in form.fields:
