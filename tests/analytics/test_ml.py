@@ -198,7 +198,10 @@ def test_get_analyser_loads_once_per_process(analyser: Analyser) -> None:
 
 def test_committed_artifacts_are_small_and_carry_held_out_scores() -> None:
     size = sum(p.stat().st_size for p in COMMITTED.iterdir() if p.is_file())
-    assert size < 25 * 1024 * 1024
+    # The analyser's four tuned layers and heads (some 14 MB) and the triage reader's own copy of
+    # those layers in half precision with its heads (some 14 MB, docs/adr/0012): never a copy of
+    # the whole base model (87 MB).
+    assert size < 30 * 1024 * 1024
     _, manifest = load_artifacts(COMMITTED)
     # Only the tuned layers are stored, never a copy of the base model.
     assert set(manifest["files"]) == {HEADS_FILE, TOP_LAYERS_FILE}
