@@ -35,6 +35,7 @@ from feedback.services.intake import (
     normalise_nhs_number,
     phone_problem,
 )
+from feedback.services.workflow import available_steps
 
 ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 
@@ -265,6 +266,9 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
     )
     themes = serializers.SerializerMethodField()
     risk_flags = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField(
+        help_text="The workflow steps open for this item now, as the item page offers them"
+    )
 
     class Meta:
         model = Feedback
@@ -307,7 +311,11 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "ko41_profession",
             "closed_at",
             "withdrawn_at",
+            "steps",
         ]
+
+    def get_steps(self, obj: Feedback) -> list[str]:
+        return available_steps(obj)
 
     def get_themes(self, obj: Feedback) -> list[str]:
         return [t.theme for t in obj.themes.all()]

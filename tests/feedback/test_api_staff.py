@@ -197,3 +197,21 @@ def test_one_complaint_from_submission_to_closure_through_the_api(trust, icb, cq
     actions = list(AuditEvent.objects.filter(feedback=item).values_list("action", flat=True))
     assert actions[:3] == ["submitted", "analysed", "routed"]
     assert actions.count("status_changed") == 6
+
+
+@pytest.mark.django_db
+def test_the_api_says_which_steps_are_open_as_the_item_page_does(trust):
+    from rest_framework.test import APIClient
+
+    from feedback.choices import Status
+    from tests.factories import FeedbackFactory, UserFactory
+
+    handler = UserFactory(organisation=trust)
+    api = APIClient()
+    api.force_authenticate(handler)
+    new = FeedbackFactory(provider=trust, handled_by=trust)
+    paused = FeedbackFactory(provider=trust, handled_by=trust, status=Status.AWAITING_COMPLAINANT)
+    assert "acknowledge" in api.get(f"/api/v1/queue/{new.pk}/").json()["steps"]
+    steps = api.get(f"/api/v1/queue/{paused.pk}/").json()["steps"]
+    # While waiting for the complainant, resume is open and acknowledge is not.
+    assert "resume" in steps and "acknowledge" not in steps
