@@ -496,3 +496,24 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReplyTemplate(models.Model):
+    """An organisation's own wording for a step with text (feedback.reply_templates)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    step = models.CharField(max_length=30)
+    name = models.CharField(max_length=80)
+    body = models.TextField()
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "step", "name"], name="unique_reply_template_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -24,7 +24,8 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from feedback.choices import PRACTICE_KINDS, OrganisationKind, RiskCheck, Route, Status
-from feedback.models import Feedback, Organisation, SavedView, User
+from feedback.models import Feedback, Organisation, ReplyTemplate, SavedView, User
+from feedback.reply_templates import DEFAULTS, Template
 
 CQC_ODS_CODE = "CQC"
 
@@ -123,6 +124,18 @@ def saved_views_for(user: User) -> QuerySet[SavedView]:
         .select_related("owner")
         .order_by("name", "pk")
     )
+
+
+def reply_templates_for(organisation_id: int, step: str) -> list[Template]:
+    """The templates a handler may start from for ``step``: the organisation's own, then the
+    shipped ones."""
+    own = [
+        Template(str(t.pk), t.step, t.name, t.body)
+        for t in ReplyTemplate.objects.filter(organisation_id=organisation_id, step=step).order_by(
+            "name"
+        )
+    ]
+    return own + [t for t in DEFAULTS if t.step == step]
 
 
 def feedback_get_for_user(user: User, pk: int) -> Feedback:

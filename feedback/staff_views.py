@@ -25,16 +25,18 @@ from feedback import clocks
 from feedback.choices import CLOCK_RUNNING_STATUSES, Role
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
-from feedback.models import Feedback, User
+from feedback.models import Feedback, ReplyTemplate, User
+from feedback.reply_templates import DEFAULTS, PLACEHOLDERS, TEMPLATE_STEPS
 from feedback.selectors import (
     MATCH_START,
     MATCH_STOP,
     feedback_get_for_user,
     feedback_queue,
+    reply_templates_for,
     saved_views_for,
     search_snippet_words,
 )
-from feedback.services import privacy, saved_views, two_factor, workflow
+from feedback.services import privacy, reply_templates, saved_views, two_factor, workflow
 from feedback.services.intake import feedback_submit
 from feedback.staff_forms import (
     AgreeDeadlineForm,
@@ -174,7 +176,11 @@ STEPS = workflow.WORKFLOW_STEPS
 
 
 def _make_form(
-    name: str, user: User, data: Any = None, item: Feedback | None = None
+    name: str,
+    user: User,
+    data: Any = None,
+    item: Feedback | None = None,
+    initial: dict[str, Any] | None = None,
 ) -> forms.Form | None:
     form_class = STEP_FORMS.get(name)
     if form_class is None:
@@ -183,7 +189,24 @@ def _make_form(
         return AssignForm(data, organisation_id=user.organisation_id, prefix=name)
     if form_class is CorrectAnalysisForm and item is not None:
         return CorrectAnalysisForm(data, item=item, prefix=name)
-    return form_class(data, prefix=name)
+    return form_class(data, prefix=name, initial=initial)
+
+
+def _template_initial(
+    request: HttpRequest, item: Feedback, user: User
+) -> tuple[str, dict[str, Any]]:
+    """The step and the form's starting text when the handler chose a template (?template=)."""
+    chosen = request.GET.get("template", "")
+    step, _, key = chosen.partition(":")
+    if step not in TEMPLATE_STEPS or user.organisation_id is None:
+        return "", {}
+    template = next(
+        (t for t in reply_templates_for(user.organisation_id, step) if t.key == key), None
+    )
+    if template is None:
+        return "", {}
+    text = reply_templates.reply_template_fill(item=item, user=user, body=template.body)
+    return step, {TEMPLATE_STEPS[step][1]: text}
 
 
 def _render_item(
@@ -196,9 +219,22 @@ def _render_item(
     status: int = 200,
 ) -> HttpResponse:
     steps = []
+    filled_step, filled = _template_initial(request, item, user) if bound is None else ("", {})
     for name in workflow.available_steps(item):
-        form = bound[1] if bound and bound[0] == name else _make_form(name, user, item=item)
-        steps.append({"name": name, "label": STEPS[name].label, "form": form})
+        form: forms.Form | None
+        if bound and bound[0] == name:
+            form = bound[1]
+        else:
+            initial = filled if name == filled_step else None
+            form = _make_form(name, user, item=item, initial=initial)
+        templates = (
+            reply_templates_for(user.organisation_id, name)
+            if name in TEMPLATE_STEPS and user.organisation_id is not None
+            else []
+        )
+        steps.append(
+            {"name": name, "label": STEPS[name].label, "form": form, "templates": templates}
+        )
     events = item.audit_events.select_related("actor")
     if user.role == Role.HANDLER:
         # Who looked at whose contact details is for managers to review.
@@ -283,6 +319,69 @@ def staff_queue_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "View deleted.")
     return redirect("staff-queue")
+
+
+@login_required
+def staff_templates(request: HttpRequest) -> HttpResponse:
+    """A manager's page for the organisation's reply templates (handlers read them)."""
+    user = _user(request)
+    if user.organisation_id is None:
+        raise Http404("No organisation.")
+    editing = None
+    if request.GET.get("edit", "").isdigit():
+        editing = ReplyTemplate.objects.filter(
+            pk=int(request.GET["edit"]), organisation_id=user.organisation_id
+        ).first()
+    errors: dict[str, str] = {}
+    values = {
+        "step": editing.step if editing else "respond",
+        "name": editing.name if editing else "",
+        "body": editing.body if editing else "",
+    }
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("step", "name", "body")}
+        pk = request.POST.get("pk", "")
+        try:
+            saved = reply_templates.reply_template_save(
+                user=user, pk=int(pk) if pk.isdigit() else None, **values
+            )
+        except InvalidFeedback as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Template saved: {saved.name}.")
+            return redirect("staff-templates")
+    own = ReplyTemplate.objects.filter(organisation_id=user.organisation_id).order_by(
+        "step", "name"
+    )
+    return render(
+        request,
+        "staff/templates.html",
+        {
+            "own": own,
+            "defaults": DEFAULTS,
+            "steps": TEMPLATE_STEPS,
+            "placeholders": PLACEHOLDERS,
+            "values": values,
+            "editing": editing,
+            "errors": errors,
+            "is_manager": user.role == Role.MANAGER,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def staff_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        reply_templates.reply_template_delete(user=user, pk=pk)
+    except InvalidFeedback as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    else:
+        messages.success(request, "Template deleted.")
+    return redirect("staff-templates")
 
 
 @login_required

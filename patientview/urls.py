@@ -32,6 +32,12 @@ urlpatterns = [
     path("staff/queue/", staff_views.staff_queue, name="staff-queue"),
     path("staff/queue/bulk/", staff_views.staff_queue_bulk, name="staff-queue-bulk"),
     path("staff/queue/views/", staff_views.staff_queue_view_save, name="staff-queue-view-save"),
+    path("staff/templates/", staff_views.staff_templates, name="staff-templates"),
+    path(
+        "staff/templates/<int:pk>/delete/",
+        staff_views.staff_template_delete,
+        name="staff-template-delete",
+    ),
     path(
         "staff/queue/views/<int:pk>/delete/",
         staff_views.staff_queue_view_delete,

@@ -141,6 +141,8 @@ ACCESS = {
     "staff/queue/": "staff: own organisation",
     "staff/queue/bulk/": "staff: own organisation (only items of their queue are changed)",
     "staff/queue/views/": "staff: saves a view of their own queue",
+    "staff/templates/": "staff: their organisation's templates; managers change them",
+    "staff/templates/<int:pk>/delete/": "managers: their organisation's templates only",
     "staff/queue/views/<int:pk>/delete/": "staff: deletes only a view they saved",
     "staff/two-factor/": "signed in",
     "track/<str:token>/": "public (unguessable token)",

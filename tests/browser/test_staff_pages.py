@@ -88,6 +88,33 @@ def test_queue_empty_and_with_items(browsing: Browsing, trust: Any, handler: Any
     check(browsing, "staff queue: with items")
 
 
+def test_queue_searched_with_a_saved_view_and_the_templates_page(
+    browsing: Browsing, trust: Any
+) -> None:
+    from feedback.choices import Role
+
+    UserFactory(username="manager", organisation=trust, role=Role.MANAGER)
+    FeedbackFactory(provider=trust, handled_by=trust, text="The parking machine took my money.")
+    FeedbackFactory(provider=trust, handled_by=trust, text="Kind nurses on ward 2.")
+    sign_in(browsing, "manager")
+    page = browsing.page
+    page.get_by_label("Search your queue").fill("parking")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
+    assert page.locator("mark").first.inner_text().lower() == "parking"
+    page.get_by_text("Save these filters as a view").click()
+    page.get_by_label("Name of the view").fill("Parking")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save view").click()
+    check(browsing, "staff queue: searched, with a saved view")
+    browsing.goto("/staff/templates/")
+    check(browsing, "reply templates: a manager's page")
+    browsing.expected_errors.add("/staff/templates/")  # the 400 of a form with errors
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save template").click()
+    check(browsing, "reply templates: with errors")
+
+
 def test_item_page_in_each_state(browsing: Browsing, trust: Any, handler: Any) -> None:
     item = FeedbackFactory(provider=trust, handled_by=trust, route_rule="trust:default")
     sign_in(browsing, "handler")

@@ -1,0 +1,90 @@
+"""Reply templates: the wording a handler starts from when asking the complainant for information
+or writing the final response, with placeholders filled from the item.
+
+The shipped defaults are plain English in the NHS's tone; each organisation's managers add their
+own (staff/templates/). The final response names the Parliamentary and Health Service Ombudsman,
+as the response itself must.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import NamedTuple
+
+# The steps with text a template can fill: the step's name and the form field it fills.
+TEMPLATE_STEPS: dict[str, tuple[str, str]] = {
+    "request-information": ("Asking the complainant for information", "note"),
+    "respond": ("Final response", "response_text"),
+}
+# What a template may use, and what each holds.
+PLACEHOLDERS: dict[str, str] = {
+    "patient_name": "the complainant's name (or 'Dear patient' wording when none was given)",
+    "reference": "the item's number, like 1234",
+    "received_date": "the day the feedback was received, like 3 December 2026",
+    "response_due": "the response date, like 31 December 2026",
+    "handler_name": "your name",
+    "organisation": "your organisation's name",
+}
+OMBUDSMAN = "Ombudsman"
+
+
+class Template(NamedTuple):
+    key: str  # "default-..." for the shipped ones, the database id for an organisation's own
+    step: str
+    name: str
+    body: str
+
+
+DEFAULTS: tuple[Template, ...] = (
+    Template(
+        "default-information",
+        "request-information",
+        "Asking for more information",
+        "Dear {patient_name},\n\nThank you for your complaint (reference {reference}), which we "
+        "received on {received_date}. To look into it properly we need a little more "
+        "information from you:\n\n[what you need]\n\nPlease reply through your tracking link "
+        "or to this letter. We have paused the time we take to reply until we hear from you, "
+        "and we will restart it as soon as you answer.\n\nYours sincerely,\n{handler_name}\n"
+        "{organisation}",
+    ),
+    Template(
+        "default-consent",
+        "request-information",
+        "Asking for the patient's consent",
+        "Dear {patient_name},\n\nThank you for your complaint (reference {reference}). Because "
+        "it is about someone else's care, we need their agreement before we can share details "
+        "of their care with you. Please ask them to sign the enclosed consent form, or tell us "
+        "if they cannot give consent and why.\n\nYours sincerely,\n{handler_name}\n{organisation}",
+    ),
+    Template(
+        "default-response",
+        "respond",
+        "Final response",
+        "Dear {patient_name},\n\nThank you for your complaint (reference {reference}), which we "
+        "received on {received_date}. I am sorry for the distress this has caused.\n\n"
+        "What happened:\n[what the investigation found]\n\nWhat we have done:\n[apologies, "
+        "changes made, lessons learnt]\n\nIf you are not satisfied with this response, please "
+        "contact us and we will try to resolve it. You can also ask the Parliamentary and "
+        "Health Service Ombudsman to look at your complaint. It is free and independent: "
+        "www.ombudsman.org.uk or 0345 015 4033.\n\nYours sincerely,\n{handler_name}\n"
+        "{organisation}",
+    ),
+)
+
+
+def placeholder_problem(body: str) -> str | None:
+    """Why ``body`` cannot be a template (an unknown placeholder, a stray brace), or None."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(body) if name is not None]
+    except ValueError:
+        return "A { or } is not closed: write placeholders like {patient_name}."
+    unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
+    if unknown:
+        known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+        return f"Unknown placeholder {{{unknown[0]}}}: use {known}."
+    return None
+
+
+def render(body: str, values: dict[str, str]) -> str:
+    """The template with its placeholders filled (every placeholder has a value)."""
+    return body.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
