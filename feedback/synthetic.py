@@ -847,6 +847,11 @@ class _Generator:
             values["status"] = Status.RECEIVED
             return _Item(values, themes, identity)
         analysed_at = received + dt.timedelta(seconds=rng.randint(3, 120))
+        if analysed_at > self.now:
+            # Received in the last moments: the worker has not read it yet.
+            values["analysis_state"] = AnalysisState.QUEUED
+            values["status"] = Status.RECEIVED
+            return _Item(values, themes, identity)
         values.update(
             analysis_state=AnalysisState.DONE, analysed_at=analysed_at, analysis_attempts=1
         )
