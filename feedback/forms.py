@@ -13,6 +13,7 @@ from django.conf import settings
 
 from feedback.choices import (
     FFT_QUESTION,
+    PRACTICE_KIND_FOR_SERVICE,
     ComplainantStatus,
     FftRating,
     Kind,
@@ -320,6 +321,9 @@ class FeedbackForm(KindForm, ServiceForm, WhereForm, RatingForm, TextForm, Safet
         data = dict(answers)
         if data.get("service_type") == SERVICE_TYPE_UNSURE:
             data["service_type"] = ""
+        if data.get("service_type") not in PRACTICE_KIND_FOR_SERVICE:
+            # A practice chosen before the patient changed the service to one with no practices.
+            data["practice"] = ""
         return data
 
 

@@ -75,9 +75,16 @@ DEFAULTS: tuple[Template, ...] = (
 def placeholder_problem(body: str) -> str | None:
     """Why ``body`` cannot be a template (an unknown placeholder, a stray brace), or None."""
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(body) if name is not None]
+        parsed = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(body)
+            if name is not None
+        ]
     except ValueError:
         return "A { or } is not closed: write placeholders like {patient_name}."
+    fields = [name for name, _, _ in parsed]
+    if any(spec or conversion for _, spec, conversion in parsed):
+        return "Write placeholders as the name alone in braces, like {patient_name}."
     unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
     if unknown:
         known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)

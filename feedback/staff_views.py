@@ -149,7 +149,7 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
             "filter": filters,
             "query": query.urlencode(),
             "searched": searched,
-            "saved_views": _saved_views(user),
+            "saved_views": _saved_views(user, request),
             "colleagues": User.objects.filter(
                 organisation=user.organisation, is_active=True
             ).order_by("username"),
@@ -203,9 +203,14 @@ def _template_initial(
     template = next(
         (t for t in reply_templates_for(user.organisation_id, step) if t.key == key), None
     )
-    if template is None:
+    if template is None or step not in workflow.available_steps(item):
         return "", {}
-    text = reply_templates.reply_template_fill(item=item, user=user, body=template.body)
+    # The complainant's name is read (and the reading audited) only when the handler chose the
+    # template on our own page, never for a link followed from elsewhere.
+    same_site = request.headers.get("Sec-Fetch-Site", "same-origin") == "same-origin"
+    text = reply_templates.reply_template_fill(
+        item=item, user=user, body=template.body, reveal_name=same_site
+    )
     return step, {TEMPLATE_STEPS[step][1]: text}
 
 
@@ -277,12 +282,12 @@ def staff_item_identity(request: HttpRequest, pk: int) -> HttpResponse:
 SAVED_VIEWS_COUNTED = 12
 
 
-def _saved_views(user: User) -> list[dict[str, Any]]:
+def _saved_views(user: User, request: HttpRequest) -> list[dict[str, Any]]:
     """The user's saved views with how many items each holds now."""
     rows = []
     for view in saved_views_for(user)[:SAVED_VIEWS_COUNTED]:
         params = QueryDict(view.query)
-        count = QueueFilter(params, queryset=feedback_queue(user), request=None).qs.count()
+        count = QueueFilter(params, queryset=feedback_queue(user), request=request).qs.count()
         rows.append({"view": view, "count": count, "mine": view.owner_id == user.pk})
     return rows
 

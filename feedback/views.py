@@ -118,9 +118,12 @@ def _practice_search(request: HttpRequest, form: StepForm, service_type: str) ->
     kind = PRACTICE_KIND_FOR_SERVICE.get(service_type)
     if kind is None:
         return {"practice_kind": ""}
-    query = " ".join((request.GET.get("q") or request.POST.get("q") or "").split())
+    # NUL characters are dropped: no organisation's name holds one, and PostgreSQL refuses them.
+    query = " ".join((request.GET.get("q") or request.POST.get("q") or "").split()).replace(
+        "\x00", ""
+    )
     matches, total = organisation_search(query, kind=kind) if query else ([], 0)
-    chosen_code = str(form["practice"].value() or "").strip().upper()
+    chosen_code = str(form["practice"].value() or "").strip().upper().replace("\x00", "")
     if chosen_code and all(m.ods_code != chosen_code for m in matches):
         chosen = organisation_practice(chosen_code, kind=kind)
         if chosen is not None:
@@ -166,8 +169,9 @@ def feedback_step(request: HttpRequest, step: str = STEP_SLUGS[0]) -> HttpRespon
         step_form_for_answers(form, answers)
         if form.is_valid():
             # Keep what was typed, not the parsed values: the whole set is parsed again on sending.
-            for name in form.fields:
-                answers[name] = form.data.get(name, "")
+            for name, field in form.fields.items():
+                # A question the page did not ask keeps no answer, whatever was posted for it.
+                answers[name] = "" if field.disabled else form.data.get(name, "")
             # One key per journey, made before any sending: two requests racing to send the same
             # answers (a double click) save one item between them.
             answers.setdefault("submission_key", secrets.token_urlsafe(32))

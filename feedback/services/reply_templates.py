@@ -37,6 +37,8 @@ def reply_template_save(
     name = " ".join(name.split())
     body = body.replace("\r\n", "\n").strip()
     errors: dict[str, str] = {}
+    if "\x00" in name + body:
+        errors["body"] = "Remove the null character from the template."
     if step not in TEMPLATE_STEPS:
         errors["step"] = "Choose the step the template is for."
     if not name:
@@ -87,11 +89,11 @@ def reply_template_delete(*, user: User, pk: int) -> None:
         raise InvalidFeedback({"template": "No such template in your organisation."})
 
 
-def reply_template_fill(*, item: Feedback, user: User, body: str) -> str:
+def reply_template_fill(*, item: Feedback, user: User, body: str, reveal_name: bool = True) -> str:
     """The template's wording for this item. Filling in the complainant's name reads their
     contact details, so it is recorded in the audit trail as viewing them."""
     name = ""
-    if "{patient_name}" in body:
+    if reveal_name and "{patient_name}" in body:
         identity = workflow.identity_reveal(feedback=item, actor=user)
         name = identity.name if identity and identity.name else ""
     values = {

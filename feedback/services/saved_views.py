@@ -21,7 +21,9 @@ def saved_view_create(*, user: User, name: str, query: str, shared: bool = False
     """Save the queue's current filters as ``name`` for ``user`` (and their team if shared)."""
     name = " ".join(name.split())
     errors: dict[str, str] = {}
-    if not name:
+    if "\x00" in name:
+        errors["name"] = "Remove the null character from the name."
+    elif not name:
         errors["name"] = "Enter a name for the view."
     elif len(name) > NAME_MAX_LENGTH:
         errors["name"] = f"The name must be {NAME_MAX_LENGTH} characters or fewer."

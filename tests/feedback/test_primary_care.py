@@ -292,3 +292,25 @@ def test_the_handler_sees_the_practice_and_the_place_given(client: Client, direc
     assert "Townhead Surgery (GP practice B82007, BD24 9JA)" in page
     assert "Postcode or town given" in page and "Settle" in page
     assert "patient's age: 65 or over" in page
+
+
+@pytest.mark.django_db
+def test_a_null_character_in_the_search_is_not_an_error(client: Client, directory):
+    _start(client, "gp")
+    assert client.get("/feedback/new/where/", {"q": "Town\x00head"}).status_code == 200
+    response = answer(client, "where", {"practice": "B8\x00", "area": ""})
+    assert response.status_code == 200  # a practice error on the page, never a 500
+
+
+@pytest.mark.django_db
+def test_a_practice_posted_for_a_hospital_or_left_from_before_is_not_sent(
+    client: Client, directory, cqc
+):
+    _start(client, "gp")
+    answer(client, "where", {"practice": "B82007", "area": ""})
+    # The patient changes the kind of service to a hospital: the practice no longer applies.
+    answer(client, "service", {"service_type": "acute"}, change="1")
+    answer(client, "where", {"practice": "V00040", "area": "", "place": "Leeds"})
+    _check_page(client)
+    item = _send(client)
+    assert item.provider is None and item.service_type == "acute"

@@ -115,3 +115,28 @@ def test_handlers_and_other_organisations_cannot_change_templates(
     client.post(f"/staff/templates/{ours.pk}/delete/")
     assert ReplyTemplate.objects.filter(pk=ours.pk).exists()
     assert "Ours" not in client.get("/staff/templates/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["{reference:d}", "{reference!r}", "{reference:>2000000000}"])
+def test_placeholders_with_formatting_are_refused(client: Client, trust, body):
+    client.force_login(UserFactory(organisation=trust, role=Role.MANAGER))
+    response = client.post(
+        "/staff/templates/", {"step": "request-information", "name": "Bad", "body": body}
+    )
+    assert response.status_code == 400
+    assert not ReplyTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_link_from_another_site_does_not_read_the_contact_details(
+    client: Client, trust, investigating
+):
+    client.force_login(UserFactory(organisation=trust))
+    page = client.get(
+        f"/staff/items/{investigating.pk}/",
+        {"template": "respond:default-response"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    ).content.decode()
+    assert "Dear Sir or Madam," in page
+    assert not AuditEvent.objects.filter(feedback=investigating, action="identity_viewed").exists()

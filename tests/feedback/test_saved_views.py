@@ -78,3 +78,15 @@ def test_only_the_owner_deletes_a_view(client: Client, trust):
     client.force_login(owner)
     client.post(f"/staff/queue/views/{view.pk}/delete/")
     assert not SavedView.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_my_items_view_counts_the_viewers_own_items(client: Client, trust):
+    handler = UserFactory(organisation=trust)
+    FeedbackFactory(provider=trust, handled_by=trust, assigned_to=handler)
+    FeedbackFactory(provider=trust, handled_by=trust)
+    FeedbackFactory(provider=trust, handled_by=trust)
+    client.force_login(handler)
+    client.post("/staff/queue/views/", {"name": "Mine", "query": "assignee=me"})
+    page = client.get("/staff/queue/").content.decode()
+    assert 'Mine <span class="nhsuk-tag nhsuk-tag--grey">1</span>' in page
