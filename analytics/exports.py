@@ -38,6 +38,7 @@ from analytics.redaction import IdentityTerms, redact
 from feedback.choices import OrganisationKind, RiskFlag, Status
 from feedback.clocks import KINDS_WITH_CLOCKS, LONDON
 from feedback.models import Feedback, FeedbackTheme, Organisation
+from feedback.selectors import answered_on_time_q
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -1042,7 +1043,7 @@ def feedback_aggregates(
     keys = {f"g_{dim}": AGGREGATE_DIMENSIONS[dim] for dim in dims}
     clocked = Q(kind__in=CLOCKED_KINDS, response_due__isnull=False)
     responded = clocked & Q(responded_at__isnull=False)
-    on_time = responded & Q(response_due__gte=TruncDate("responded_at", tzinfo=LONDON))
+    on_time = clocked & answered_on_time_q()
     overdue = (
         clocked & Q(responded_at__isnull=True, response_due__lt=today) & ~Q(status=Status.WITHDRAWN)
     )

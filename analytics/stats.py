@@ -26,7 +26,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q, Sum
 
 from analytics.models import MonthlyStat, MonthlyThemeStat, StatChange
-from feedback.clocks import KINDS_WITH_CLOCKS, LONDON
+from feedback.clocks import KINDS_WITH_CLOCKS, LONDON, answered_on_time
 from feedback.models import Feedback, FeedbackTheme
 
 # Kinds with a response clock: the four-week target applies to them only (feedback.clocks).
@@ -140,12 +140,14 @@ def count_items(rows: Iterable[tuple[Any, ...]], wanted: set[Bucket] | None) -> 
             n["risk_mental_health_act"] += mha
             n["risk_serious"] += serious
             if kind in CLOCKED_KINDS and acknowledge_due and acknowledged_at:
-                on_time = local_day(acknowledged_at) <= acknowledge_due
+                on_time = answered_on_time(local_day(acknowledged_at), acknowledge_due)
                 n["acknowledged_on_time" if on_time else "acknowledged_late"] += 1
         if kind in CLOCKED_KINDS and response_due and responded:
             c = slot(response_due, org, service, kind)
             if c is not None:
-                c.numbers["due_on_time" if responded <= response_due else "due_late"] += 1
+                c.numbers[
+                    "due_on_time" if answered_on_time(responded, response_due) else "due_late"
+                ] += 1
         if responded:
             c = slot(responded, org, service, kind)
             if c is not None:

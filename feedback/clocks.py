@@ -95,6 +95,12 @@ def paused_days(paused_at: dt.datetime, resumed_at: dt.datetime) -> int:
     return max(0, (local_date(resumed_at) - local_date(paused_at)).days)
 
 
+def answered_on_time(answered: dt.date, due: dt.date) -> bool:
+    """Acknowledged or answered by its due date: the due day itself is still in time. The same
+    rule in SQL, for counting in the database: ``feedback.selectors.answered_on_time_q``."""
+    return answered <= due
+
+
 def is_overdue(due: dt.date | None, today: dt.date) -> bool:
     return due is not None and today > due
 

@@ -20,10 +20,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from feedback.choices import PRACTICE_KINDS, OrganisationKind, RiskCheck, Route, Status
+from feedback.clocks import LONDON
 from feedback.models import Feedback, Organisation, ReplyTemplate, SavedView, User
 from feedback.reply_templates import DEFAULTS, Template
 
@@ -144,6 +146,16 @@ def feedback_get_for_user(user: User, pk: int) -> Feedback:
         return feedback_queue(user).select_related("area").get(pk=pk)
     except Feedback.DoesNotExist as exc:
         raise Http404("No such item in your organisation's queue.") from exc
+
+
+def answered_on_time_q() -> Q:
+    """``clocks.answered_on_time`` in SQL: the response sent on or before its due date, the day
+    taken on England's calendar."""
+    return Q(
+        responded_at__isnull=False,
+        response_due__isnull=False,
+        response_due__gte=TruncDate("responded_at", tzinfo=LONDON),
+    )
 
 
 def feedback_open_with_clock() -> QuerySet[Feedback]:

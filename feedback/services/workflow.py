@@ -49,26 +49,60 @@ def _locked(feedback: Feedback) -> Feedback:
     )
 
 
-def _move(
-    item: Feedback,
-    to: str,
-    actor: User | None,
-    *,
-    resuming: bool = False,
-    reopening: bool = False,
-    **detail: object,
-) -> None:
-    """Check the transition, set the status and audit it; the caller saves the item."""
-    allowed = ALLOWED_TRANSITIONS[item.status]
-    if resuming:
-        allowed = allowed | RESUMES.get(item.status, frozenset())
-    if reopening:
-        allowed = allowed | REOPENS.get(item.status, frozenset())
-    if to not in allowed:
-        raise IllegalTransition(
-            f"A {item.get_kind_display().lower()} that is "
-            f"{Status(item.status).label.lower()} cannot be moved to {Status(to).label.lower()}."
+# How a move is made: an ordinary step, resuming after a pause, reopening a closed complaint, or
+# handing the item to another organisation (it starts again from "received" there).
+STEP, RESUME, REOPEN, REROUTE = "step", "resume", "reopen", "reroute"
+
+
+def allowed_moves(item: Feedback, how: str = STEP) -> frozenset[str]:
+    """Every guard on a status move, in one place: the transitions map, and the rules that
+    depend on the item's kind, its pause or the date."""
+    status = item.status
+    if how == RESUME:
+        return RESUMES.get(status, frozenset()) if item.paused_at is not None else frozenset()
+    if how == REOPEN:
+        return REOPENS.get(status, frozenset()) if can_reopen(item) else frozenset()
+    if how == REROUTE:
+        return frozenset() if status in TERMINAL_STATUSES else frozenset({Status.RECEIVED})
+    allowed = ALLOWED_TRANSITIONS[status]
+    if clocks.has_clock(item.kind) and status != Status.RESPONDED:
+        # A complaint or concern closes only once its final response is recorded.
+        allowed = allowed - {Status.CLOSED}
+    return allowed
+
+
+def _refusal(item: Feedback, to: str, how: str) -> str:
+    if how == RESUME:
+        return "Only an item waiting for the complainant can be resumed."
+    if how == REOPEN:
+        return (
+            f"Only a complaint or concern closed in the last {settings.REOPEN_WITHIN_DAYS} "
+            "days can be reopened."
         )
+    if how == REROUTE:
+        return "A closed or withdrawn item cannot be rerouted."
+    if (
+        to == Status.CLOSED
+        and clocks.has_clock(item.kind)
+        and to in ALLOWED_TRANSITIONS[item.status]
+    ):
+        return "A complaint or concern is closed only after the final response is recorded."
+    return (
+        f"A {item.get_kind_display().lower()} that is "
+        f"{Status(item.status).label.lower()} cannot be moved to {Status(to).label.lower()}."
+    )
+
+
+def _move(
+    item: Feedback, to: str, actor: User | None, *, how: str = STEP, **detail: object
+) -> None:
+    """Check the move against ``allowed_moves``, set the status and audit it; the caller saves
+    the item. A reroute of an item that is already "received" changes no status and audits none
+    here (the reroute has its own audit row)."""
+    if to not in allowed_moves(item, how):
+        raise IllegalTransition(_refusal(item, to, how))
+    if item.status == to:
+        return
     audit_record(
         feedback=item,
         actor=actor,
@@ -119,15 +153,15 @@ def complaint_resume(*, feedback: Feedback, actor: User | None) -> Feedback:
     """The complainant answered: the clock runs again, later by the days it stood still."""
     with transaction.atomic():
         item = _locked(feedback)
-        if item.status != Status.AWAITING_COMPLAINANT or item.paused_at is None:
-            raise IllegalTransition("Only an item waiting for the complainant can be resumed.")
+        if item.paused_at is None or item.status not in RESUMES:
+            raise IllegalTransition(_refusal(item, Status.ACKNOWLEDGED, RESUME))
         now = timezone.now()
         days = clocks.paused_days(item.paused_at, now)
         _move(
             item,
             item.status_before_pause or Status.ACKNOWLEDGED,
             actor,
-            resuming=True,
+            how=RESUME,
             paused_days=days,
         )
         item.paused_days += days
@@ -195,10 +229,6 @@ def complaint_close(*, feedback: Feedback, actor: User, resolved: bool = True) -
     """Close an item. Complaints and concerns close after their response; others at any time."""
     with transaction.atomic():
         item = _locked(feedback)
-        if clocks.has_clock(item.kind) and item.status != Status.RESPONDED:
-            raise IllegalTransition(
-                "A complaint or concern is closed only after the final response is recorded."
-            )
         _move(item, Status.CLOSED, actor, resolved=resolved)
         item.closed_at = timezone.now()
         if resolved:
@@ -235,12 +265,7 @@ def complaint_reopen(*, feedback: Feedback, actor: User, reason: str) -> Feedbac
         raise InvalidFeedback({"reason": "Say why the complaint is being reopened."})
     with transaction.atomic():
         item = _locked(feedback)
-        if not can_reopen(item):
-            raise IllegalTransition(
-                f"Only a complaint or concern closed in the last {settings.REOPEN_WITHIN_DAYS} "
-                "days can be reopened."
-            )
-        _move(item, Status.INVESTIGATING, actor, reopening=True, reason=reason.strip())
+        _move(item, Status.INVESTIGATING, actor, how=REOPEN, reason=reason.strip())
         now = timezone.now()
         item.reopened_at = now
         item.closed_at = None
@@ -321,8 +346,8 @@ def complaint_reroute(
         raise InvalidFeedback({"reason": "Say why the item is being rerouted."})
     with transaction.atomic():
         item = _locked(feedback)
-        if item.status in TERMINAL_STATUSES:
-            raise IllegalTransition("A closed or withdrawn item cannot be rerouted.")
+        if Status.RECEIVED not in allowed_moves(item, REROUTE):
+            raise IllegalTransition(_refusal(item, Status.RECEIVED, REROUTE))
         if to.kind not in ROUTE_FOR_QUEUE_KIND:
             raise InvalidFeedback(
                 {"to": f"{to.name} has no queue: send it to the integrated care board instead."}
@@ -366,7 +391,7 @@ def complaint_reroute(
         item.assigned_to = None
         # The new organisation starts from "received" but the patient's clock does not restart:
         # its own target applies from the day the patient first wrote.
-        item.status = Status.RECEIVED
+        _move(item, Status.RECEIVED, actor, how=REROUTE, reason=reason.strip())
         item.acknowledged_at = None
         item.paused_at = None
         item.status_before_pause = ""
@@ -495,18 +520,18 @@ RISK_CHECK_STEPS = frozenset({"confirm-risk", "dismiss-risk"})
 
 def available_steps(item: Feedback) -> list[str]:
     """The steps that make sense from the item's state: what the pages and the API offer."""
-    allowed = ALLOWED_TRANSITIONS[item.status]
+    allowed = allowed_moves(item)
     names = []
     for name, step in WORKFLOW_STEPS.items():
-        if step.target is not None and step.target not in allowed:
-            continue
-        if name == "close" and clocks.has_clock(item.kind) and item.status != Status.RESPONDED:
-            continue
-        if name == "resume" and item.status != Status.AWAITING_COMPLAINANT:
+        if name == "resume":
+            if allowed_moves(item, RESUME):
+                names.append(name)
             continue
         if name == "reopen":
-            if can_reopen(item):
+            if allowed_moves(item, REOPEN):
                 names.append(name)
+            continue
+        if step.target is not None and step.target not in allowed:
             continue
         if name in RISK_CHECK_STEPS:
             if item.risk_check == RiskCheck.PENDING and item.status not in TERMINAL_STATUSES:

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feedback import clocks
+from feedback.models import Feedback
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -105,3 +106,21 @@ def test_overdue_and_due_soon_flags():
     assert clocks.is_due_within(dt.date(2026, 11, 26), today, 2)
     assert not clocks.is_due_within(dt.date(2026, 11, 27), today, 2)
     assert not clocks.is_due_within(dt.date(2026, 11, 23), today, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days_after_due", [-3, 0, 1])
+def test_answered_on_time_is_the_same_rule_in_python_and_in_the_database(days_after_due):
+    """Stats count "answered on time" in Python and the regulator aggregates in SQL: the due
+    day itself is in time, on England's calendar (a reply at 00:30 BST is that day's)."""
+    from feedback.selectors import answered_on_time_q
+    from tests.factories import FeedbackFactory
+
+    due = dt.date(2026, 6, 10)
+    answered_day = due + dt.timedelta(days=days_after_due)
+    # 00:30 in London is 23:30 UTC the day before.
+    responded_at = dt.datetime.combine(answered_day, dt.time(0, 30), tzinfo=clocks.LONDON)
+    item = FeedbackFactory(response_due=due, responded_at=responded_at)
+    in_python = clocks.answered_on_time(clocks.local_date(responded_at), due)
+    in_sql = Feedback.objects.filter(answered_on_time_q(), pk=item.pk).exists()
+    assert in_python is in_sql is (days_after_due <= 0)

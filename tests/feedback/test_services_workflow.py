@@ -197,8 +197,15 @@ def test_reroute_moves_item_and_history_and_applies_new_clock_rules(item, handle
     from feedback import clocks
 
     assert moved.response_due == clocks.response_due(moved.received_at, icb)
-    actions = list(AuditEvent.objects.filter(feedback=item).values_list("action", flat=True))
-    assert actions[-2:] == ["status_changed", "rerouted"]
+    events = list(
+        AuditEvent.objects.filter(feedback=item).values_list("action", "from_value", "to_value")
+    )
+    # Acknowledged by the trust, handed over, and back to "received" at the ICB: each audited.
+    assert events[-3:] == [
+        ("status_changed", "received", "acknowledged"),
+        ("rerouted", item.handled_by.ods_code, icb.ods_code),
+        ("status_changed", "acknowledged", "received"),
+    ]
     event = AuditEvent.objects.get(feedback=item, action="rerouted")
     assert (event.from_value, event.to_value) == (item.handled_by.ods_code, icb.ods_code)
     assert event.detail["reason"] == "About GP prescribing, not the hospital"
@@ -211,6 +218,61 @@ def test_reroute_needs_a_reason_and_an_open_item(item, handler, icb):
     Feedback.objects.filter(pk=item.pk).update(status=Status.CLOSED)
     with pytest.raises(IllegalTransition):
         workflow.complaint_reroute(feedback=item, actor=handler, to=icb, reason="wrong place")
+
+
+@pytest.mark.django_db
+def test_reroute_of_a_new_item_records_no_status_change(item, handler, icb):
+    workflow.complaint_reroute(feedback=item, actor=handler, to=icb, reason="GP prescribing")
+    actions = list(AuditEvent.objects.filter(feedback=item).values_list("action", flat=True))
+    assert "status_changed" not in actions and actions.count("rerouted") == 1
+
+
+@pytest.mark.django_db
+def test_reroute_while_waiting_for_the_complainant_keeps_the_days_already_paused(
+    item, handler, icb
+):
+    workflow.complaint_acknowledge(feedback=item, actor=handler)
+    workflow.complaint_request_information(feedback=item, actor=handler, note="Consent form")
+    moved = workflow.complaint_reroute(feedback=item, actor=handler, to=icb, reason="ICB's")
+    assert (moved.status, moved.paused_at, moved.status_before_pause) == (
+        Status.RECEIVED,
+        None,
+        "",
+    )
+    assert workflow.available_steps(moved)[:1] == ["acknowledge"]
+    assert "resume" not in workflow.available_steps(moved)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "closable_before_response"),
+    [("complaint", False), ("concern", False), ("compliment", True), ("suggestion", True)],
+)
+def test_what_the_item_page_offers_is_what_the_step_allows(
+    item, handler, kind, closable_before_response
+):
+    """The steps a page offers and the steps the services accept are the same rule."""
+    Feedback.objects.filter(pk=item.pk).update(kind=kind)
+    item.refresh_from_db()
+    assert ("close" in workflow.available_steps(item)) is closable_before_response
+    if closable_before_response:
+        assert workflow.complaint_close(feedback=item, actor=handler).status == Status.CLOSED
+    else:
+        with pytest.raises(IllegalTransition, match="only after the final response"):
+            workflow.complaint_close(feedback=item, actor=handler)
+        item.refresh_from_db()
+        assert item.status == Status.RECEIVED
+
+
+@pytest.mark.django_db
+def test_resume_is_offered_and_allowed_only_while_paused(item, handler):
+    assert "resume" not in workflow.available_steps(item)
+    with pytest.raises(IllegalTransition, match="waiting for the complainant"):
+        workflow.complaint_resume(feedback=item, actor=handler)
+    workflow.complaint_acknowledge(feedback=item, actor=handler)
+    paused = workflow.complaint_request_information(feedback=item, actor=handler)
+    assert "resume" in workflow.available_steps(paused)
+    assert workflow.complaint_resume(feedback=item, actor=handler).status == Status.ACKNOWLEDGED
 
 
 @pytest.mark.django_db
