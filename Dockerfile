@@ -7,6 +7,7 @@ COPY pyproject.toml README.md ./
 COPY patientview patientview
 COPY feedback feedback
 COPY analytics analytics
+COPY demo demo
 # torch on its own first; point pip at a CPU-only build in your build environment.
 ARG TORCH_REQUIREMENT="torch==2.13.0"
 RUN pip install --no-cache-dir "$TORCH_REQUIREMENT" \

@@ -60,14 +60,25 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
 
 
 def acknowledge_due(received_at: dt.datetime) -> dt.date:
-    return add_working_days(local_date(received_at), ACKNOWLEDGE_WORKING_DAYS)
+    return acknowledge_due_from(local_date(received_at))
+
+
+def acknowledge_due_from(received: dt.date) -> dt.date:
+    return add_working_days(received, ACKNOWLEDGE_WORKING_DAYS)
 
 
 def response_due(received_at: dt.datetime, target: ResponseTarget) -> dt.date:
-    received = local_date(received_at)
-    if target.response_target_working_days:
-        return add_working_days(received, target.response_target_days)
-    return received + dt.timedelta(days=target.response_target_days)
+    return response_due_from(
+        local_date(received_at), target.response_target_days, target.response_target_working_days
+    )
+
+
+def response_due_from(received: dt.date, days: int, working_days: bool) -> dt.date:
+    """The response date for an item received on ``received``: ``days`` calendar days later, or
+    ``days`` working days where the organisation works to that."""
+    if working_days:
+        return add_working_days(received, days)
+    return received + dt.timedelta(days=days)
 
 
 def has_clock(kind: str) -> bool:
@@ -86,8 +97,12 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def statutory_due(received_at: dt.datetime, agreed: dt.date | None = None) -> dt.date:
     """The outer limit for a response: 6 months, or a later date agreed with the complainant."""
-    limit = add_months(local_date(received_at), STATUTORY_LIMIT_MONTHS)
+    limit = statutory_due_from(local_date(received_at))
     return max(limit, agreed) if agreed else limit
+
+
+def statutory_due_from(received: dt.date) -> dt.date:
+    return add_months(received, STATUTORY_LIMIT_MONTHS)
 
 
 def paused_days(paused_at: dt.datetime, resumed_at: dt.datetime) -> int:

@@ -102,3 +102,15 @@ def test_what_the_product_uses_of_analytics_is_free_of_django() -> None:
         path = _module_path(module)
         assert path is not None
         assert _reaches(path) == {}, module
+
+
+def test_nothing_imports_the_demo_data_generator() -> None:
+    """``demo`` writes synthetic items through the product's models; the product, reporting and
+    the settings never depend on it."""
+    problems = {}
+    for package in ("feedback", "analytics", "patientview"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            used = sorted(m for m in _imports(path) if m == "demo" or m.startswith("demo."))
+            if used:
+                problems[str(path.relative_to(ROOT))] = used
+    assert problems == {}

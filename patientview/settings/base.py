@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "feedback",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [

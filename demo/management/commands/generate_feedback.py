@@ -13,8 +13,9 @@ from typing import Any
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.errors import SyntheticDataError
+from demo.generate import DEFAULT_YEARS, feedback_generate
 from feedback.models import Feedback
-from feedback.synthetic import DEFAULT_YEARS, SyntheticDataError, feedback_generate
 
 MAX_COUNT = 50_000_000
 # The lead's daily aggregates: rebuilt after a bulk load, when that command exists.

@@ -12,6 +12,8 @@ from nhs_number import is_valid as nhs_number_is_valid
 
 from analytics.ml.heads import sentiment_label
 from analytics.themes import THEME_SLUGS
+from demo.errors import SyntheticDataError
+from demo.generate import feedback_generate
 from feedback import clocks
 from feedback.choices import (
     ALLOWED_TRANSITIONS,
@@ -24,7 +26,6 @@ from feedback.choices import (
 )
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, FeedbackTheme, Identity
-from feedback.synthetic import SyntheticDataError, feedback_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -220,7 +221,7 @@ def test_without_the_organisation_directory_it_says_what_to_run(db):
 
 
 def test_the_daily_aggregates_are_rebuilt_when_that_command_exists(directory):
-    module = "feedback.management.commands.generate_feedback"
+    module = "demo.management.commands.generate_feedback"
     with (
         mock.patch(f"{module}.get_commands", return_value={"rebuild_stats": "analytics"}),
         mock.patch(f"{module}.call_command") as called,

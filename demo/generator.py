@@ -1,0 +1,509 @@
+"""One demo item at a time, from one random stream."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from analytics.ml.heads import sentiment_label
+from demo.directory import _acknowledge_due, _Directory, _Org, _response_due, _statutory_due
+from demo.tables import (
+    _AMBULANCE_AREAS,
+    _CHANNELS,
+    _CQC_FLAGS,
+    _CQC_RULE,
+    _CQC_SHARE,
+    _KINDS,
+    _OUTCOMES,
+    _PATIENT_AGE_TABLE,
+    _PRIMARY_AREAS,
+    _PRIMARY_SERVICE_TABLE,
+    _PROFESSIONS,
+    _RISK_FIELD,
+    _SENTIMENTS_FOR_KIND,
+    _SERVICE_AREAS,
+    _SERVICE_LABEL,
+    _SERVICE_TABLES,
+    _SUBJECTS,
+    _Item,
+    _nhs_number,
+    _pick,
+)
+from demo.texts import (
+    _COMMISSIONING_TEXTS,
+    _CQC_TEXTS,
+    _FIRST_NAMES,
+    _IDENTIFIER_EXTRAS,
+    _LAST_NAMES,
+    _LATE_REASONS,
+    _PATIENT_REQUEST_SUFFIX,
+    _RESPONSES,
+    _THEME_SLUGS,
+    _Text,
+)
+from feedback import clocks
+from feedback.choices import (
+    FFT_QUESTION,
+    PRIMARY_CARE_SERVICES,
+    AnalysisState,
+    Channel,
+    ComplainantStatus,
+    InvestigationApproach,
+    Kind,
+    OrganisationKind,
+    Route,
+    ServiceType,
+    Status,
+)
+from feedback.ko41 import Profession, Subject
+
+# Model versions by age: items analysed before the current model was trained show the one before.
+PREVIOUS_MODEL_VERSION = "minilm-l6-heads-20260301-3b1c9e20"
+CURRENT_MODEL_SINCE_DAYS = 240
+
+
+@dataclass
+class _Generator:
+    """Makes items one at a time from one random stream."""
+
+    rng: random.Random
+    directory: _Directory
+    texts: list[_Text]
+    now: dt.datetime
+    years: int
+    current_model: str
+    focus_share: float = 0.0
+    _pools: dict[int | None, list[_Text]] = field(default_factory=dict, init=False)
+    _days: list[dt.date] = field(default_factory=list, init=False)
+    _day_weights: list[float] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        for text in self.texts:
+            self._pools.setdefault(text.sentiment, []).append(text)
+        today = clocks.local_date(self.now)
+        first = clocks.add_months(today, -12 * self.years)
+        count = (today - first).days + 1
+        self._days = [first + dt.timedelta(days=i) for i in range(count)]
+        # Volume grows a little over the period, is lower at weekends and varies day to day.
+        self._day_weights = [
+            (0.8 + 0.4 * i / max(1, count - 1))
+            * (0.6 if day.weekday() >= 5 else 1.0)
+            * self.rng.uniform(0.85, 1.15)
+            for i, day in enumerate(self._days)
+        ]
+        self._current_since = self.now - dt.timedelta(days=CURRENT_MODEL_SINCE_DAYS)
+
+    # Parts ---------------------------------------------------------------------------------
+
+    def _moments(self, count: int) -> Iterator[dt.datetime]:
+        """``count`` moments of receipt, oldest first, shared out over the days by their weight.
+
+        Oldest first, as items arrive in a live service: the table's rows then lie in the order
+        of receipt, as they do in production, and reads by date behave as they would there.
+        """
+        rng = self.rng
+        now = self.now.astimezone(clocks.LONDON)
+        today = now.date()
+        shares = list(accumulate(self._day_weights))
+        made = 0
+        for day, share in zip(self._days, shares, strict=True):
+            upto = round(count * share / shares[-1])
+            n, made = upto - made, upto
+            if n <= 0:
+                continue
+            if day == today:
+                elapsed = now.hour * 3600 + now.minute * 60 + now.second
+                seconds = [rng.randrange(max(1, elapsed)) for _ in range(n)]
+            else:
+                seconds = [
+                    rng.randrange(7 * 3600, 23 * 3600)
+                    if rng.random() < 0.9
+                    else rng.randrange(24 * 3600)
+                    for _ in range(n)
+                ]
+            for second in sorted(seconds):
+                yield dt.datetime(
+                    day.year,
+                    day.month,
+                    day.day,
+                    second // 3600,
+                    second // 60 % 60,
+                    second % 60,
+                    tzinfo=clocks.LONDON,
+                )
+
+    def _text(self, kind: str) -> _Text:
+        rng = self.rng
+        pool = self._pools.get(_pick(rng, _SENTIMENTS_FOR_KIND[kind])) or self._pools.get(None)
+        if not pool:
+            pool = self.texts
+        return pool[rng.randrange(len(pool))]
+
+    def _identity(self, kind: str, channel: str) -> tuple[str, str, str, str] | None:
+        rng = self.rng
+        if channel in (Channel.PHONE, Channel.LETTER):
+            share = 0.9
+        elif channel == Channel.FFT_IMPORT:
+            share = 0.02
+        elif kind in (Kind.COMPLAINT, Kind.CONCERN):
+            share = 0.55
+        else:
+            share = 0.12
+        if rng.random() >= share:
+            return None
+        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+        email = f"{first.lower()}.{last.lower()}{rng.randrange(100)}@example.com"
+        if rng.random() < 0.25:
+            email = ""
+        # Ofcom's range for drama: never a real person's number.
+        phone = f"07700 900{rng.randrange(1000):03d}" if rng.random() < 0.7 else ""
+        nhs_number = _nhs_number(rng) if rng.random() < 0.5 else ""
+        return (f"{first} {last}", email, phone, nhs_number)
+
+    def _place(self, kind: str) -> dict[str, Any]:
+        """Provider, area, service type and the routing decision, as routing would make it."""
+        rng = self.rng
+        directory = self.directory
+        # A share of the items goes to the organisations in focus (the demo accounts' own), so
+        # their queues and dashboards fill as a busy trust's or ICB's would.
+        forced = None
+        if directory.focus and rng.random() < self.focus_share:
+            forced = rng.choice(directory.focus)
+            if forced.kind == OrganisationKind.ICB:
+                return self._primary_care(forced)
+        roll = rng.random()
+        cqc_share = _CQC_SHARE[kind]
+        if roll < cqc_share:
+            flag = _pick(rng, _CQC_FLAGS)
+            if forced is not None:
+                trust = forced
+            elif flag == "mental_health_act" and directory.mental_health:
+                trust = rng.choice(directory.mental_health)
+            else:
+                trust = directory.trust(rng)
+            text, phrase, themes = rng.choice(_CQC_TEXTS[flag])
+            evidence = [f'phrase: "{phrase}"', *(f"theme: {t}" for t in themes if t == flag)]
+            return {
+                "provider": trust,
+                "area_id": trust.icb_id,
+                "service_type": self._trust_service(trust),
+                "handler": directory.cqc,
+                "route": Route.CQC,
+                "rule": _CQC_RULE[flag],
+                "evidence": evidence,
+                "flag": flag,
+                "text": _Text(text, "", 5, themes),
+            }
+        roll -= cqc_share
+        if roll < 0.16 and forced is None:
+            return self._primary_care(directory.icb(rng))
+        roll -= 0.16
+        trust = forced or directory.trust(rng)
+        service = self._trust_service(trust)
+        trust_icb = directory.by_pk.get(trust.icb_id) if trust.icb_id else None
+        context = [f"kind: {kind}", f"service type: {_SERVICE_LABEL[service]}"]
+        place: dict[str, Any] = {
+            "provider": trust,
+            "area_id": trust.icb_id,
+            "service_type": service,
+            "handler": trust,
+            "route": Route.TRUST,
+            "rule": "trust_default",
+            "evidence": ["NHS trust named; no CQC or ICB rule matched", *context],
+        }
+        if trust_icb is None or kind not in (Kind.COMPLAINT, Kind.CONCERN):
+            return place
+        if roll < 0.03:
+            text, phrase, themes = rng.choice(_COMMISSIONING_TEXTS)
+            place.update(
+                handler=trust_icb,
+                route=Route.ICB,
+                rule="icb_commissioning",
+                evidence=[f'phrase: "{phrase}"', *(f"theme: {t}" for t in themes)],
+                text=_Text(text, "", 4, themes),
+            )
+        elif roll < 0.04:
+            place.update(
+                handler=trust_icb,
+                route=Route.ICB,
+                rule="icb_patient_request",
+                evidence=["patient asked for the commissioner", *context],
+                wants_commissioner=True,
+            )
+        elif roll < 0.05:
+            place.update(
+                provider=None,
+                handler=trust_icb,
+                route=Route.ICB,
+                rule="icb_no_provider",
+                evidence=["no NHS trust named: the commissioner handles it", *context],
+            )
+        return place
+
+    def _primary_care(self, icb: _Org) -> dict[str, Any]:
+        service = _pick(self.rng, _PRIMARY_SERVICE_TABLE)
+        return {
+            "provider": None,
+            "area_id": icb.pk,
+            "service_type": service,
+            "handler": icb,
+            "route": Route.ICB,
+            "rule": "icb_primary_care",
+            "evidence": [
+                f"service type: {_SERVICE_LABEL[service]}",
+                "primary care: the ICB handles commissioner complaints about it",
+            ],
+        }
+
+    def _trust_service(self, trust: _Org) -> str:
+        table = _SERVICE_TABLES.get(trust.trust_type, _SERVICE_TABLES[""])
+        return str(table[0][0] if len(table[0]) == 1 else _pick(self.rng, table))
+
+    def _themes(self, text: _Text, kind: str) -> list[tuple[str, float]]:
+        rng = self.rng
+        slugs = list(text.themes)
+        if not slugs:
+            if kind == Kind.COMPLIMENT:
+                slugs = ["positive_experience"]
+            elif kind in (Kind.COMPLAINT, Kind.CONCERN):
+                slugs = ["negative_experience"]
+            if rng.random() < 0.5:
+                slugs.append(rng.choice(_THEME_SLUGS))
+        # The model misses a theme now and then.
+        kept = [s for s in dict.fromkeys(slugs) if rng.random() < 0.92]
+        return [(slug, round(rng.uniform(0.45, 0.99), 3)) for slug in kept]
+
+    # The item ------------------------------------------------------------------------------
+
+    def items(self, count: int) -> Iterator[_Item]:
+        for received in self._moments(count):
+            yield self.item(received)
+
+    def item(self, received: dt.datetime) -> _Item:
+        rng = self.rng
+        kind = _pick(rng, _KINDS)
+        channel = _pick(rng, _CHANNELS[kind])
+        place = self._place(kind)
+        text: _Text = place.get("text") or self._text(kind)
+        identity = self._identity(kind, channel)
+        body = text.text
+        if "wants_commissioner" in place:
+            body += _PATIENT_REQUEST_SUFFIX
+        extra = rng.random()
+        if identity is not None and extra < 0.06:
+            # Writers put their own details in the text: the export must redact them.
+            name, _email, phone, _nhs = identity
+            body += f" Please call me on {phone}." if phone else f" My name is {name}."
+        elif extra < 0.09:
+            first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+            body += rng.choice(_IDENTIFIER_EXTRAS).format(first=first, last=last)
+        question = ""
+        fft_rating = None
+        if channel in (Channel.FFT_IMPORT, Channel.PAPER):
+            question = text.question or FFT_QUESTION
+        if channel in (Channel.FFT_IMPORT, Channel.PAPER, Channel.WEB):
+            fft_rating = text.fft_rating
+        provider: _Org | None = place["provider"]
+        values: dict[str, Any] = {
+            "kind": kind,
+            "channel": channel,
+            "service_type": place["service_type"],
+            "provider_id": provider.pk if provider else None,
+            "area_id": place["area_id"],
+            "wants_commissioner": "wants_commissioner" in place,
+            "question": question,
+            "fft_rating": fft_rating,
+            "text": body,
+            "received_at": received,
+        }
+        if kind == Kind.COMPLAINT and rng.random() < 0.7:
+            # The optional KO41 questions: most complainants answer them.
+            values["complainant_status"] = (
+                ComplainantStatus.ON_BEHALF if rng.random() < 0.3 else ComplainantStatus.PATIENT
+            )
+            values["patient_age"] = _pick(rng, _PATIENT_AGE_TABLE)
+        themes: list[tuple[str, float]] = []
+        if received > self.now - dt.timedelta(hours=24) and rng.random() < 0.03:
+            # Still in the analysis queue (a backlog while the worker was down): not routed yet.
+            values["analysis_state"] = AnalysisState.QUEUED
+            values["status"] = Status.RECEIVED
+            return _Item(values, themes, identity)
+        analysed_at = received + dt.timedelta(seconds=rng.randint(3, 120))
+        if analysed_at > self.now:
+            # Received in the last moments: the worker has not read it yet.
+            values["analysis_state"] = AnalysisState.QUEUED
+            values["status"] = Status.RECEIVED
+            return _Item(values, themes, identity)
+        values.update(
+            analysis_state=AnalysisState.DONE, analysed_at=analysed_at, analysis_attempts=1
+        )
+        if rng.random() < 0.005:
+            values["needs_review"] = True  # the model was unavailable: routed by the rules alone
+        else:
+            sentiment = text.sentiment or _pick(rng, _SENTIMENTS_FOR_KIND[kind])
+            if rng.random() < 0.25:  # the model is right about 70% of the time
+                sentiment = min(5, max(1, sentiment + rng.choice((-1, 1))))
+            values.update(
+                sentiment=sentiment,
+                sentiment_label=sentiment_label(sentiment),
+                sentiment_confidence=round(rng.betavariate(6, 2), 3),
+                model_version=(
+                    self.current_model
+                    if received >= self._current_since
+                    else PREVIOUS_MODEL_VERSION
+                ),
+            )
+            themes = self._themes(text, kind)
+        handler: _Org = place["handler"]
+        route: str = place["route"]
+        rule: str = place["rule"]
+        evidence: list[str] = place["evidence"]
+        flag = place.get("flag")
+        if flag:
+            values[_RISK_FIELD[flag]] = True
+            if provider is not None and rng.random() < 0.2:
+                # A CQC handler judged it a false alarm and sent it to the trust; the flag stays.
+                handler, route, rule = provider, Route.TRUST, "rerouted"
+                evidence = [*evidence, "rerouted by staff: no safeguarding or safety risk found"]
+        elif route == Route.TRUST and rng.random() < 0.01 and provider and provider.icb_id:
+            handler = self.directory.by_pk[provider.icb_id]
+            route, rule = Route.ICB, "rerouted"
+            evidence = [*evidence, "rerouted by staff: about a service the ICB commissions"]
+        values.update(
+            handled_by_id=handler.pk,
+            route=route,
+            route_rule=rule,
+            route_evidence=evidence,
+            routed_at=analysed_at,
+        )
+        if kind in (Kind.COMPLAINT, Kind.CONCERN):
+            self._complaint_workflow(values, kind, received, handler, str(place["service_type"]))
+        else:
+            self._other_workflow(values, received)
+        return _Item(values, themes, identity)
+
+    def _complaint_workflow(
+        self, values: dict[str, Any], kind: str, received: dt.datetime, handler: _Org, service: str
+    ) -> None:
+        """Clocks, then as far along received -> acknowledged -> investigating -> responded ->
+        closed as the time since it arrived allows, at the handler's pace."""
+        rng = self.rng
+        now = self.now
+        day = received.date()  # received is in London time: this is its day in England
+        response_due = _response_due(
+            day, handler.response_target_days, handler.response_target_working_days
+        )
+        statutory_due = _statutory_due(day)
+        values.update(acknowledge_due=_acknowledge_due(day), statutory_due=statutory_due)
+        values["status"] = Status.RECEIVED
+        values["response_due"] = response_due
+        if rng.random() < 0.88:
+            acknowledged = received + dt.timedelta(hours=rng.uniform(0.5, 60) * handler.pace)
+        else:
+            acknowledged = received + dt.timedelta(days=rng.uniform(3, 12))
+        if acknowledged > now:
+            return
+        values.update(status=Status.ACKNOWLEDGED, acknowledged_at=acknowledged)
+        if rng.random() < 0.02:
+            withdrawn = acknowledged + dt.timedelta(days=rng.uniform(0.5, 20))
+            if withdrawn <= now:
+                values.update(status=Status.WITHDRAWN, withdrawn_at=withdrawn)
+                return
+        started = acknowledged + dt.timedelta(hours=rng.uniform(1, 72))
+        if started > now:
+            return
+        early = rng.random() < (0.7 if kind == Kind.CONCERN else 0.4)
+        values.update(
+            status=Status.INVESTIGATING,
+            investigation_approach=(
+                InvestigationApproach.EARLY_RESOLUTION if early else InvestigationApproach.DETAILED
+            ),
+        )
+        if early:
+            days = rng.uniform(2, 24) * handler.pace
+        elif rng.random() < 0.01:
+            days = rng.uniform(200, 500)  # lost in the system: long overdue
+        else:
+            days = rng.lognormvariate(math.log(25 * handler.pace), 0.5)
+        # Never before the investigation started.
+        responded = max(
+            received + dt.timedelta(days=days), started + dt.timedelta(hours=rng.uniform(2, 48))
+        )
+        if not early and rng.random() < 0.1:
+            paused = started + dt.timedelta(days=rng.uniform(1, 10))
+            resumed = paused + dt.timedelta(days=rng.randint(3, 35))
+            if paused <= now < resumed:
+                values.update(
+                    status=Status.AWAITING_COMPLAINANT,
+                    paused_at=paused,
+                    status_before_pause=Status.INVESTIGATING,
+                )
+                return
+            if paused <= now:
+                pause_days = (resumed.date() - paused.date()).days
+                values["paused_days"] = pause_days
+                response_due = response_due + dt.timedelta(days=pause_days)
+                values["response_due"] = response_due
+                responded = max(
+                    responded + dt.timedelta(days=pause_days),
+                    resumed + dt.timedelta(days=rng.uniform(1, 10)),
+                )
+        if days > 150 and rng.random() < 0.5:
+            agreed = clocks.add_months(day, 8)
+            values.update(agreed_due=agreed, statutory_due=max(statutory_due, agreed))
+        if responded > now:
+            return
+        service_areas = (
+            _PRIMARY_AREAS
+            if service in PRIMARY_CARE_SERVICES
+            else _AMBULANCE_AREAS
+            if service
+            in (ServiceType.AMBULANCE, ServiceType.NHS_111, ServiceType.PATIENT_TRANSPORT)
+            else _SERVICE_AREAS.get(service, _SERVICE_AREAS[ServiceType.ACUTE])
+        )
+        subjects = {_pick(rng, _SUBJECTS) for _ in range(rng.randint(1, 3))}
+        if handler.kind == OrganisationKind.ICB and rng.random() < 0.3:
+            subjects.add(Subject.COMMISSIONING)
+        values.update(
+            status=Status.RESPONDED,
+            responded_at=responded,
+            response_text=rng.choice(_RESPONSES),
+            outcome=_pick(rng, _OUTCOMES),
+            ko41_subjects=sorted(subjects),
+            ko41_service_area=_pick(rng, service_areas),
+            ko41_profession=(
+                Profession.AMBULANCE
+                if service_areas is _AMBULANCE_AREAS
+                else _pick(rng, _PROFESSIONS)
+            ),
+        )
+        if responded.date() > response_due:
+            values["late_reason"] = rng.choice(_LATE_REASONS)
+        if rng.random() < 0.9:
+            closed = responded + dt.timedelta(days=rng.uniform(0, 21))
+            if closed <= now:
+                values.update(status=Status.CLOSED, closed_at=closed)
+                if rng.random() < 0.8:
+                    values["resolved_at"] = closed
+
+    def _other_workflow(self, values: dict[str, Any], received: dt.datetime) -> None:
+        """Compliments and suggestions: no clock; most are passed on to the team and closed."""
+        rng = self.rng
+        values["status"] = Status.RECEIVED
+        if rng.random() < 0.12:
+            acknowledged = received + dt.timedelta(hours=rng.uniform(1, 72))
+            if acknowledged > self.now:
+                return
+            values.update(status=Status.ACKNOWLEDGED, acknowledged_at=acknowledged)
+        if rng.random() < 0.97:
+            since = values.get("acknowledged_at") or received
+            closed = since + dt.timedelta(days=rng.uniform(0.5, 30))
+            if closed <= self.now:
+                values.update(status=Status.CLOSED, closed_at=closed)
+                if rng.random() < 0.95:
+                    values["resolved_at"] = closed
