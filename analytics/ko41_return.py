@@ -25,7 +25,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from analytics.exports import start_of_day
+from analytics.exports.filters import start_of_day
 from feedback.choices import ComplainantStatus, Kind, PatientAge
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from analytics import dashboard
 from analytics.charts import chart_for
-from analytics.exports import csv_safe
+from analytics.exports.cells import csv_safe
 from analytics.stats import stats_pending, stats_refresh
 from feedback.choices import Kind, ServiceType
 from feedback.models import User

@@ -95,7 +95,7 @@ def _process_cpu_seconds(pid: int | None) -> float:
 
 
 def _filters() -> Any:
-    from analytics.exports import ExportFilters
+    from analytics.exports.filters import ExportFilters
 
     return ExportFilters(
         received_from=dt.date.fromisoformat(os.environ["BENCH_FROM"]),
@@ -107,7 +107,8 @@ def measure_baseline() -> dict[str, Any]:
     """The export's SQL through a raw server-side cursor, in a transaction, rows discarded."""
     from django.db import connection, transaction
 
-    from analytics.exports import EXPORT_CHUNK_SIZE, feedback_export_values
+    from analytics.exports.query import feedback_export_values
+    from analytics.exports.streaming import EXPORT_CHUNK_SIZE
     from analytics.models import ApiToken
 
     token = ApiToken.objects.select_related("organisation").get(pk=os.environ["BENCH_TOKEN_ID"])

@@ -8,7 +8,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from analytics.exports import AGGREGATE_DIMENSIONS, DEFAULT_GROUP_BY, ExportFilters
+from analytics.exports.aggregates import AGGREGATE_DIMENSIONS, DEFAULT_GROUP_BY
+from analytics.exports.filters import ExportFilters
 from analytics.ko41_return import Period
 from analytics.themes import THEMES
 from feedback.choices import (

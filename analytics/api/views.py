@@ -27,17 +27,11 @@ from analytics.api.authentication import RegulatorTokenAuthentication
 from analytics.api.permissions import CanReadAggregates, CanReadExports
 from analytics.api.throttling import RegulatorTokenThrottle
 from analytics.audit import export_audit_record, export_audit_start
-from analytics.exports import (
-    EXPORT_COLUMNS,
-    EXPORT_ORDERING,
-    ExportRowBuilder,
-    feedback_aggregates,
-    feedback_export_values,
-    iterate_values,
-    organisations_reported_by_token,
-    stream_csv_lines,
-    stream_ndjson,
-)
+from analytics.exports.aggregates import feedback_aggregates
+from analytics.exports.query import EXPORT_COLUMNS, EXPORT_ORDERING, feedback_export_values
+from analytics.exports.rows import ExportRowBuilder
+from analytics.exports.scoping import organisations_reported_by_token
+from analytics.exports.streaming import iterate_values, stream_csv_lines, stream_ndjson
 from analytics.ko41_return import ko41_returns
 from analytics.models import ApiToken, ExportEndpoint
 from patientview.client import client_address

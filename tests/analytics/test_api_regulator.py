@@ -9,7 +9,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
-from analytics import exports
+from analytics.exports import streaming
+from analytics.exports.filters import ExportFilters
+from analytics.exports.query import feedback_export_values
+from analytics.exports.rows import ExportRowBuilder
 from analytics.models import ApiToken, ExportAudit
 from analytics.pseudonym import pseudonym_for
 from feedback.choices import Kind, OrganisationKind, Route, Status
@@ -410,7 +413,7 @@ def test_every_export_is_audited_with_filters_and_row_count(world, icb):
 
 
 def test_an_abandoned_stream_is_audited_as_incomplete(trust, cqc, monkeypatch):
-    monkeypatch.setattr(exports, "STREAM_FLUSH_ROWS", 1)
+    monkeypatch.setattr(streaming, "STREAM_FLUSH_ROWS", 1)
     october = dt.datetime(2026, 10, 12, 10, 0, tzinfo=dt.UTC)
     for _ in range(3):
         item(provider=trust, handled_by=trust, received=october)
@@ -419,9 +422,9 @@ def test_an_abandoned_stream_is_audited_as_incomplete(trust, cqc, monkeypatch):
     audit = ExportAudit.objects.get()
     assert audit.completed is False and audit.finished_at is None  # written before any row
     # The client goes away after the first chunk: the server closes the stream.
-    stream = exports.stream_ndjson(
-        exports.ExportRowBuilder().rows(
-            exports.iterate_values(exports.feedback_export_values(token, exports.ExportFilters()))
+    stream = streaming.stream_ndjson(
+        ExportRowBuilder().records(
+            streaming.iterate_values(feedback_export_values(token, ExportFilters()))
         ),
         audit=audit,
     )
