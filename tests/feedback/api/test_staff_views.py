@@ -1,6 +1,7 @@
 """The staff API: permission matrix per endpoint, 409 for illegal moves, a complaint end to end."""
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from feedback.choices import Role
@@ -210,7 +211,14 @@ def test_the_api_says_which_steps_are_open_as_the_item_page_does(trust):
     api = APIClient()
     api.force_authenticate(handler)
     new = FeedbackFactory(provider=trust, handled_by=trust)
-    paused = FeedbackFactory(provider=trust, handled_by=trust, status=Status.AWAITING_COMPLAINANT)
+    # Paused as the workflow pauses an item: the status and the moment the clock stopped.
+    paused = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        status=Status.AWAITING_COMPLAINANT,
+        status_before_pause=Status.ACKNOWLEDGED,
+        paused_at=timezone.now(),
+    )
     assert "acknowledge" in api.get(f"/api/v1/queue/{new.pk}/").json()["steps"]
     steps = api.get(f"/api/v1/queue/{paused.pk}/").json()["steps"]
     # While waiting for the complainant, resume is open and acknowledge is not.
