@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +21,17 @@ def pytest_configure(config: pytest.Config) -> None:
 BROWSER = "tests/browser/"
 SLOW_MODULES = (
     "tests/feedback/test_fuzz.py",
-    "tests/analytics/test_schemathesis.py",
+    "tests/analytics/api/test_schema.py",
     "tests/analytics/test_evaluate_models.py",
     "tests/bench/",
 )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    if missing := [p for p in (BROWSER, *SLOW_MODULES) if not (root / p).exists()]:
+        # A moved slow module would silently join the fast lane.
+        raise pytest.UsageError(f"tests/conftest.py names test paths that do not exist: {missing}")
     for item in items:
         path = item.nodeid.replace("\\", "/")
         if path.startswith(BROWSER):

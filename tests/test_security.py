@@ -104,7 +104,7 @@ ACCESS = {
     "": "public",
     "admin/": "django admin (staff users only)",
     "health/": "public (no personal data)",
-    "metrics/": "METRICS_TOKEN bearer, or the machine itself (tests/test_observability.py)",
+    "metrics/": "METRICS_TOKEN bearer, or the machine (tests/patientview/test_observability.py)",
     "api/docs/": "public",
     "api/docs/swagger-ui-init.js": "public",
     "api/schema/": "public",
