@@ -10,8 +10,9 @@ lost and nothing is counted from a stale copy.
 
 Refreshes run one at a time: on PostgreSQL under a transaction-level advisory lock, on SQLite
 behind the database's single writer (the refresh starts with a write). The worker runs
-one every minute (``refresh_stats``); a dashboard runs one before it reads when few changes are
-waiting, so a manager sees their own actions at once. ``rebuild_stats`` recounts everything.
+one every minute (``refresh_stats``); a dashboard that finds changes waiting asks the worker for
+one at once (the read itself writes nothing), so a manager sees their own actions within seconds.
+``rebuild_stats`` recounts everything.
 """
 
 from __future__ import annotations

@@ -210,9 +210,26 @@ def test_every_chart_has_a_table_and_a_csv_and_unknown_tables_are_404(client, wo
 
 
 @pytest.mark.django_db
-def test_a_dashboard_counts_waiting_changes_before_it_reads(client, trust):
+def test_a_dashboard_read_writes_nothing_and_asks_the_worker_to_count(client, trust, monkeypatch):
+    from django.core.cache import cache
+
+    from analytics.models import MonthlyStat, StatChange
+    from analytics.tasks import refresh_stats
+
     login(client, trust)
     make(trust, 3)
+    cache.delete("dashboard-refresh-requested")
+    waiting = StatChange.objects.count()
+    asked: list[str] = []
+    monkeypatch.setattr(refresh_stats, "delay", lambda: asked.append("refresh"))
+    page = client.get("/staff/dashboard/feedback/")
+    assert page.context["pending"] == waiting > 0
+    assert "still being counted" in page.content.decode()
+    # Nothing written by the read; the worker is asked, once however many pages are opened.
+    assert StatChange.objects.count() == waiting and not MonthlyStat.objects.exists()
+    client.get("/staff/dashboard/")
+    assert asked == ["refresh"]
+    refresh_stats()  # the worker's run
     page = client.get("/staff/dashboard/feedback/")
     assert page.context["received"] == 1 and page.context["pending"] == 0
 
