@@ -23,7 +23,6 @@ from analytics.ml.encoder import (
     FEATURE_DIM,
     MAX_LENGTH,
     POOLING,
-    VIEWS,
     Encoder,
     EncoderUnavailable,
 )
@@ -168,11 +167,8 @@ class Analyser:
         problems = []
         if encoder_config.get("base_model") != BASE_MODEL_NAME:
             problems.append(f"trained on base model {encoder_config.get('base_model')!r}")
-        if (
-            tuple(encoder_config.get("views", ())) != VIEWS
-            or encoder_config.get("pooling") != POOLING
-            or heads.feature_dim != FEATURE_DIM
-        ):
+        # Older manifests also list the encoder's "views": only ever the question-comment pair.
+        if encoder_config.get("pooling") != POOLING or heads.feature_dim != FEATURE_DIM:
             problems.append("trained on other encoder features")
         if encoder_config.get("question_reading") != QUESTION_READING:
             problems.append(

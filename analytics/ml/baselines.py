@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from analytics.ml import evaluation
-from analytics.ml.training import tune_threshold
+from analytics.ml.calibration import tune_threshold
 
 # Fixed, not tuned: a baseline, and the held-out split must never choose anything.
 FROZEN_C = 2.0

@@ -19,7 +19,7 @@ import numpy as np
 from analytics.ml import baselines, evaluation
 from analytics.ml.analyser import Analyser, AnalysisInput
 from analytics.ml.encoder import Encoder
-from analytics.ml.training import FFT_FILE, read_fft
+from analytics.ml.training_data import FFT_FILE, read_fft
 from analytics.themes import THEME_SLUGS
 
 # The analyser twice: reading each comment with its service type and the patient's FFT rating, as

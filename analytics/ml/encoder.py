@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HIDDEN_SIZE = 384
 BASE_LAYERS = 6
-# The top layers training tunes; the rest are run once per training comment and cached.
+# The top layers training tunes (analytics.ml.finetune.FineTuneConfig.tuned_layers); the rest
+# are run once per training comment and cached.
 TUNED_LAYERS = 4
-VIEWS: tuple[str, ...] = ("question_comment_pair",)
 FEATURE_DIM = HIDDEN_SIZE
 POOLING = "mean-over-comment-tokens"
 # all-MiniLM-L6-v2 was trained on sequences of at most 128 word pieces, so longer inputs add cost

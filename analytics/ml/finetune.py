@@ -3,10 +3,10 @@
 The lower layers stay frozen, so their output for each training comment is computed once
 (:meth:`analytics.ml.encoder.Encoder.lower_states`) and every epoch only runs the tuned top layers
 forward and backward: about a third of a full forward pass per comment. One model learns both
-tasks: a 5-way sentiment layer (class-weighted cross-entropy, optionally plus an expected-distance
-term so calling a 5 a 4 costs less than calling it a 1) and one logistic output per theme (binary
-cross-entropy), both on the comment's mean-pooled tokens. The theme outputs shape the tuned layers;
-the analyser's theme heads are then fitted on the pooled vectors (analytics.ml.training).
+tasks: a 5-way sentiment layer (class-weighted cross-entropy) and one logistic output per theme
+(binary cross-entropy), both on the comment's mean-pooled tokens. The theme outputs shape the
+tuned layers; the analyser's theme heads are then fitted on the pooled vectors
+(analytics.ml.training).
 
 Runs are deterministic for a given seed and thread count: a seeded generator shuffles, dropout
 draws from the seeded global generator, and torch's deterministic algorithms are enforced.
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from transformers.masking_utils import create_bidirectional_mask
 
-from analytics.ml.encoder import BASE_LAYERS, HIDDEN_SIZE, comment_mask, mean_pool
+from analytics.ml.encoder import BASE_LAYERS, HIDDEN_SIZE, TUNED_LAYERS, comment_mask, mean_pool
 
 # (states after the frozen layers (length, HIDDEN_SIZE), token type ids (length,))
 LowerState = tuple[torch.Tensor, torch.Tensor]
@@ -39,7 +39,7 @@ class FineTuneConfig:
     # Four layers, theme weight 3: chosen by cross-validation on the training portion (the
     # table in docs/model-card.md); more layers help sentiment, the heavier theme loss keeps the
     # theme information that tuning four layers otherwise loses.
-    tuned_layers: int = 4
+    tuned_layers: int = TUNED_LAYERS
     epochs: int = 4
     batch_size: int = 32
     layer_lr: float = 1.5e-4
@@ -48,8 +48,6 @@ class FineTuneConfig:
     warmup_share: float = 0.06
     # Sentiment class weights are (balanced weight) ** power: 0 plain, 1 fully balanced.
     class_weight_power: float = 0.5
-    # Weight of the expected distance |predicted - true| on the 1-5 scale, added to cross-entropy.
-    ordinal_weight: float = 0.0
     # Weight of the theme loss (mean over themes of binary cross-entropy, summed over themes / 10).
     theme_weight: float = 3.0
     dropout: float = 0.1
@@ -186,10 +184,6 @@ def fine_tune(
         (counts.sum() / (N_SENTIMENT * counts.clamp(min=1))) ** config.class_weight_power,
         0.0,
     )
-    distance = torch.abs(
-        torch.arange(N_SENTIMENT)[:, None] - torch.arange(N_SENTIMENT)[None, :]
-    ).float()
-
     head_params = [*model.sentiment.parameters(), *model.themes.parameters()]
     optimiser = torch.optim.AdamW(
         [
@@ -238,10 +232,6 @@ def fine_tune(
                     sentiment_logits[keep], y[keep], reduction="none"
                 )
                 loss = loss + (ce * cw * w).sum() / (cw * w).sum()
-                if config.ordinal_weight:
-                    probability = sentiment_logits[keep].softmax(dim=-1)
-                    expected = (probability * distance[y[keep]]).sum(dim=-1)
-                    loss = loss + config.ordinal_weight * (expected * cw * w).sum() / (cw * w).sum()
             with_themes = has_themes[index]
             if with_themes.any():
                 bce = torch.nn.functional.binary_cross_entropy_with_logits(

@@ -49,7 +49,7 @@ def calibrate(
     or a check at least ``check_recall`` of the time. The ICB's labels take the cut-off that
     maximises F1. Chosen on the written items, whose every label is known.
     """
-    from analytics.ml.training import fit_platt, tune_threshold
+    from analytics.ml.calibration import fit_platt, tune_threshold
 
     k = len(TRIAGE_LABELS)
     a, b = np.ones(k), np.zeros(k)

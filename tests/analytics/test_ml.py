@@ -28,6 +28,7 @@ from analytics.ml.analyser import (
     ModelUnavailable,
     get_analyser,
 )
+from analytics.ml.calibration import fit_platt, fit_temperature, tune_threshold
 from analytics.ml.encoder import Encoder
 from analytics.ml.fft_export import parse_rating, service_type
 from analytics.ml.finetune import Example, FineTuneConfig, _state
@@ -41,16 +42,12 @@ from analytics.ml.heads import (
 )
 from analytics.ml.questions import QuestionFamily, context_wording, question_family
 from analytics.ml.training import (
-    CRITICALITY_FILE,
     FFT_FILE,
     TrainingConfig,
     TrainingDataError,
-    fit_platt,
-    fit_temperature,
     is_held_out,
     read_fft,
     train,
-    tune_threshold,
 )
 from analytics.themes import THEME_SLUGS, THEMES
 
@@ -275,6 +272,19 @@ def test_heads_that_do_not_fit_the_code_raise_model_unavailable(tmp_path: Path) 
         Analyser.load(directory)
 
 
+def test_keys_of_removed_training_options_in_a_manifest_are_ignored(tmp_path: Path) -> None:
+    # Older runs recorded the encoder's one "view", the unused criticality file and a zero
+    # ordinal weight; their manifests load as they are.
+    directory = copy_committed(tmp_path)
+    manifest = json.loads((directory / MANIFEST_FILE).read_text())
+    manifest["encoder"]["views"] = ["question_comment_pair"]
+    manifest["training_data"]["phase1_criticality.csv"] = {"used_for_sentiment": False}
+    manifest["fine_tuning"]["ordinal_weight"] = 0.0
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
+    _, loaded = Analyser.load_heads(directory)
+    assert loaded["encoder"]["views"] == ["question_comment_pair"]
+
+
 def test_heads_trained_with_another_question_reading_are_refused(tmp_path: Path) -> None:
     directory = copy_committed(tmp_path)
     manifest = json.loads((directory / MANIFEST_FILE).read_text())
@@ -425,27 +435,9 @@ def write_synthetic_fft(
         writer.writerows(rows)
 
 
-def write_synthetic_criticality(path: Path) -> None:
-    rows = [
-        ("Trust A - Q2", "4", "Lovely staff who always had time for me"),
-        ("Trust A - Q1", "-3", "The wait for an appointment was far too long"),
-        ("Trust C - Q1", "2", "Good food and clean rooms"),
-        ("Trust C - Q2", "3", "Nothing"),
-        ("Trust B - Q1", "0", "Not rated: dropped"),
-        ("Trust B - Q1", "NA", "Not a score: dropped"),
-        ("Trust A - Q1", "-4", "I was ignored and felt unsafe"),
-    ]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["code", "label", "subcategory", "feedback", "criticality", "question"])
-        for question, criticality, text in rows:
-            writer.writerow(["X", "Care", "Care received", text, criticality, question])
-
-
 TINY = TrainingConfig(
     folds=2,
     finetune=FineTuneConfig(epochs=1, batch_size=8),
-    criticality_weight=0.25,
     min_theme_positives=4,
     min_risk_positives=2,
     batch_size=16,
@@ -457,7 +449,6 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     directory = tmp_path / "data"
     directory.mkdir()
     write_synthetic_fft(directory / FFT_FILE)
-    write_synthetic_criticality(directory / CRITICALITY_FILE)
     yield directory
 
 
@@ -477,7 +468,6 @@ def test_training_writes_artifacts_the_analyser_loads(
     assert 0 < fft["training_rows_with_service_type"] < fft["training_rows"]
     assert fft["held_out_rows"] + fft["training_rows"] == 60
     assert 0 < fft["held_out_rows"] < 30
-    assert manifest["training_data"][CRITICALITY_FILE]["usable_rows"] == 5
     assert set(manifest["held_out_scores"]) >= {
         "sentiment",
         "sentiment_without_context",
