@@ -12,8 +12,8 @@ from typing import TextIO
 from django.conf import settings
 
 from analytics.ml.analyser import AnalysisInput, get_analyser
+from analytics.ml.routing import RoutingInput, route_feedback
 from feedback.choices import PRIMARY_CARE_SERVICES, FftRating, ServiceType
-from feedback.routing import RoutingInput, route_feedback
 
 OUTPUT_COLUMNS = (
     "sentiment",

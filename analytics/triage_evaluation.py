@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from analytics.ml.analyser import Analyser, AnalysisInput
+from analytics.ml.routing import RoutingInput, route_feedback
 from analytics.ml.triage_data import TRIAGE_LABELS, TriageExample
 from analytics.ml.triage_scoring import Calibration, model_route, route_scores
-from feedback.routing import RoutingInput, route_feedback
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Enumerations shared by the feedback app: kinds, channels, service types, routes, statuses."""
+"""Enumerations shared by the feedback app: kinds, channels, service types, routes, statuses.
+
+The words routing is written in (kinds, service types, routes, risk flags, safety answers) are
+the reader's (``analytics.ml.vocabulary``, no Django): the choices below are built from it member
+by member, so a value, and a label routing quotes in its evidence, is written once, there.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ from types import MappingProxyType
 
 from django.db import models
 
+from analytics.ml import vocabulary
+
 
 class Kind(models.TextChoices):
-    COMPLAINT = "complaint", "Complaint"
-    CONCERN = "concern", "Concern"
-    COMPLIMENT = "compliment", "Compliment"
-    SUGGESTION = "suggestion", "Suggestion"
+    COMPLAINT = vocabulary.Kind.COMPLAINT.value, "Complaint"
+    CONCERN = vocabulary.Kind.CONCERN.value, "Concern"
+    COMPLIMENT = vocabulary.Kind.COMPLIMENT.value, "Compliment"
+    SUGGESTION = vocabulary.Kind.SUGGESTION.value, "Suggestion"
 
 
 class Channel(models.TextChoices):
@@ -40,28 +47,27 @@ FFT_QUESTION = "Overall, how was your experience of our service?"
 
 
 class ServiceType(models.TextChoices):
-    ACUTE = "acute", "Hospital (acute)"
-    MENTAL_HEALTH = "mental_health", "Mental health service"
-    COMMUNITY = "community", "Community health service"
-    AMBULANCE = "ambulance", "Ambulance"
-    NHS_111 = "111", "NHS 111"
-    PATIENT_TRANSPORT = "patient_transport", "Patient transport"
-    GP = "gp", "GP practice"
-    DENTAL = "dental", "Dentist"
-    PHARMACY = "pharmacy", "Pharmacy"
-    OPTOMETRY = "optometry", "Optician"
+    # Value and label both the reader's: routing quotes the label ("service type: GP practice").
+    ACUTE = vocabulary.ServiceType.ACUTE.choice
+    MENTAL_HEALTH = vocabulary.ServiceType.MENTAL_HEALTH.choice
+    COMMUNITY = vocabulary.ServiceType.COMMUNITY.choice
+    AMBULANCE = vocabulary.ServiceType.AMBULANCE.choice
+    NHS_111 = vocabulary.ServiceType.NHS_111.choice
+    PATIENT_TRANSPORT = vocabulary.ServiceType.PATIENT_TRANSPORT.choice
+    GP = vocabulary.ServiceType.GP.choice
+    DENTAL = vocabulary.ServiceType.DENTAL.choice
+    PHARMACY = vocabulary.ServiceType.PHARMACY.choice
+    OPTOMETRY = vocabulary.ServiceType.OPTOMETRY.choice
 
 
 # Since 1 July 2023 integrated care boards handle commissioner complaints about primary care.
-PRIMARY_CARE_SERVICES: frozenset[str] = frozenset(
-    {ServiceType.GP, ServiceType.DENTAL, ServiceType.PHARMACY, ServiceType.OPTOMETRY}
-)
+PRIMARY_CARE_SERVICES: frozenset[str] = vocabulary.PRIMARY_CARE_SERVICES
 
 
 class Route(models.TextChoices):
-    TRUST = "trust", "NHS trust"
-    ICB = "icb", "Integrated care board"
-    CQC = "cqc", "Care Quality Commission"
+    TRUST = vocabulary.Route.TRUST.value, "NHS trust"
+    ICB = vocabulary.Route.ICB.value, "Integrated care board"
+    CQC = vocabulary.Route.CQC.value, "Care Quality Commission"
 
 
 class OrganisationKind(models.TextChoices):
@@ -118,16 +124,18 @@ class ComplainantStatus(models.TextChoices):
 
 
 class SafetyAnswer(models.TextChoices):
-    """The patient's own answer to "Is anyone at risk of harm?" ("" when it was not asked)."""
+    """The patient's own answer to "Is anyone at risk of harm?" ("" when it was not asked).
 
-    HARM = "harm", "Yes, someone is being harmed or is at risk of harm"
-    DETAINED = "detained", "Yes, it is about being detained under the Mental Health Act"
-    NO = "no", "No"
-    UNSURE = "unsure", "I'm not sure"
+    Value and label both the reader's: routing quotes the label ("patient answered: ...")."""
+
+    HARM = vocabulary.SafetyAnswer.HARM.choice
+    DETAINED = vocabulary.SafetyAnswer.DETAINED.choice
+    NO = vocabulary.SafetyAnswer.NO.choice
+    UNSURE = vocabulary.SafetyAnswer.UNSURE.choice
 
 
 # The answers that send an item to the CQC whatever the reader says.
-SAFETY_ANSWERS_FOR_CQC: frozenset[str] = frozenset({SafetyAnswer.HARM, SafetyAnswer.DETAINED})
+SAFETY_ANSWERS_FOR_CQC: frozenset[str] = vocabulary.SAFETY_ANSWERS_FOR_CQC
 
 
 class RiskCheck(models.TextChoices):
@@ -147,9 +155,9 @@ class CorrectionKind(models.TextChoices):
 
 
 class RiskFlag(models.TextChoices):
-    SAFEGUARDING = "safeguarding", "Safeguarding concern"
-    MENTAL_HEALTH_ACT = "mental_health_act", "Mental Health Act"
-    SERIOUS_RISK = "serious_risk", "Serious risk to safety"
+    SAFEGUARDING = vocabulary.RiskFlag.SAFEGUARDING.value, "Safeguarding concern"
+    MENTAL_HEALTH_ACT = vocabulary.RiskFlag.MENTAL_HEALTH_ACT.value, "Mental Health Act"
+    SERIOUS_RISK = vocabulary.RiskFlag.SERIOUS_RISK.value, "Serious risk to safety"
 
 
 class TrustType(models.TextChoices):

@@ -10,8 +10,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from analytics.ml import vocabulary
 from analytics.ml.questions import SERVICE_WORDING
-from feedback.choices import ServiceType
+from analytics.ml.routing import RoutingInput, route_feedback
+from feedback.choices import (
+    PRIMARY_CARE_SERVICES,
+    SAFETY_ANSWERS_FOR_CQC,
+    Kind,
+    RiskFlag,
+    Route,
+    SafetyAnswer,
+    ServiceType,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 READER = ROOT / "analytics" / "ml"
@@ -61,6 +71,8 @@ def _reaches(start: Path) -> dict[str, str]:
 def test_the_reader_imports_neither_django_nor_the_product() -> None:
     modules = sorted(READER.glob("*.py"))
     assert len(modules) > 10
+    # The routing rules and the words they are written in are part of the reader.
+    assert {"routing.py", "routing_phrases.py", "vocabulary.py"} <= {p.name for p in modules}
     problems = {
         str(path.relative_to(ROOT)): reached for path in modules if (reached := _reaches(path))
     }
@@ -77,6 +89,40 @@ def test_the_walk_would_see_a_forbidden_import(tmp_path: Path) -> None:
 def test_every_service_a_patient_can_choose_has_a_wording_for_the_reader() -> None:
     # The reader keeps its own wording (part of the model's input); a new service type needs one.
     assert set(SERVICE_WORDING) == set(ServiceType.values)
+
+
+def test_the_products_choices_are_the_readers_words() -> None:
+    # feedback/choices.py builds these from the reader's vocabulary; a member added on one side
+    # only, or a value or quoted label written again by hand, fails here.
+    pairs = (
+        (Kind, vocabulary.Kind),
+        (Route, vocabulary.Route),
+        (RiskFlag, vocabulary.RiskFlag),
+        (ServiceType, vocabulary.ServiceType),
+        (SafetyAnswer, vocabulary.SafetyAnswer),
+    )
+    for product, reader in pairs:
+        assert product.names == [member.name for member in reader], product
+        assert product.values == [member.value for member in reader], product
+    # The labels routing quotes in the evidence stored on an item are the product's labels.
+    assert ServiceType.choices == [member.choice for member in vocabulary.ServiceType]
+    assert SafetyAnswer.choices == [member.choice for member in vocabulary.SafetyAnswer]
+    assert PRIMARY_CARE_SERVICES == vocabulary.PRIMARY_CARE_SERVICES
+    assert SAFETY_ANSWERS_FOR_CQC == vocabulary.SAFETY_ANSWERS_FOR_CQC
+
+
+def test_routing_quotes_the_labels_a_handler_reads_on_the_page() -> None:
+    for service in ServiceType:
+        decision = route_feedback(
+            RoutingInput(text="Fine.", kind=Kind.COMPLAINT, service_type=service, has_provider=True)
+        )
+        assert f"service type: {service.label}" in decision.evidence
+    for answer in SAFETY_ANSWERS_FOR_CQC:
+        decision = route_feedback(
+            RoutingInput(text="Fine.", kind=Kind.COMPLAINT, safety_answer=answer)
+        )
+        assert decision.route == Route.CQC
+        assert decision.evidence[0] == f"patient answered: {SafetyAnswer(answer).label}"
 
 
 # What the product (feedback) may use of the analytics app: the reader, the theme framework and

@@ -178,8 +178,8 @@ def format_comparison(comparison: Comparison) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Risk flags as routing raises them (this model's scores and themes + feedback.routing's "
-        "phrase rules):",
+        "Risk flags as routing raises them (this model's scores and themes + "
+        "analytics.ml.routing's phrase rules):",
         "",
         "| Flag | Held-out positives | Flagged | Recall | Precision | Rules alone: recall / "
         "precision |",

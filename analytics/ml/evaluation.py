@@ -157,8 +157,8 @@ def theme_matrix(results: Sequence[Any]) -> np.ndarray:
     return predicted
 
 
-# Routing's risk detection (feedback.routing.detect_risks), handed in by the caller: the reader
-# package does not import the product's rules.
+# Routing's risk detection (``analytics.ml.routing.detect_risks``), handed in by the caller: the
+# training and comparison reports add risk flags only when asked to.
 DetectRisks = Callable[..., Mapping[str, Any]]
 
 

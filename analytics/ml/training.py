@@ -134,7 +134,8 @@ def train(
 ) -> dict[str, Any]:
     """Train on the data in ``data_dir``, write artifacts to ``output_dir``.
 
-    ``detect_risks`` (routing's) adds the risk flags as routing raises them to the report.
+    ``detect_risks`` (``analytics.ml.routing``'s) adds the risk flags as routing raises them to
+    the report.
 
     ``encoder`` must be the base model (no tuned layers); it is not modified. Returns the
     manifest written, which holds the held-out scores and the timings.

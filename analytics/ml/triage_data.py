@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from analytics.ml.vocabulary import PRIMARY_CARE_SERVICES, Kind, ServiceType
+
 TRIAGE_LABELS: tuple[str, ...] = (
     "safeguarding",
     "mental_health_act",
@@ -27,12 +29,8 @@ TRIAGE_LABELS: tuple[str, ...] = (
 )
 CQC_LABELS: tuple[str, ...] = TRIAGE_LABELS[:3]
 ICB_LABELS: tuple[str, ...] = TRIAGE_LABELS[3:]
-KINDS = ("complaint", "concern", "compliment", "suggestion")
-PRIMARY_CARE_SERVICES = frozenset({"gp", "dental", "pharmacy", "optometry"})
-SERVICE_TYPES = frozenset(
-    {"acute", "mental_health", "community", "ambulance", "111", "patient_transport"}
-    | PRIMARY_CARE_SERVICES
-)
+KINDS: tuple[str, ...] = tuple(kind.value for kind in Kind)
+SERVICE_TYPES: frozenset[str] = frozenset(service.value for service in ServiceType)
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "triage"
 CORPUS_DIR = DATA_DIR / "corpus"

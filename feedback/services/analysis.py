@@ -26,12 +26,12 @@ from analytics.ml.analyser import (
     ModelUnavailable,
     get_analyser,
 )
+from analytics.ml.routing import RouteDecision, RoutingInput, route_feedback
 from analytics.redaction import IdentityTerms, redact
 from feedback import clocks
 from feedback.audit import audit_record_all
 from feedback.choices import AnalysisState, OrganisationKind, RiskCheck, RiskFlag, Route
 from feedback.models import AuditEvent, Feedback, FeedbackTheme, Identity, Organisation
-from feedback.routing import RouteDecision, RoutingInput, route_feedback
 from feedback.selectors import organisation_cqc, organisation_national
 from feedback.services.triage import risk_check_due
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.ml.encoder import EncoderUnavailable
+from analytics.ml.routing import detect_risks
 from analytics.ml.training import (
     DEFAULT_SEED,
     TrainingConfig,
@@ -12,7 +13,6 @@ from analytics.ml.training import (
     format_report,
     train,
 )
-from feedback.routing import detect_risks
 
 
 class Command(BaseCommand):

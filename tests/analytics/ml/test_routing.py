@@ -1,6 +1,6 @@
 """The routing rules: who acts on an item (CQC, ICB or trust), which rule fired and why.
 
-Pure functions, no database: run with ``pytest tests/feedback/test_routing.py -p no:django``.
+Pure functions, no database: run with ``pytest tests/analytics/ml/test_routing.py``.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 
-from analytics.ml.triage import TriageReading
-from feedback.choices import Kind, RiskFlag, Route, ServiceType
-from feedback.routing import (
+from analytics.ml.routing import (
     RISK_SCORE_THRESHOLD,
     RouteDecision,
     RoutingInput,
     detect_risks,
     route_feedback,
 )
+from analytics.ml.triage import TriageReading
+from analytics.ml.vocabulary import Route
+from feedback.choices import Kind, RiskFlag, ServiceType
 
 SAFEGUARDING = RiskFlag.SAFEGUARDING.value
 MENTAL_HEALTH_ACT = RiskFlag.MENTAL_HEALTH_ACT.value
