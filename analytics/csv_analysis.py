@@ -76,7 +76,9 @@ def analyse_csv_stream(
     fieldnames = _check_header(list(reader.fieldnames) if reader.fieldnames else None)
     writer = csv.DictWriter(destination, fieldnames=[*fieldnames, *OUTPUT_COLUMNS])
     writer.writeheader()
-    analyser = get_analyser(Path(settings.ANALYSIS_ARTIFACTS_DIR))
+    analyser = get_analyser(
+        Path(settings.ANALYSIS_ARTIFACTS_DIR), precision=settings.READER_PRECISION
+    )
     service_types = set(ServiceType.values)
     rows_done = 0
     routes: dict[str, int] = {}

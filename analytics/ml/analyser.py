@@ -110,7 +110,12 @@ class Analyser:
 
     @classmethod
     def load(
-        cls, directory: Path, *, encoder: Encoder | None = None, triage: bool = True
+        cls,
+        directory: Path,
+        *,
+        encoder: Encoder | None = None,
+        triage: bool = True,
+        precision: str = "fp32",
     ) -> Analyser:
         """Load the artifacts in ``directory`` and the base model; ModelUnavailable if unusable.
 
@@ -118,41 +123,48 @@ class Analyser:
         must have been trained for this encoder, or nothing loads (items are then routed by the
         rules and flagged for people to review). Without the file the analyser has no triage
         reading and routing falls back to the theme heads' risk scores.
+
+        ``precision`` is the arithmetic the layers run in (:data:`analytics.ml.encoder.PRECISIONS`:
+        ``"fp32"``, the reference training uses; ``"bf16"`` on a CPU with bfloat16 matrix units;
+        ``"auto"``, bf16 where the CPU has them). An ``encoder`` given is used as it is.
         """
+        directory = Path(directory)
         heads, manifest = cls.load_heads(directory)
-        if encoder is None:
-            encoder_config = manifest.get("encoder", {})
-            try:
-                top_layers = load_top_layers(Path(directory), manifest)
-                encoder = Encoder(
-                    max_length=int(encoder_config.get("max_length", MAX_LENGTH)),
-                    top_layers=top_layers,
-                )
-            except ArtifactError as exc:
-                raise ModelUnavailable(f"analysis model unavailable: {exc}") from exc
-            except (EncoderUnavailable, ValueError) as exc:
-                raise ModelUnavailable(str(exc)) from exc
         triage_heads = None
-        if triage and (Path(directory) / TRIAGE_MANIFEST_FILE).is_file():
+        branch_layers: dict[str, np.ndarray] = {}
+        first_layer = 0
+        if triage and (directory / TRIAGE_MANIFEST_FILE).is_file():
             try:
-                triage_heads, branch_layers, triage_manifest = load_triage(Path(directory))
+                triage_heads, branch_layers, triage_manifest = load_triage(directory)
                 if triage_manifest.get("encoder_model_version") != manifest["model_version"]:
                     raise ArtifactError(
                         "the triage reader was trained for encoder "
                         f"{triage_manifest.get('encoder_model_version')!r}, not "
                         f"{manifest['model_version']!r} (run `manage.py train_triage`)"
                     )
+                first_layer = int(triage_manifest["config"]["first_layer"])
+            except (ArtifactError, KeyError, TypeError, ValueError) as exc:
+                raise ModelUnavailable(f"triage reader unavailable: {exc}") from exc
+        max_length = int(manifest.get("encoder", {}).get("max_length", MAX_LENGTH))
+        if encoder is None:
+            try:
+                top_layers = load_top_layers(directory, manifest)
+                encoder = Encoder(max_length=max_length, top_layers=top_layers, precision=precision)
+            except ArtifactError as exc:
+                raise ModelUnavailable(f"analysis model unavailable: {exc}") from exc
+            except (EncoderUnavailable, ValueError) as exc:
+                raise ModelUnavailable(str(exc)) from exc
+        if triage_heads is not None:
+            try:
                 # torch loads here, as in the encoder: not in a process that only reads types.
                 from analytics.ml.triage_branch import TriageBranch
 
                 branch = TriageBranch(
-                    encoder.model,
-                    first_layer=int(triage_manifest["config"]["first_layer"]),
-                    n_labels=len(triage_heads.labels),
+                    encoder.model, first_layer=first_layer, n_labels=len(triage_heads.labels)
                 )
                 branch.load_layer_arrays(branch_layers)
                 encoder.with_triage_branch(branch)
-            except (ArtifactError, KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError) as exc:
                 raise ModelUnavailable(f"triage reader unavailable: {exc}") from exc
         return cls(heads=heads, manifest=manifest, encoder=encoder, triage=triage_heads)
 
@@ -235,20 +247,20 @@ class Analyser:
         return results
 
 
-_cache: dict[Path, Analyser] = {}
+_cache: dict[tuple[Path, str], Analyser] = {}
 _cache_lock = threading.Lock()
 
 
-def get_analyser(directory: Path) -> Analyser:
-    """The analyser for the artifacts in ``directory``, loaded once.
+def get_analyser(directory: Path, *, precision: str = "fp32") -> Analyser:
+    """The analyser for the artifacts in ``directory``, loaded once per precision.
 
     Loading takes seconds and hundreds of MB, so each process keeps one. A failure is not cached:
     once the artifacts are in place the next call succeeds.
     """
-    key = Path(directory).resolve()
+    key = (Path(directory).resolve(), precision)
     with _cache_lock:
         analyser = _cache.get(key)
         if analyser is None:
-            analyser = Analyser.load(key)
+            analyser = Analyser.load(key[0], precision=precision)
             _cache[key] = analyser
         return analyser

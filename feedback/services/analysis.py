@@ -67,7 +67,7 @@ def feedback_claim_batch(*, first_id: int | None = None, limit: int | None = Non
 
 def reader() -> Analyser:
     """The analyser for the artifacts the settings name (loaded once a process)."""
-    return get_analyser(Path(settings.ANALYSIS_ARTIFACTS_DIR))
+    return get_analyser(Path(settings.ANALYSIS_ARTIFACTS_DIR), precision=settings.READER_PRECISION)
 
 
 def _handler_for(route: str, item: Feedback, cqc: Organisation) -> Organisation | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from patientview.observability import logging_config, sentry_init
 
@@ -301,6 +302,13 @@ PATIENT_FEEDBACK_DATA_DIR = Path(
     )
 )
 ANALYSIS_BATCH_SIZE = env.int("ANALYSIS_BATCH_SIZE", default=32)
+# The arithmetic the reader runs in: "auto" (bfloat16 on a CPU with AMX, else fp32), "fp32" or
+# "bf16" (ADR 0014). Training and evaluate_models always use fp32.
+READER_PRECISION = env.str("READER_PRECISION", default="auto")
+if READER_PRECISION not in ("auto", "fp32", "bf16"):
+    raise ImproperlyConfigured(
+        f"READER_PRECISION must be auto, fp32 or bf16, not {READER_PRECISION!r}"
+    )
 # An item claimed by a worker that died is handed out again after this long.
 ANALYSIS_CLAIM_TIMEOUT_SECONDS = env.int("ANALYSIS_CLAIM_TIMEOUT_SECONDS", default=300)
 # Items still queued after this long are enqueued again by the periodic task.
