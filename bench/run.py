@@ -11,12 +11,17 @@ None of them is part of `make test`: they take minutes, and timings are not pass
     redaction      recall per identifier kind and precision on the marked evaluation set
     search         staff search p95 at 1,000,000 items beside an ILIKE search (issue 18)
     triage_speed   the analyser with the triage reader against it without (issue 15)
+    reader_precision  held-out scores with the reader in fp32 and in bfloat16 (issue 21)
+
+At the end it prints one table: every ratio or headline figure (the bold cells) of each
+benchmark's results file, with the row it belongs to.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -30,7 +35,48 @@ BENCHES = (
     "redaction",
     "search",
     "triage_speed",
+    "reader_precision",
 )
+
+
+RATIO_COLUMN = re.compile(r"vs baseline|/ baseline|/ ilike|ratio", re.IGNORECASE)
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def summary(names: list[str]) -> str:
+    """Each benchmark's ratios against its baselines: the columns of its results tables that
+    hold them, and the bold cells (a headline figure in a two-column table)."""
+    lines = ["| Benchmark | Row | Figure |", "|---|---|---:|"]
+    for name in names:
+        path = ROOT / "bench" / "results" / f"{name}.md"
+        if not path.is_file():
+            continue
+        header: list[str] = []
+        for row in path.read_text(encoding="utf-8").splitlines():
+            if not row.startswith("|"):
+                header = []
+                continue
+            cells = _cells(row)
+            if not header:
+                header = cells
+                continue
+            if set("".join(cells)) <= set("-: "):
+                continue
+            label = ", ".join(
+                c
+                for h, c in list(zip(header, cells, strict=False))[:3]
+                if not RATIO_COLUMN.search(h)
+            )
+            for column, cell in zip(header, cells, strict=False):
+                if RATIO_COLUMN.search(column):
+                    lines.append(f"| {name} | {label} | {column}: {cell} |")
+            bold = [c for c in cells[1:] if c.startswith("**") and c.endswith("**")]
+            if bold:
+                lines.append(f"| {name} | {cells[0]} | {bold[0].strip('*')} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"=== {name}: exit {status} in {time.perf_counter() - started:.0f} s ===", flush=True)
         if status:
             failed.append(name)
+    print("\n=== summary ===\n" + summary(names), flush=True)
     if failed:
         print(f"Failed: {', '.join(failed)}")
     return 1 if failed else 0
