@@ -14,10 +14,11 @@ The worker redacts each item once, when it analyses it, and stores the result
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
-from analytics.redaction_engine import KINDS, find
+from analytics.redaction_engine import KINDS, find_many
 
 NAME = "[NAME]"
 EMAIL = "[EMAIL]"
@@ -134,21 +135,38 @@ def _anonymizer() -> Any:
 
 def redact(text: str, identity: IdentityTerms | None = None) -> str:
     """The text with direct identifiers replaced by their placeholders ([NAME], [EMAIL], ...)."""
-    if not text or not text.strip():
-        return text
+    return redact_many([text], [identity])[0]
+
+
+def redact_many(
+    texts: Sequence[str], identities: Sequence[IdentityTerms | None] | None = None
+) -> list[str]:
+    """:func:`redact` for several texts (each with its writer's own details, if given), read
+    by spaCy in batches: what the worker stores for a batch of items."""
     from presidio_anonymizer.entities import RecognizerResult
 
-    spans = find(text)
-    redacted = text
-    if spans:
-        engine, operators = _anonymizer()
-        redacted = engine.anonymize(
-            text=text,
-            analyzer_results=[
-                RecognizerResult(kind, start, end, 1.0) for start, end, kind in spans
-            ],
-            operators=operators,
-        ).text
-    if identity is not None and any(identity):
-        redacted = _redact_identity(redacted, identity)
-    return redacted
+    terms = list(identities) if identities is not None else [None] * len(texts)
+    if len(terms) != len(texts):
+        raise ValueError("texts and identities must have the same length")
+    readable = [i for i, text in enumerate(texts) if text and text.strip()]
+    found = dict(zip(readable, find_many([texts[i] for i in readable]), strict=True))
+    out = []
+    for i, text in enumerate(texts):
+        if i not in found:
+            out.append(text)
+            continue
+        redacted = text
+        if found[i]:
+            engine, operators = _anonymizer()
+            redacted = engine.anonymize(
+                text=text,
+                analyzer_results=[
+                    RecognizerResult(kind, start, end, 1.0) for start, end, kind in found[i]
+                ],
+                operators=operators,
+            ).text
+        identity = terms[i]
+        if identity is not None and any(identity):
+            redacted = _redact_identity(redacted, identity)
+        out.append(redacted)
+    return out

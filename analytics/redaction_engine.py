@@ -15,6 +15,7 @@ Only the kinds in ``KINDS`` are replaced; places, organisations and ordinary dat
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,30 @@ def analyzer() -> Any:
 
 def find(text: str, *, threshold: float = 0.35) -> list[tuple[int, int, str]]:
     """(start, end, kind) of every identifier found, kinds of ``KINDS``, overlaps merged."""
-    results = analyzer().analyze(
-        text=text, language="en", entities=list(KINDS), score_threshold=threshold
-    )
-    spans = sorted((r.start, r.end, r.entity_type) for r in results)
+    return find_many([text], threshold=threshold)[0]
+
+
+def find_many(
+    texts: Sequence[str], *, threshold: float = 0.35, batch_size: int = 32
+) -> list[list[tuple[int, int, str]]]:
+    """:func:`find` for several texts, with spaCy reading them in batches (its ``pipe``): the
+    same spans, faster than one text at a time."""
+    engine = analyzer()
+    found = []
+    artifacts = engine.nlp_engine.process_batch(list(texts), "en", batch_size=batch_size)
+    for text, nlp_artifacts in artifacts:
+        results = engine.analyze(
+            text=text,
+            language="en",
+            entities=list(KINDS),
+            score_threshold=threshold,
+            nlp_artifacts=nlp_artifacts,
+        )
+        found.append(_merged(sorted((r.start, r.end, r.entity_type) for r in results)))
+    return found
+
+
+def _merged(spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in spans:
         if merged and start < merged[-1][1]:

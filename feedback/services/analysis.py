@@ -27,7 +27,7 @@ from analytics.ml.analyser import (
     get_analyser,
 )
 from analytics.ml.routing import RouteDecision, RoutingInput, route_feedback
-from analytics.redaction import IdentityTerms, redact
+from analytics.redaction import IdentityTerms, redact_many
 from feedback import clocks
 from feedback.audit import audit_record_all
 from feedback.choices import AnalysisState, OrganisationKind, RiskCheck, RiskFlag, Route
@@ -203,7 +203,8 @@ def _redacted_texts(items: Sequence[Feedback]) -> dict[int, str]:
         i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number)
         for i in Identity.objects.filter(feedback_id__in=[item.pk for item in items])
     }
-    return {item.pk: redact(item.text, identities.get(item.pk)) for item in items}
+    texts = redact_many([item.text for item in items], [identities.get(item.pk) for item in items])
+    return {item.pk: text for item, text in zip(items, texts, strict=True)}
 
 
 def _save_results(
