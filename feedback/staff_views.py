@@ -38,6 +38,7 @@ from feedback.selectors import (
 )
 from feedback.services import privacy, reply_templates, saved_views, two_factor, workflow
 from feedback.services.intake import feedback_submit
+from feedback.services.steps import WORKFLOW_STEPS, available_steps, bulk_apply
 from feedback.staff_forms import (
     AgreeDeadlineForm,
     AssignForm,
@@ -172,7 +173,7 @@ STEP_FORMS: dict[str, type[forms.Form]] = {
     "dismiss-risk": DismissRiskForm,
     "correct-analysis": CorrectAnalysisForm,
 }
-STEPS = workflow.WORKFLOW_STEPS
+STEPS = WORKFLOW_STEPS
 
 
 def _make_form(
@@ -203,7 +204,7 @@ def _template_initial(
     template = next(
         (t for t in reply_templates_for(user.organisation_id, step) if t.key == key), None
     )
-    if template is None or step not in workflow.available_steps(item):
+    if template is None or step not in available_steps(item):
         return "", {}
     # The complainant's name is read (and the reading audited) only when the handler chose the
     # template on our own page, never for a link followed from elsewhere.
@@ -225,7 +226,7 @@ def _render_item(
 ) -> HttpResponse:
     steps = []
     filled_step, filled = _template_initial(request, item, user) if bound is None else ("", {})
-    for name in workflow.available_steps(item):
+    for name in available_steps(item):
         form: forms.Form | None
         if bound and bound[0] == name:
             form = bound[1]
@@ -410,9 +411,7 @@ def staff_queue_bulk(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["action"] == "assign"
         else {}
     )
-    result = workflow.bulk_apply(
-        items=items, actor=user, step=form.cleaned_data["action"], data=data
-    )
+    result = bulk_apply(items=items, actor=user, step=form.cleaned_data["action"], data=data)
     missing = sorted(set(wanted) - {item.pk for item in items})
     label = STEPS[form.cleaned_data["action"]].label
     if result.done:

@@ -35,7 +35,7 @@ from feedback.services.intake import (
     normalise_nhs_number,
     phone_problem,
 )
-from feedback.services.workflow import available_steps
+from feedback.services.steps import available_steps
 
 ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 

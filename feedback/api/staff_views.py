@@ -19,6 +19,7 @@ from feedback.models import User
 from feedback.selectors import feedback_get_for_user, feedback_queue
 from feedback.services import workflow
 from feedback.services.intake import feedback_submit
+from feedback.services.steps import WORKFLOW_STEPS
 
 
 class QueueListApi(generics.ListAPIView):
@@ -88,7 +89,7 @@ class QueueItemStepApi(APIView):
         operation_id="queue_item_step",
     )
     def post(self, request: Request, pk: int, step: str) -> Response:
-        if step not in workflow.WORKFLOW_STEPS:
+        if step not in WORKFLOW_STEPS:
             raise Http404("No such step.")
         item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
         data: dict[str, Any] = {}
@@ -98,7 +99,7 @@ class QueueItemStepApi(APIView):
             data = dict(serializer.validated_data)
         if step == "assign":
             data["assignee"] = _assignee(request.user, data["assignee"])  # type: ignore[arg-type]
-        item = workflow.WORKFLOW_STEPS[step].run(item, request.user, data)  # type: ignore[arg-type]
+        item = WORKFLOW_STEPS[step].run(item, request.user, data)  # type: ignore[arg-type]
         return Response(s.QueueItemOutputSerializer(item).data)
 
 
