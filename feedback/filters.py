@@ -68,6 +68,17 @@ class QueueFilter(django_filters.FilterSet):
         model = Feedback
         fields: list[str] = []
 
+    # The search runs after every other filter and before the order: a broad search keeps its
+    # most recent matches (feedback_search), which must be the most recent of what was asked.
+    LAST = ("q", "ordering")
+
+    def filter_queryset(self, queryset: QuerySet[Feedback]) -> QuerySet[Feedback]:
+        data = self.form.cleaned_data
+        names = [n for n in data if n not in self.LAST] + [n for n in self.LAST if n in data]
+        for name in names:
+            queryset = self.filters[name].filter(queryset, data[name])
+        return queryset
+
     def filter_search(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         return feedback_search(queryset, value) if value else queryset
 

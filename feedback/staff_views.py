@@ -30,6 +30,7 @@ from feedback.reply_templates import DEFAULTS, PLACEHOLDERS, TEMPLATE_STEPS
 from feedback.selectors import (
     MATCH_START,
     MATCH_STOP,
+    SEARCH_RANK_LIMIT,
     feedback_get_for_user,
     feedback_queue,
     reply_templates_for,
@@ -150,6 +151,7 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
             "filter": filters,
             "query": query.urlencode(),
             "searched": searched,
+            "search_limit": SEARCH_RANK_LIMIT,
             "saved_views": _saved_views(user, request),
             "colleagues": User.objects.filter(
                 organisation=user.organisation, is_active=True

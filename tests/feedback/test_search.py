@@ -9,6 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from feedback.choices import Status
+from feedback.models import Feedback
 from tests.factories import FeedbackFactory, UserFactory
 
 
@@ -109,3 +110,40 @@ def test_a_search_too_long_is_refused_by_name(client: Client, trust, handler):
     answer = response.get("/api/v1/queue/", {"q": "x" * 201})
     assert answer.status_code == 400
     assert "q" in answer.json()
+
+
+@pytest.mark.django_db
+def test_a_broad_search_shows_the_most_recent_matches_and_says_so(
+    client: Client, trust, handler, monkeypatch
+):
+    """A word in thousands of items: the newest matches, best first, and how to find older ones;
+    a filter narrows before the cut, so an older match that fits the filter is still found."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from feedback import selectors, staff_views
+
+    monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
+    monkeypatch.setattr(staff_views, "SEARCH_RANK_LIMIT", 3)
+    now = timezone.now()
+    items = [
+        FeedbackFactory(
+            provider=trust,
+            handled_by=trust,
+            text=f"Waited hours in the emergency department, visit {n}.",
+            received_at=now - dt.timedelta(days=n),
+        )
+        for n in range(5)
+    ]
+    oldest_closed = items[4]
+    Feedback.objects.filter(pk=oldest_closed.pk).update(status=Status.CLOSED)
+    client.force_login(handler)
+    page = _queue(client, q="waited hours")
+    shown = [i for i in items if f"/staff/items/{i.pk}/" in page]
+    assert shown == items[:3]  # the three most recent
+    assert "these are the 3 most recent of them" in page
+    assert "The 3 most recent items found for" in page
+    narrowed = _queue(client, q="waited hours", status="closed")
+    assert f"/staff/items/{oldest_closed.pk}/" in narrowed
+    assert "most recent of them" not in narrowed
