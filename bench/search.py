@@ -78,7 +78,9 @@ def measure(requests: int) -> dict[str, Any]:
         def page(query: str = query) -> None:
             assert client.get("/staff/queue/", {"q": query}).status_code == 200
 
-        def full_text(found: Any = found) -> None:
+        def full_text(query: str = query) -> None:
+            # The search itself (it reads the most recent matches' ids), the count, a page.
+            found = feedback_search(queue, query)
             found.count()
             list(found[:PAGE])
 
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.child)))
         return 0
     env = django_env(args.database_url)
-    load = ""
+    load = "the items of an earlier run, reused"
     if not args.reuse:
         fresh_database(args.database_url)
         manage(env, "migrate", "--noinput", "-v0")
@@ -165,9 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.items} --requests {args.requests}` ({load}).",
         f"{run['items']:,} items; the trust handler's queue (RJ1) holds {run['queue']:,}. "
         "Times in ms over the requests after 3 warm-ups. Page: the whole queue page searched. "
-        "Full text and ILIKE: count plus the first page of 50 from the same queue.",
+        "Full text and ILIKE: the search, its count and the first page of 50 from the same "
+        "queue. A search matching more than 1,000 items ranks the 1,000 most recent (the page "
+        "says so); the ILIKE baseline counts every match.",
         "",
-        "| query | matches (ILIKE) | page p50 | page p95 | full text p50 | full text p95 "
+        "| query | shown (ILIKE matches) | page p50 | page p95 | full text p50 | full text p95 "
         "| ILIKE p50 | ILIKE p95 | full text / ILIKE (p50) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -179,6 +183,17 @@ def main(argv: list[str] | None = None) -> int:
             f"| {row['full_text']['p50']:.0f} | {row['full_text']['p95']:.0f} "
             f"| {row['ilike']['p50']:.0f} | {row['ilike']['p95']:.0f} | {ratio:.2f} |"
         )
+    lines += [
+        "",
+        "Target: the search page's p95 under 200 ms at 1,000,000 items: "
+        + (
+            "met for every query."
+            if all(row["page"]["p95"] < 200 for row in run["rows"])
+            else "**not met** for "
+            + ", ".join(f"`{r['query']}`" for r in run["rows"] if r["page"]["p95"] >= 200)
+            + "."
+        ),
+    ]
     report = "\n".join(lines)
     print(report)
     (RESULTS / "search.md").write_text(report + "\n", encoding="utf-8")

@@ -87,15 +87,16 @@ def feedback_search(queryset: QuerySet[Feedback], query: str) -> QuerySet[Feedba
         return queryset.filter(pk=int(reference.group(1))).annotate(snippet=F("text"))
     if connection.vendor == "postgresql":
         wanted = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-        table = Feedback._meta.db_table
         matching = queryset.filter(
             # The words are a bound parameter; the rest is fixed (S611: no user text in SQL).
-            RawSQL(f'"{table}".search_vector @@ {_TSQUERY}', (query,), BooleanField())  # noqa: S611
+            # The column is left unqualified: in the subquery of the most recent matches it
+            # must be the subquery's own row's (only the feedback table has one).
+            RawSQL(f"search_vector @@ {_TSQUERY}", (query,), BooleanField())  # noqa: S611
         )
         return (
             queryset.filter(pk__in=_most_recent(matching))
             .annotate(
-                rank=RawSQL(f'ts_rank("{table}".search_vector, {_TSQUERY})', (query,)),  # noqa: S611
+                rank=RawSQL(f"ts_rank(search_vector, {_TSQUERY})", (query,)),  # noqa: S611
                 snippet=SearchHeadline(
                     "text",
                     wanted,
@@ -117,10 +118,11 @@ def feedback_search(queryset: QuerySet[Feedback], query: str) -> QuerySet[Feedba
     )
 
 
-def _most_recent(matching: QuerySet[Feedback]) -> QuerySet[Feedback, int]:
-    """The ids of the ``SEARCH_RANK_LIMIT`` most recent items of ``matching`` (a subquery)."""
+def _most_recent(matching: QuerySet[Feedback]) -> list[int]:
+    """The ids of the ``SEARCH_RANK_LIMIT`` most recent items of ``matching``, read once: the
+    page's count and its rows then read only these (a subquery would run the search twice)."""
     recent = matching.order_by("-received_at", "-pk")
-    return recent.values_list("pk", flat=True)[:SEARCH_RANK_LIMIT]
+    return list(recent.values_list("pk", flat=True)[:SEARCH_RANK_LIMIT])
 
 
 def _urgent_first(queryset: QuerySet[Feedback]) -> tuple[str, ...]:
