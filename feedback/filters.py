@@ -34,7 +34,10 @@ class UrgentFirstOrdering(django_filters.OrderingFilter):
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
-        help_text="Words from the feedback or the response, or an item's number",
+        help_text=(
+            "Words from the feedback or the response, or an item's number; a search matching "
+            "more than 1,000 items gives the 1,000 most recent, best match first"
+        ),
         method="filter_search",
         max_length=SEARCH_MAX_LENGTH,
     )
