@@ -294,14 +294,22 @@ class _Generator:
         body = text.text
         if "wants_commissioner" in place:
             body += _PATIENT_REQUEST_SUFFIX
+        # What the worker stores as the redacted text once it has read the item: the comments
+        # come anonymised (the shared FFT file), so only the details added here are replaced.
+        redacted = body
         extra = rng.random()
         if identity is not None and extra < 0.06:
             # Writers put their own details in the text: the export must redact them.
             name, _email, phone, _nhs = identity
             body += f" Please call me on {phone}." if phone else f" My name is {name}."
+            redacted += " Please call me on [PHONE]." if phone else " My name is [NAME]."
         elif extra < 0.09:
             first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-            body += rng.choice(_IDENTIFIER_EXTRAS).format(first=first, last=last)
+            extra_text = rng.choice(_IDENTIFIER_EXTRAS)
+            body += extra_text.format(first=first, last=last)
+            redacted += extra_text.format(first="[NAME]", last="[NAME]").replace(
+                "SW1A 1AA", "[POSTCODE]"
+            )
         question = ""
         fft_rating = None
         if channel in (Channel.FFT_IMPORT, Channel.PAPER):
@@ -340,7 +348,10 @@ class _Generator:
             values["status"] = Status.RECEIVED
             return _Item(values, themes, identity)
         values.update(
-            analysis_state=AnalysisState.DONE, analysed_at=analysed_at, analysis_attempts=1
+            analysis_state=AnalysisState.DONE,
+            analysed_at=analysed_at,
+            analysis_attempts=1,
+            text_redacted=redacted,
         )
         if rng.random() < 0.005:
             values["needs_review"] = True  # the model was unavailable: routed by the rules alone

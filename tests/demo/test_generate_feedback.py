@@ -286,3 +286,24 @@ def test_focus_on_an_unknown_or_a_practice_code_is_refused(directory):
                 "generate_feedback", "--count", "10", "--focus", code, stdout=io.StringIO()
             )
     assert not Feedback.objects.exists()
+
+
+def test_analysed_items_carry_the_redacted_text_the_worker_would_store(directory):
+    """Exports stream the stored redacted text: demo items hold it as analysed items do, with
+    the writers' own details replaced, and items still queued have none yet."""
+    call_command("generate_feedback", "--count", "1200", "--seed", "5", stdout=io.StringIO())
+    items = list(Feedback.objects.select_related("identity"))
+    with_details = 0
+    for item in items:
+        if item.analysis_state != "done":
+            assert item.text_redacted == ""
+            continue
+        assert item.text_redacted
+        identity = getattr(item, "identity", None)
+        for detail in (identity.name, identity.phone) if identity else ():
+            if detail and detail in item.text:
+                with_details += 1
+                assert detail not in item.text_redacted
+        if "SW1A 1AA" in item.text:
+            assert "[POSTCODE]" in item.text_redacted and "SW1A 1AA" not in item.text_redacted
+    assert with_details > 10
