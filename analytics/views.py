@@ -6,6 +6,7 @@ Every chart's table downloads as CSV from the same address with ``?download=<tab
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -23,6 +24,8 @@ from analytics.stats import stats_pending
 from analytics.tasks import refresh_stats
 from feedback.choices import Kind, ServiceType
 from feedback.models import User
+
+logger = logging.getLogger(__name__)
 
 # A dashboard says how many changes are still waiting to be counted, up to this many ("more
 # than 500" beyond), and asks the worker to count them now rather than at its next minute: a
@@ -88,6 +91,17 @@ def _viewer(request: HttpRequest) -> User:
     return user
 
 
+def _ask_for_a_refresh() -> None:
+    """Ask the worker to count the waiting changes now, at most once in a while. The page never
+    waits on it: with the cache or the broker down, the minute's refresh still comes."""
+    try:
+        if cache.add("dashboard-refresh-requested", 1, REFRESH_REQUEST_EVERY_SECONDS):
+            # No publish retries: a broker that is down must not hold a web worker for seconds.
+            refresh_stats.apply_async(retry=False)
+    except Exception:
+        logger.warning("could not ask the worker to refresh the dashboards", exc_info=True)
+
+
 def _dashboard(
     request: HttpRequest,
     page: str,
@@ -95,8 +109,8 @@ def _dashboard(
 ) -> HttpResponse:
     user = _viewer(request)
     pending = stats_pending(limit=REFRESH_ON_VIEW_LIMIT + 1)
-    if pending and cache.add("dashboard-refresh-requested", 1, REFRESH_REQUEST_EVERY_SECONDS):
-        refresh_stats.delay()
+    if pending:
+        _ask_for_a_refresh()
     form = DashboardFilterForm(request.GET.dict(), scopes=dashboard.scopes_for(user))
     filters = form.filters()
     context = build(filters, user)

@@ -89,8 +89,8 @@ def feedback_search(queryset: QuerySet[Feedback], query: str) -> QuerySet[Feedba
         wanted = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
         matching = queryset.filter(
             # The words are a bound parameter; the rest is fixed (S611: no user text in SQL).
-            # The column is left unqualified: in the subquery of the most recent matches it
-            # must be the subquery's own row's (only the feedback table has one).
+            # Unqualified: only the feedback table has the column, and a subquery (if one is
+            # ever built from this) then reads its own row's.
             RawSQL(f"search_vector @@ {_TSQUERY}", (query,), BooleanField())  # noqa: S611
         )
         return (
@@ -119,9 +119,10 @@ def feedback_search(queryset: QuerySet[Feedback], query: str) -> QuerySet[Feedba
 
 
 def _most_recent(matching: QuerySet[Feedback]) -> list[int]:
-    """The ids of the ``SEARCH_RANK_LIMIT`` most recent items of ``matching``, read once: the
-    page's count and its rows then read only these (a subquery would run the search twice)."""
-    recent = matching.order_by("-received_at", "-pk")
+    """The ids of the ``SEARCH_RANK_LIMIT`` most recent items of ``matching``, urgent ones (the
+    CQC's, risks to check) first so the cut never hides them, read once: the page's count and
+    its rows then read only these (a subquery would run the search twice)."""
+    recent = matching.order_by(*_urgent_first(matching), "-received_at", "-pk")
     return list(recent.values_list("pk", flat=True)[:SEARCH_RANK_LIMIT])
 
 

@@ -23,6 +23,7 @@ SLOW_MODULES = (
     "tests/feedback/test_fuzz.py",
     "tests/analytics/api/test_schema.py",
     "tests/analytics/test_evaluate_models.py",
+    "tests/analytics/ml/test_encoder.py",
     "tests/bench/",
 )
 
@@ -87,3 +88,10 @@ def trust(icb: Organisation) -> Organisation:
 @pytest.fixture
 def other_trust(db: None) -> Organisation:
     return TrustFactory(ods_code="RYR", name="University Hospitals Sussex NHS Foundation Trust")
+
+
+@pytest.fixture
+def attachment_storage(settings: Any, tmp_path: Path) -> Path:
+    """Attachments stored in a folder of the test's own, to look into."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    return settings.MEDIA_ROOT

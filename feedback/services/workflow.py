@@ -80,7 +80,7 @@ def _refusal(item: Feedback, to: str, how: str) -> str:
     if (
         to == Status.CLOSED
         and clocks.has_clock(item.kind)
-        and to in ALLOWED_TRANSITIONS[item.status]
+        and item.status not in (*TERMINAL_STATUSES, Status.RESPONDED)
     ):
         return "A complaint or concern is closed only after the final response is recorded."
     return (

@@ -221,7 +221,7 @@ def test_a_dashboard_read_writes_nothing_and_asks_the_worker_to_count(client, tr
     cache.delete("dashboard-refresh-requested")
     waiting = StatChange.objects.count()
     asked: list[str] = []
-    monkeypatch.setattr(refresh_stats, "delay", lambda: asked.append("refresh"))
+    monkeypatch.setattr(refresh_stats, "apply_async", lambda **options: asked.append("refresh"))
     page = client.get("/staff/dashboard/feedback/")
     assert page.context["pending"] == waiting > 0
     assert "still being counted" in page.content.decode()
@@ -301,3 +301,21 @@ def test_the_period_shown_is_the_period_counted_and_other_filters_keep_it(client
     mixed = client.get("/staff/dashboard/?period=3_months&kind=rant")
     assert mixed.context["filters"].period == "3_months"
     assert mixed.context["filters"].kind == ""
+
+
+@pytest.mark.django_db
+def test_a_dashboard_opens_with_the_broker_down(client, trust, monkeypatch):
+    from django.core.cache import cache
+
+    from analytics.tasks import refresh_stats
+
+    def broker_down(**options):
+        raise ConnectionError("broker unreachable")
+
+    login(client, trust)
+    make(trust, 2)
+    cache.delete("dashboard-refresh-requested")
+    monkeypatch.setattr(refresh_stats, "apply_async", broker_down)
+    page = client.get("/staff/dashboard/")
+    assert page.status_code == 200
+    assert "still being counted" in page.content.decode()

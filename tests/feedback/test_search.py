@@ -144,6 +144,13 @@ def test_a_broad_search_shows_the_most_recent_matches_and_says_so(
     assert shown == items[:3]  # the three most recent
     assert "these are the 3 most recent of them" in page
     assert "The 3 most recent items found for" in page
+    # An older possible risk still to check is never cut: urgent matches come first.
+    Feedback.objects.filter(pk=items[3].pk).update(risk_check="pending")
+    urgent_page = _queue(client, q="waited hours")
+    assert f"/staff/items/{items[3].pk}/" in urgent_page
+    assert urgent_page.index(f"/staff/items/{items[3].pk}/") < urgent_page.index(
+        f"/staff/items/{items[0].pk}/"
+    )
     narrowed = _queue(client, q="waited hours", status="closed")
     assert f"/staff/items/{oldest_closed.pk}/" in narrowed
     assert "most recent of them" not in narrowed

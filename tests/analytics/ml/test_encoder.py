@@ -54,9 +54,16 @@ def test_bfloat16_reads_as_fp32_does(readings) -> None:
     )
 
 
-def test_auto_uses_bfloat16_only_where_the_cpu_has_the_units() -> None:
-    analyser = Analyser.load(COMMITTED, precision="auto")
-    assert analyser.encoder.precision == ("bf16" if bfloat16_units() else "fp32")
+@pytest.mark.parametrize(("units", "expected"), [(True, "bf16"), (False, "fp32")])
+def test_auto_uses_bfloat16_only_where_the_cpu_has_the_units(monkeypatch, units, expected) -> None:
+    from analytics.ml import encoder
+
+    monkeypatch.setattr(encoder, "bfloat16_units", lambda: units)
+    assert Analyser.load(COMMITTED, precision="auto").encoder.precision == expected
+
+
+def test_this_cpu_is_asked_about_its_bfloat16_units() -> None:
+    assert isinstance(bfloat16_units(), bool)
 
 
 def test_an_unknown_precision_is_refused_naming_the_choices() -> None:

@@ -406,3 +406,11 @@ def test_daily_warning_lists_due_and_overdue_items(trust, handler):
     assert message.to == ["handler@example.nhs.uk"]
     assert message.subject == "1 overdue, 1 due within 2 days"
     assert f"#{overdue.pk}" in message.body
+
+
+@pytest.mark.django_db
+def test_closing_a_complaint_under_investigation_says_why_not(item, handler):
+    workflow.complaint_acknowledge(feedback=item, actor=handler)
+    workflow.complaint_start_investigation(feedback=item, actor=handler)
+    with pytest.raises(IllegalTransition, match="closed only after the final response"):
+        workflow.complaint_close(feedback=item, actor=handler)
