@@ -14,7 +14,8 @@ RUN pip install --no-cache-dir "$TORCH_REQUIREMENT" \
     && pip install --no-cache-dir .
 COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
-RUN useradd --create-home patientview
+RUN useradd --create-home patientview \
+    && mkdir -p var/uploads && chown patientview var/uploads
 USER patientview
 EXPOSE 8000
 CMD ["gunicorn", "patientview.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4"]

@@ -380,3 +380,23 @@ class ResponseCodeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "response-%s")
         super().__init__(*args, **kwargs)
+
+
+class AttachmentForm(forms.Form):
+    """A file to attach to an item (the staff item page, the patient's tracking page). Only that
+    one was chosen is checked here: what it is, its size and whether it may be added are for
+    ``attachment_add`` to say."""
+
+    file = forms.FileField(
+        label="Attach a letter, photo or form",
+        allow_empty_file=True,
+        error_messages={
+            "required": "Choose a file to attach",
+            "missing": "Choose a file to attach",
+            "invalid": "Choose a file to attach",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "attach-%s")
+        super().__init__(*args, **kwargs)

@@ -38,6 +38,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "risk_check_dismissed": "Possible risk dismissed",
     "sentiment_corrected": "Sentiment corrected",
     "themes_corrected": "Themes corrected",
+    "attachment_added": "File attached",
+    "attachment_downloaded": "Attached file downloaded",
 }
 
 THEME_LABELS: dict[str, str] = {t.slug: t.label for t in THEMES}
@@ -49,6 +51,14 @@ CHECK_FLAG_LABELS: dict[str, str] = {
     "patient_unsure": "The patient was not sure if anyone is at risk",
 }
 STATUS_LABELS: dict[str, str] = dict(Status.choices)
+# The types an attachment may be (feedback/services/attachments.py), as people call them.
+ATTACHMENT_TYPE_LABELS: dict[str, str] = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG image",
+    "image/png": "PNG image",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "text/plain": "Plain text",
+}
 RISK_CHECK_LABELS: dict[str, str] = dict(RiskCheck.choices)
 
 

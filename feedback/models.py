@@ -400,6 +400,51 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
 
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    """Where an attachment's content is stored: a random name under attachments/<yyyy>/<mm>/,
+    with the extension of the type its content was found to be. Never the name the file came
+    with, which may hold the patient's name and is shown (sanitised) from the row instead."""
+    now = timezone.now()
+    extension = filename.rpartition(".")[2] if "." in filename else "bin"
+    return f"attachments/{now:%Y}/{now:%m}/{secrets.token_urlsafe(24)}.{extension}"
+
+
+class Attachment(models.Model):
+    """A file attached to an item: a letter, a photo or a form, added by a member of staff or by
+    the patient from their tracking page.
+
+    The content is kept through Django's storage API (a folder under var/, or object storage in
+    production) and only ever served by the attachment views, to those who may see the item;
+    the row says what it is: the name it came with (sanitised), the type found from its content
+    (not the one claimed), its size, who added it and when. Deleting the row deletes the file.
+    """
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to, max_length=200)
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_patient = models.BooleanField(default=False)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            # Added by the patient (nobody signed in) or by a member of staff, never both.
+            models.CheckConstraint(
+                condition=models.Q(by_patient=True, added_by__isnull=True)
+                | models.Q(by_patient=False, added_by__isnull=False),
+                name="attachment_added_by_patient_or_staff",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on feedback #{self.feedback_id}"
+
+
 class PatientMessage(models.Model):
     """What the patient added from their tracking page: more information, or their answer to a
     request for information (which restarts a paused clock)."""

@@ -12,19 +12,22 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
 from feedback import clocks
 from feedback.choices import CLOCK_RUNNING_STATUSES, Role
+from feedback.downloads import attachment_response
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
+from feedback.forms import AttachmentForm
 from feedback.models import Feedback, ReplyTemplate, User
 from feedback.reply_templates import DEFAULTS, PLACEHOLDERS, TEMPLATE_STEPS
 from feedback.selectors import (
@@ -37,7 +40,14 @@ from feedback.selectors import (
     saved_views_for,
     search_snippet_words,
 )
-from feedback.services import privacy, reply_templates, saved_views, two_factor, workflow
+from feedback.services import (
+    attachments,
+    privacy,
+    reply_templates,
+    saved_views,
+    two_factor,
+    workflow,
+)
 from feedback.services.intake import feedback_submit
 from feedback.services.steps import WORKFLOW_STEPS, available_steps, bulk_apply
 from feedback.staff_forms import (
@@ -59,6 +69,7 @@ from feedback.staff_forms import (
     TwoFactorConfirmForm,
     WithdrawForm,
 )
+from patientview.middleware import accepts_file_uploads
 
 PAGE_SIZE = 25
 TRIAGE_NAMES = {
@@ -224,6 +235,7 @@ def _render_item(
     *,
     bound: tuple[str, forms.Form] | None = None,
     identity: Any = None,
+    attachment_form: forms.Form | None = None,
     status: int = 200,
 ) -> HttpResponse:
     steps = []
@@ -261,6 +273,10 @@ def _render_item(
             "steps": steps,
             # None: not asked for; False: asked for, but the patient gave none; else the details.
             "identity": identity,
+            "attachments": attachments.attachments_of(item),
+            "attachment_form": attachment_form or AttachmentForm(),
+            "attachment_hint": attachments.attachment_limits_hint(),
+            "attachment_accept": attachments.ACCEPT,
         },
         status=status,
     )
@@ -279,6 +295,38 @@ def staff_item_identity(request: HttpRequest, pk: int) -> HttpResponse:
     item = feedback_get_for_user(user, pk)
     identity = workflow.identity_reveal(feedback=item, actor=user)
     return _render_item(request, item, user, identity=identity or False)
+
+
+@login_required
+@require_POST
+@accepts_file_uploads
+def staff_item_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a letter, photo or form to the item; the page again with the problem if refused."""
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = attachments.attachment_add(
+                feedback=item, uploaded_file=form.cleaned_data["file"], actor=user
+            )
+        except InvalidFeedback as exc:
+            form.add_error("file", exc.errors.get("file", str(exc)))
+        else:
+            messages.success(request, f"Attached: {added.name}.")
+            return redirect(reverse("staff-item", kwargs={"pk": pk}) + "#attachments")
+    return _render_item(request, item, user, attachment_form=form, status=400)
+
+
+@login_required
+@require_GET
+def staff_item_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    """Download one of the item's attachments (audited)."""
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    attachment = attachments.attachment_get(feedback=item, pk=attachment_pk)
+    content = attachments.attachment_open(attachment=attachment, actor=user)
+    return attachment_response(attachment, content)
 
 
 # How many saved views the queue counts on each visit (each is one count query).

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -32,10 +33,12 @@ from feedback.choices import (
     ServiceType,
     Status,
 )
+from feedback.downloads import attachment_response
 from feedback.errors import IllegalTransition, InvalidFeedback, SubmissionKeyReused
 from feedback.forms import (
     STEPS,
     AddInformationForm,
+    AttachmentForm,
     FeedbackForm,
     ResponseCodeForm,
     StepForm,
@@ -46,9 +49,10 @@ from feedback.selectors import (
     organisation_practice,
     organisation_search,
 )
-from feedback.services import patient
+from feedback.services import attachments, patient
 from feedback.services.intake import feedback_submit, submission_digest
 from patientview.client import client_address
+from patientview.middleware import accepts_file_uploads
 
 SESSION_KEY = "feedback_answers"
 SENT_KEY = "feedback_sent_token"
@@ -339,9 +343,18 @@ def tracking(request: HttpRequest, token: str, forms: dict[str, Any] | None = No
              status: int = 200) -> HttpResponse:  # fmt: skip
     item = feedback_get_by_token(token)
     forms = forms or {}
+    access = patient.response_access(feedback=item, session=request.session)
+    # Patients see only the files they added, and, like the response, only once it is known to
+    # be them: the names may say who they are.
+    own_files = attachments.attachments_of(item, by_patient=True)
     context = {
         "item": item,
-        "access": patient.response_access(feedback=item, session=request.session),
+        "access": access,
+        "own_files": own_files if access.show else [],
+        "own_file_count": own_files.count(),
+        "attach_form": forms.get("attach") or AttachmentForm(),
+        "attachment_hint": attachments.attachment_limits_hint(),
+        "attachment_accept": attachments.ACCEPT,
         "add_form": forms.get("add") or AddInformationForm(),
         "withdraw_form": forms.get("withdraw") or WithdrawFeedbackForm(),
         "code_form": forms.get("code") or ResponseCodeForm(),
@@ -367,6 +380,38 @@ def tracking_add(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return redirect(f"{reverse('tracking', args=[token])}?added=1")
     return tracking(request, token, {"add": form}, status=400)
+
+
+@require_http_methods(["POST"])
+@accepts_file_uploads
+def tracking_attach(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient adds a letter or photo to their open item."""
+    item = feedback_get_by_token(token)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachments.attachment_add(
+                feedback=item, uploaded_file=form.cleaned_data["file"], by_patient=True
+            )
+        except InvalidFeedback as exc:
+            form.add_error("file", exc.errors.get("file", str(exc)))
+        except IllegalTransition as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect(f"{reverse('tracking', args=[token])}?attached=1#attachments")
+    return tracking(request, token, {"attach": form}, status=400)
+
+
+@require_http_methods(["GET"])
+def tracking_attachment(request: HttpRequest, token: str, attachment_pk: int) -> HttpResponseBase:
+    """Download a file the patient added: with the link, and the emailed code where the response
+    needs one (the same rule as for reading the response)."""
+    item = feedback_get_by_token(token)
+    if not patient.response_access(feedback=item, session=request.session).show:
+        raise Http404("Check it is you first: ask for a code on the tracking page.")
+    attachment = attachments.attachment_get(feedback=item, pk=attachment_pk, by_patient=True)
+    content = attachments.attachment_open(attachment=attachment, actor=None)
+    return attachment_response(attachment, content)
 
 
 @require_http_methods(["POST"])
@@ -399,5 +444,7 @@ def tracking_response(request: HttpRequest, token: str) -> HttpResponse:
         except InvalidFeedback as exc:
             form.add_error("code", exc.errors["code"])
         else:
-            return redirect(f"{reverse('tracking', args=[token])}#response")
+            # Back to what the code was asked for: the response, or the patient's own files.
+            to = "#response" if item.response_text else "#attachments"
+            return redirect(f"{reverse('tracking', args=[token])}{to}")
     return tracking(request, token, {"code": form, "code_sent": True}, status=400)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -11,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -19,26 +21,62 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
+def accepts_file_uploads(view: _View) -> _View:
+    """Marks a view that takes a file: its requests may be up to UPLOAD_REQUEST_MAX_BYTES."""
+    view.accepts_file_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
+def _takes_files(view: Callable[..., Any]) -> bool:
+    # A class-based view (a DRF APIView) says so on its class.
+    view_class = getattr(view, "view_class", None)
+    return bool(
+        getattr(view, "accepts_file_uploads", False)
+        or getattr(view_class, "accepts_file_uploads", False)
+    )
+
+
 class RequestSizeLimitMiddleware:
-    """Refuse bodies over the limit with 413 before anything reads them."""
+    """Refuse bodies over the limit with 413 before anything reads them: 1 MB, or for the views
+    that take a file (attachments) three times the largest file accepted. Checked once the view
+    is known, before any view middleware (CSRF's reads the form) or the view reads the body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > limit:
-            message = f"The request body is {length} bytes; the limit is {limit} bytes (1 MB)."
-            if _wants_json(request):
-                return JsonResponse({"detail": message}, status=413)
-            return HttpResponse(
-                render_to_string("errors/413.html", {"message": message}), status=413
+        if _takes_files(view):
+            limit = settings.UPLOAD_REQUEST_MAX_BYTES
+            message = (
+                f"The file is larger than {limit // (1024 * 1024)} MB: attach files of "
+                f"{settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB or less."
             )
-        return self.get_response(request)
+            advice = "Choose a smaller file and try again. Nothing was saved."
+        else:
+            limit = settings.MAX_REQUEST_BODY_BYTES
+            message = f"The request body is {length} bytes; the limit is {limit} bytes (1 MB)."
+            advice = "Shorten your feedback and try again. Nothing was saved."
+        if length <= limit:
+            return None
+        if _wants_json(request):
+            return JsonResponse({"detail": message}, status=413)
+        return HttpResponse(
+            render_to_string("errors/413.html", {"message": message, "advice": advice}),
+            status=413,
+        )
 
 
 class DatabaseUnavailableMiddleware:

@@ -24,6 +24,12 @@ urlpatterns = [
     path("feedback/submitted/<str:token>/", views.feedback_submitted, name="feedback-submitted"),
     path("track/<str:token>/", views.tracking, name="tracking"),
     path("track/<str:token>/add/", views.tracking_add, name="tracking-add"),
+    path("track/<str:token>/attachments/", views.tracking_attach, name="tracking-attach"),
+    path(
+        "track/<str:token>/attachments/<int:attachment_pk>/",
+        views.tracking_attachment,
+        name="tracking-attachment",
+    ),
     path("track/<str:token>/withdraw/", views.tracking_withdraw, name="tracking-withdraw"),
     path("track/<str:token>/response/", views.tracking_response, name="tracking-response"),
     path("staff/login/", staff_views.StaffLoginView.as_view(), name="login"),
@@ -48,6 +54,17 @@ urlpatterns = [
         "staff/items/<int:pk>/identity/",
         staff_views.staff_item_identity,
         name="staff-item-identity",
+    ),
+    # Before the steps' pattern, which would take "attachments" for a step.
+    path(
+        "staff/items/<int:pk>/attachments/",
+        staff_views.staff_item_attach,
+        name="staff-item-attach",
+    ),
+    path(
+        "staff/items/<int:pk>/attachments/<int:attachment_pk>/",
+        staff_views.staff_item_attachment,
+        name="staff-item-attachment",
     ),
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),

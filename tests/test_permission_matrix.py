@@ -17,8 +17,10 @@ from django.test import Client
 
 from analytics.pseudonym import pseudonym_for
 from feedback.choices import Role, Route
-from feedback.models import Identity
+from feedback.models import Attachment, AuditEvent, Identity
+from feedback.services.attachments import attachment_add
 from tests.analytics.regulator import client_for, issue, item, reset_throttles
+from tests.attachment_files import PDF, upload
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +165,86 @@ def test_dashboards_count_only_the_queues_the_viewer_oversees(world, viewer):
         page = client.get(f"/staff/dashboard/feedback/?period=24_months&scope={scope}")
         assert page.status_code == 200
         assert page.context["received"] == count, (viewer, scope)
+
+
+# Attachments: exactly those who may open the item on a staff page or the staff API; never a
+# regulator's token (exports carry no files); the patient through their own item's link only.
+ATTACHMENT_URLS = [
+    ("get", "/staff/items/{pk}/attachments/{attachment}/"),
+    ("post", "/staff/items/{pk}/attachments/"),
+    ("get", "/api/v1/queue/{pk}/attachments/"),
+    ("post", "/api/v1/queue/{pk}/attachments/"),
+    ("get", "/api/v1/queue/{pk}/attachments/{attachment}/"),
+]
+
+
+@pytest.fixture
+def attached(world, attachment_storage) -> dict[str, Attachment]:
+    """A letter the patient attached to each item (the items have no file the viewer added)."""
+    return {
+        name: attachment_add(
+            feedback=feedback,
+            uploaded_file=upload("Letter from Pat Example.pdf", PDF),
+            by_patient=True,
+        )
+        for name, feedback in world["items"].items()
+    }
+
+
+def _attachment_request(client: Any, method: str, url: str, attachment: Attachment) -> Any:
+    path = url.format(pk=attachment.feedback_id, attachment=attachment.pk)
+    if method == "post":
+        return client.post(path, {"file": upload("reply.pdf", PDF)}, format="multipart")
+    return client.get(path)
+
+
+@pytest.mark.parametrize(("method", "url"), ATTACHMENT_URLS)
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_staff_reach_the_attachments_of_their_own_queue_only(world, attached, viewer, method, url):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(world["staff"][viewer])
+    for name, attachment in attached.items():
+        before = AuditEvent.objects.filter(feedback_id=attachment.feedback_id).count()
+        response = _attachment_request(client, method, url, attachment)
+        if name in STAFF_SEES[viewer]:
+            assert response.status_code in (200, 201, 302), (viewer, name, response.status_code)
+        else:
+            assert response.status_code == 404, (viewer, name, response.status_code)
+            assert AuditEvent.objects.filter(feedback_id=attachment.feedback_id).count() == before
+    assert Attachment.objects.count() == len(attached) + (method == "post")
+
+
+@pytest.mark.parametrize(("method", "url"), ATTACHMENT_URLS)
+@pytest.mark.parametrize("viewer", ["anonymous", *TOKEN_SEES])
+def test_tokens_and_the_signed_out_reach_no_attachment(world, attached, viewer, method, url):
+    client = client_for(None if viewer == "anonymous" else world["tokens"][viewer])
+    for attachment in attached.values():
+        response = _attachment_request(client, method, url, attachment)
+        assert response.status_code in (302, 401, 403), (viewer, response.status_code)
+        assert b"Pat Example" not in response.content and PDF not in response.content
+    assert Attachment.objects.count() == len(attached)
+    assert not AuditEvent.objects.filter(action="attachment_downloaded").exists()
+
+
+def test_a_tracking_link_reaches_the_patients_files_of_its_own_item_only(world, attached):
+    import re
+
+    from django.core import mail
+
+    for name, feedback in world["items"].items():
+        client = Client()
+        track = f"/track/{feedback.tracking_token}/"
+        own = f"{track}attachments/{attached[name].pk}/"
+        # The patients gave an email address: even their own file needs the emailed code first.
+        assert client.get(own).status_code == 404
+        client.post(f"{track}response/", {"action": "send"})
+        code = re.search(r"Your code is (\d{6})", mail.outbox[-1].body).group(1)
+        client.post(f"{track}response/", {"code": code})
+        assert client.get(own).status_code == 200, name
+        for other, attachment in attached.items():
+            if other != name:
+                response = client.get(f"{track}attachments/{attachment.pk}/")
+                assert response.status_code == 404, (name, other)
+    assert AuditEvent.objects.filter(action="attachment_downloaded").count() == len(attached)

@@ -121,12 +121,21 @@ ACCESS = {
     "api/v1/queue/<int:pk>/<slug:step>/": "staff: own organisation",
     "api/v1/queue/<int:pk>/audit/": "staff: managers of own organisation",
     "api/v1/queue/<int:pk>/identity/": "staff: own organisation (audited)",
+    "api/v1/queue/<int:pk>/attachments/": "staff: own organisation; uploads audited",
+    "api/v1/queue/<int:pk>/attachments/<int:attachment_pk>/": (
+        "staff: own organisation (audited); never a regulator token"
+    ),
     "feedback/new/": "public",
     "feedback/new/<slug:step>/": "public (answers kept in the patient's own session)",
     "feedback/new/check/": "public (the patient's own session)",
     "feedback/submitted/<str:token>/": "public (unguessable token)",
     "track/<str:token>/add/": "public (unguessable token); audited",
     "track/<str:token>/withdraw/": "public (unguessable token); audited",
+    "track/<str:token>/attachments/": "unguessable token, item open; audited",
+    "track/<str:token>/attachments/<int:attachment_pk>/": (
+        "unguessable token and the emailed code as for the response; the patient's own files "
+        "only; audited"
+    ),
     "track/<str:token>/response/": "unguessable token and a code emailed to the patient",
     "staff/dashboard/": "staff: aggregates of own scope (tests/analytics/test_dashboard.py)",
     "staff/dashboard/feedback/": "staff: aggregates of own scope",
@@ -136,6 +145,8 @@ ACCESS = {
     "staff/items/<int:pk>/": "staff: own organisation",
     "staff/items/<int:pk>/<slug:step>/": "staff: own organisation",
     "staff/items/<int:pk>/identity/": "staff: own organisation (audited)",
+    "staff/items/<int:pk>/attachments/": "staff: own organisation; audited",
+    "staff/items/<int:pk>/attachments/<int:attachment_pk>/": "staff: own organisation (audited)",
     "staff/login/": "public",
     "staff/logout/": "signed in",
     "staff/queue/": "staff: own organisation",

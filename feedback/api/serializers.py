@@ -27,7 +27,7 @@ from feedback.choices import (
     ServiceType,
 )
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
-from feedback.models import Feedback, Organisation
+from feedback.models import Attachment, Feedback, Organisation
 from feedback.selectors import organisation_active_by_ods_code
 from feedback.services.intake import (
     clean_text,
@@ -425,3 +425,42 @@ class StaffEntryInputSerializer(FeedbackSubmitInputSerializer):
     channel = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.LETTER, Channel.PAPER)]
     )
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # attachment_add says what is wrong with an empty one
+        help_text=(
+            "The file, as multipart/form-data: a PDF, JPEG, PNG, Word document (.docx) or plain "
+            "text file, told by its content whatever its name; 10 MB or less (the setting "
+            "ATTACHMENT_MAX_BYTES); at most 10 an item (ATTACHMENTS_PER_ITEM)"
+        ),
+        error_messages={
+            "required": "Choose a file to attach",
+            "invalid": "Choose a file to attach",
+        },
+    )
+
+
+class AttachmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The file's name as it came, made safe to show")
+    content_type = serializers.CharField(help_text="The type found from the content")
+    size = serializers.IntegerField(help_text="In bytes")
+    added_by = serializers.CharField(
+        source="added_by.username",
+        default=None,
+        allow_null=True,
+        help_text="The member of staff who attached it; null when the patient did",
+    )
+    by_patient = serializers.BooleanField(help_text="Added by the patient from the tracking page")
+    added_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField(
+        help_text="Where to download it (every download is written to the audit trail)"
+    )
+
+    def get_download_url(self, obj: Attachment) -> str:
+        return reverse(
+            "api-queue-item-attachment",
+            kwargs={"pk": obj.feedback_id, "attachment_pk": obj.pk},
+        )

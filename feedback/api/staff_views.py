@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.api import serializers as s
 from feedback.api.permissions import IsManager, IsOrganisationStaff
+from feedback.downloads import attachment_response
 from feedback.filters import QueueFilter
 from feedback.models import User
 from feedback.selectors import feedback_get_for_user, feedback_queue
-from feedback.services import workflow
+from feedback.services import attachments, workflow
 from feedback.services.intake import feedback_submit
 from feedback.services.steps import WORKFLOW_STEPS
 
@@ -150,3 +154,69 @@ class StaffEntryApi(APIView):
         serializer.is_valid(raise_exception=True)
         item = feedback_submit(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(s.FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class QueueItemAttachmentsApi(APIView):
+    """The item's attached files (GET), or attach one (POST, multipart/form-data, the file as
+    ``file``). Refused with 400 by field: empty, too large, a type not accepted (told by the
+    content, not the name), or the item has as many as it may. Every addition is audited."""
+
+    permission_classes = [IsOrganisationStaff]
+    parser_classes = [MultiPartParser]
+    # Requests may be larger than the API's usual 1 MB (patientview/middleware.py).
+    accepts_file_uploads = True
+
+    @extend_schema(
+        responses={200: s.AttachmentOutputSerializer(many=True)},
+        operation_id="queue_item_attachments",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        found = attachments.attachments_of(item)
+        return Response(s.AttachmentOutputSerializer(found, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.AttachmentInputSerializer},
+        responses={
+            201: s.AttachmentOutputSerializer,
+            400: OpenApiResponse(
+                description="No file, an empty or too large one, a type not "
+                "accepted, or too many on the item: the reason under file"
+            ),
+            404: OpenApiResponse(description="Not in your organisation's queue"),
+            413: OpenApiResponse(description="The request is larger than three times the limit"),
+        },
+        operation_id="queue_item_attachment_create",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        serializer = s.AttachmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        added = attachments.attachment_add(
+            feedback=item,
+            uploaded_file=serializer.validated_data["file"],
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        return Response(s.AttachmentOutputSerializer(added).data, status=status.HTTP_201_CREATED)
+
+
+class QueueItemAttachmentApi(APIView):
+    """Download one attached file, with the type found from its content. Audited."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                response=OpenApiTypes.BINARY,
+                description="The file, as an attachment, with its own content type",
+            ),
+            404: OpenApiResponse(description="Not in your organisation's queue, or no such file"),
+        },
+        operation_id="queue_item_attachment_download",
+    )
+    def get(self, request: Request, pk: int, attachment_pk: int) -> HttpResponseBase:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        attachment = attachments.attachment_get(feedback=item, pk=attachment_pk)
+        content = attachments.attachment_open(attachment=attachment, actor=request.user)  # type: ignore[arg-type]
+        return attachment_response(attachment, content)

@@ -19,6 +19,17 @@ urlpatterns = [
         staff_views.QueueItemAuditApi.as_view(),
         name="api-queue-item-audit",
     ),
+    # Before the steps' pattern, which would take "attachments" for a step.
+    path(
+        "queue/<int:pk>/attachments/",
+        staff_views.QueueItemAttachmentsApi.as_view(),
+        name="api-queue-item-attachments",
+    ),
+    path(
+        "queue/<int:pk>/attachments/<int:attachment_pk>/",
+        staff_views.QueueItemAttachmentApi.as_view(),
+        name="api-queue-item-attachment",
+    ),
     path(
         "queue/<int:pk>/<slug:step>/",
         staff_views.QueueItemStepApi.as_view(),

@@ -3,11 +3,13 @@
 - Subject access: everything an organisation holds about one person (found by NHS number or
   email) as one file, for a manager to send them; the search and the download are audited.
 - Erasure: one person's contact details removed from an organisation's items and their own
-  details redacted from the text, on request; audited item by item.
+  details redacted from the text, on request; their items' attached files (letters and photos,
+  which cannot be redacted) deleted with them; audited item by item.
 - Retention (Records Management Code of Practice): complaint case files are kept 10 years after
   they close, then anonymised; compliments and suggestions, which carry no case, for less. The
   figures the dashboards and KO41 count (kind, dates, organisation, status, outcome, sentiment,
-  themes) stay; identity, free text and the response go. A scheduled task runs it daily.
+  themes) stay; identity, free text, the response and attached files go. A scheduled task runs
+  it daily.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from feedback.audit import audit_record
 from feedback.choices import Status
 from feedback.errors import InvalidFeedback
 from feedback.models import Feedback, Identity, User
+from feedback.services.attachments import attachments_delete, attachments_of
 from feedback.services.intake import normalise_nhs_number
 
 REMOVED = "[removed after the retention period]"
@@ -89,6 +92,17 @@ def _item_record(item: Feedback) -> dict[str, Any]:
             "nhs_number": identity.nhs_number if identity else "",
         },
         "response": item.response_text,
+        # The files themselves are on the item's page, for the manager to send with this.
+        "attachments": [
+            {
+                "name": attachment.name,
+                "type": attachment.content_type,
+                "size": attachment.size,
+                "added": attachment.added_at.isoformat(timespec="seconds"),
+                "by": "you" if attachment.by_patient else "staff",
+            }
+            for attachment in attachments_of(item)
+        ],
         "history": [
             {
                 "at": event.at.isoformat(timespec="seconds"),
@@ -118,11 +132,12 @@ def identity_erase(*, user: User, nhs_number: str = "", email: str = "") -> int:
             item.text_redacted = redact(item.text_redacted or item.text, terms)
             item.save(update_fields=["text", "text_redacted"])
             identity.delete()
+            deleted = attachments_delete(feedback=item)
             audit_record(
                 feedback=item,
                 actor=user,
                 action="identity_erased",
-                detail={"note": ERASED_NOTE},
+                detail={"note": ERASED_NOTE, "attachments_deleted": deleted},
             )
     return len(items)
 
@@ -155,11 +170,16 @@ def retention_anonymise(*, now: dt.datetime | None = None, limit: int = 1000) ->
             item.save(
                 update_fields=["text", "text_redacted", "response_text", "late_reason", "question"]
             )
+            deleted = attachments_delete(feedback=item)
             audit_record(
                 feedback=item,
                 actor=None,
                 action="anonymised_after_retention",
-                detail={"kind": item.kind, "closed": str(item.closed_at or item.withdrawn_at)},
+                detail={
+                    "kind": item.kind,
+                    "closed": str(item.closed_at or item.withdrawn_at),
+                    "attachments_deleted": deleted,
+                },
             )
             count += 1
     return count

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from feedback import labels
+from feedback.services.attachments import megabytes
 
 register = template.Library()
 
@@ -37,6 +38,19 @@ def status_label(code: str) -> str:
 @register.filter
 def check_flag_label(code: str) -> str:
     return labels.label(labels.CHECK_FLAG_LABELS, code)
+
+
+@register.filter
+def attachment_type_label(content_type: str) -> str:
+    return labels.ATTACHMENT_TYPE_LABELS.get(content_type, content_type)
+
+
+@register.filter
+def file_size(size: int) -> str:
+    """An attachment's size as a file manager shows it: "240 KB", "1.2 MB"."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{megabytes(size)} MB"
 
 
 @register.simple_tag

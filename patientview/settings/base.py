@@ -66,6 +66,17 @@ MIDDLEWARE = [
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
+# Attachments (letters, photos, forms on an item; feedback/services/attachments.py): each at most
+# this size, at most this many an item. They are kept through the storage API ("default" in
+# STORAGES: the folder MEDIA_ROOT here, object storage in production when ATTACHMENTS_BUCKET is
+# set) and never served as media (there is no MEDIA_URL): only the attachment views serve them,
+# to those who may see the item. Views that take a file accept bodies up to three times the file
+# limit, so a file a little too large gets the page's own error naming the limit, not a bare 413.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENTS_PER_ITEM = env.int("ATTACHMENTS_PER_ITEM", default=10)
+UPLOAD_REQUEST_MAX_BYTES = 3 * ATTACHMENT_MAX_BYTES
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "uploads")))
+
 # Content security policy: our own scripts and styles only.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

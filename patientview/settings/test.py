@@ -11,6 +11,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Attachments the suite stores go here, never beside a laptop's own (tests that read them back
+# point MEDIA_ROOT at a folder of their own).
+MEDIA_ROOT = VAR_DIR / "test-uploads"
 
 # The suite submits far more than a patient would; the throttle itself has its own test.
 _rates = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # noqa: F405
