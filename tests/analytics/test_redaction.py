@@ -146,3 +146,27 @@ def test_several_identifiers_in_one_comment():
         "Mr [NAME] (NHS [NHS NUMBER]) of [POSTCODE] rang [PHONE] and emailed [EMAIL]: "
         "nurse [NAME] said no."
     )
+
+
+def test_a_batch_is_redacted_as_each_text_alone_with_its_own_writer():
+    """The worker redacts a batch in one pass: each text keeps its own writer's details out, and
+    no writer's details leak into another's text; empty texts stay as they are."""
+    from analytics.redaction import redact_many
+
+    jane = IdentityTerms(name="Jane Okafor", email="jane@example.org")
+    ravi = IdentityTerms(name="Ravi Patel", phone="07700 900123")
+    texts = [
+        "Okafor here: Ravi Patel on ward 3 was kind. Email jane@example.org.",
+        "",
+        "Call me, Ravi, on 07700 900123 about my mother.",
+        "   ",
+        "Nothing to add, the staff were lovely.",
+    ]
+    identities = [jane, None, ravi, None, None]
+    batch = redact_many(texts, identities)
+    assert batch == [redact(t, i) for t, i in zip(texts, identities, strict=True)]
+    assert "jane@example.org" not in batch[0] and "Okafor" not in batch[0]
+    assert "900123" not in batch[2] and "Ravi" not in batch[2]
+    assert batch[1] == "" and batch[3] == "   " and batch[4] == texts[4]
+    with pytest.raises(ValueError, match="same length"):
+        redact_many(texts, identities[:2])
