@@ -352,6 +352,8 @@ class _Generator:
             analysed_at=analysed_at,
             analysis_attempts=1,
             text_redacted=redacted,
+            # The FFT questions are the organisations' published wording: nothing to replace.
+            question_redacted=question,
         )
         if rng.random() < 0.005:
             values["needs_review"] = True  # the model was unavailable: routed by the rules alone

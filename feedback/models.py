@@ -201,6 +201,9 @@ class Feedback(models.Model):
     # The text with direct identifiers replaced ([NAME], [PHONE], ...), made once by the worker
     # when it analyses the item; what exports show. "" until then.
     text_redacted = models.TextField(blank=True, default="", db_default="")
+    # The question as exports show it, redacted with the text when the worker reads the item
+    # (an organisation's wording, but an API client may send anything).
+    question_redacted = models.CharField(max_length=300, blank=True, default="", db_default="")
     # The patient's answer to "Is anyone at risk of harm?"; "yes" sends the item to the CQC.
     safety_answer = models.CharField(
         max_length=10, choices=SafetyAnswer.choices, blank=True, default="", db_default=""

@@ -128,9 +128,11 @@ _VALUE_FIELDS = (
     "fft_rating",
     "question",
     "text",
-    # Redacted once, when the worker analysed the item (analytics.redaction); "" for items from
-    # before that, which are redacted here as they stream.
+    # Redacted once, when the worker analysed the item (analytics.redaction). An item the worker
+    # has not read yet is exported without its text and question; one analysed before these
+    # were stored is redacted here as it streams (analytics.exports.rows).
     "text_redacted",
+    "question_redacted",
     # Read only to redact the writer's own details from their text; never exported.
     "identity__name",
     "identity__email",

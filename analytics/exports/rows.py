@@ -18,7 +18,7 @@ from analytics.exports.cells import CSV_TEXT, RISKY_FIRST, csv_line, csv_quoted,
 from analytics.exports.query import EXPORT_COLUMNS, ROW_PICK
 from analytics.pseudonym import pseudonymiser
 from analytics.redaction import IdentityTerms, redact
-from feedback.choices import OrganisationKind, RiskFlag
+from feedback.choices import AnalysisState, OrganisationKind, RiskFlag
 from feedback.models import Organisation
 
 _PLACE_NAMES = EXPORT_COLUMNS[5:12]  # provider_ods_code ... icb_name
@@ -35,6 +35,32 @@ class _Org(NamedTuple):
 def _redact_question(question: str) -> str:
     # Questions repeat (the FFT question): redact each once.
     return redact(question)
+
+
+_ANALYSED = AnalysisState.DONE.value
+
+
+def _question_out(question: str, stored: str, analysis_state: str) -> str | None:
+    """The question as exported: as the worker redacted it; redacted here for an item analysed
+    before questions were stored; withheld (None) while the worker has not read the item."""
+    if not question:
+        return None
+    if stored:
+        return stored
+    return _redact_question(question) if analysis_state == _ANALYSED else None
+
+
+def _text_out(
+    text: str, stored: str, analysis_state: str, identity: IdentityTerms | None
+) -> str | None:
+    """The text as exported: as the worker redacted it (the usual case: never redacted here);
+    redacted here for an item analysed before texts were stored; withheld (None) while the
+    worker has not read the item, so an export never loads the redaction model for it."""
+    if stored:
+        return stored
+    if not text:
+        return text
+    return redact(text, identity) if analysis_state == _ANALYSED else None
 
 
 _SAFEGUARDING = RiskFlag.SAFEGUARDING.value
@@ -192,6 +218,7 @@ class ExportRowBuilder:
             question,
             text,
             text_redacted,
+            question_redacted,
             identity_name,
             identity_email,
             identity_phone,
@@ -265,10 +292,11 @@ class ExportRowBuilder:
             "ko41_service_area": ko41_service_area or None,
             "ko41_profession": ko41_profession or None,
             "fft_rating": fft_rating,
-            "question": _redact_question(question) if question else None,
-            "text": text_redacted
-            or redact(
+            "question": _question_out(question, question_redacted, analysis_state),
+            "text": _text_out(
                 text,
+                text_redacted,
+                analysis_state,
                 # A LEFT JOIN: the name is None when the item has no Identity row.
                 None
                 if identity_name is None
@@ -319,6 +347,7 @@ class ExportRowBuilder:
                     question,
                     text,
                     text_redacted,
+                    question_redacted,
                     identity_name,
                     identity_email,
                     identity_phone,
@@ -385,16 +414,21 @@ class ExportRowBuilder:
                     # by this service, but the generic path quotes it as the csv module would.
                     yield csv_line(tuple(self.record(v).values()))
                     continue
-                question = _redact_question(question) if question else ""
+                question = _question_out(question, question_redacted, analysis_state) or ""
                 if question and question[0] in risky:
                     question = csv_safe(question)
-                text = text_redacted or redact(
-                    text,
-                    None
-                    if identity_name is None
-                    else IdentityTerms(
-                        identity_name, identity_email, identity_phone, identity_nhs_number
-                    ),
+                text = (
+                    _text_out(
+                        text,
+                        text_redacted,
+                        analysis_state,
+                        None
+                        if identity_name is None
+                        else IdentityTerms(
+                            identity_name, identity_email, identity_phone, identity_nhs_number
+                        ),
+                    )
+                    or ""
                 )
                 if text and text[0] in risky:
                     text = csv_safe(text)

@@ -196,15 +196,21 @@ def _audit_events(
     return [analysed, routed]
 
 
-def _redacted_texts(items: Sequence[Feedback]) -> dict[int, str]:
-    """Each item's text with direct identifiers replaced, the writer's own details included:
-    made here, once, so exports stream the stored text."""
+def _redacted_texts(items: Sequence[Feedback]) -> dict[int, tuple[str, str]]:
+    """Each item's (text, question) with direct identifiers replaced, the writer's own details
+    included: made here, once, so exports stream what is stored and never redact."""
     identities = {
         i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number)
         for i in Identity.objects.filter(feedback_id__in=[item.pk for item in items])
     }
     texts = redact_many([item.text for item in items], [identities.get(item.pk) for item in items])
-    return {item.pk: text for item, text in zip(items, texts, strict=True)}
+    # Questions repeat (the FFT question): each distinct one is redacted once.
+    questions = sorted({item.question for item in items if item.question})
+    redacted_question = dict(zip(questions, redact_many(questions), strict=True))
+    return {
+        item.pk: (text, redacted_question.get(item.question, ""))
+        for item, text in zip(items, texts, strict=True)
+    }
 
 
 def _save_results(
@@ -230,7 +236,7 @@ def _save_results(
             fields = _result_fields(
                 item=item, result=result, decision=decision, handler=handler, now=now
             )
-            fields["text_redacted"] = redacted[item.pk]
+            fields["text_redacted"], fields["question_redacted"] = redacted[item.pk]
             if not Feedback.objects.filter(
                 pk=item.pk, analysis_claim=claim, analysis_state=AnalysisState.PROCESSING
             ).update(**fields):

@@ -216,3 +216,38 @@ def test_a_failed_read_reaches_the_caller_and_an_early_stop_ends_the_reader():
     assert next(endless) == [0, 0, 0]
     endless.close()
     assert not [t for t in threading.enumerate() if t.name == "export-reader"]
+
+
+@pytest.mark.django_db
+def test_the_stored_redaction_is_exported_and_an_unread_item_is_exported_without_its_text(
+    trust, cqc
+):
+    """Exports stream what the worker stored; an item the worker has not read yet goes out
+    without its text and question (never unredacted), and its analysis state says why."""
+    read = item(
+        provider=trust,
+        handled_by=trust,
+        text="Call Jane Smith on 07700 900123.",
+        question="What could we do better, Jane?",
+        text_redacted="Call [NAME] on [PHONE].",
+        question_redacted="What could we do better, [NAME]?",
+    )
+    unread = item(
+        provider=trust,
+        handled_by=trust,
+        text="Call Ravi Patel on 07700 900456.",
+        question="Anything else, Ravi?",
+        analysis_state="queued",
+    )
+    token, _ = issue(cqc)
+    rows = list(ExportRowBuilder().records(feedback_export_values(token, ExportFilters())))
+    by_state = {r["analysis_state"]: r for r in rows}
+    assert by_state["done"]["text"] == "Call [NAME] on [PHONE]."
+    assert by_state["done"]["question"] == "What could we do better, [NAME]?"
+    assert by_state["queued"]["text"] is None and by_state["queued"]["question"] is None
+    audit = ExportAudit.objects.create(token=token, organisation=cqc, endpoint="feedback_csv")
+    lines = ExportRowBuilder().csv_lines(feedback_export_values(token, ExportFilters()))
+    text = b"".join(stream_csv_lines(lines, audit=audit)).decode()
+    assert "Ravi" not in text and "900456" not in text and "Jane" not in text
+    assert "Call [NAME] on [PHONE]." in text
+    assert read.pk and unread.pk

@@ -217,3 +217,22 @@ def test_a_batch_that_always_fails_is_set_aside_for_people_not_retried_forever(
     report = health_check()
     assert report.analysis["set_aside_last_24_hours"] == 1
     assert report.status == "degraded"
+
+
+@pytest.mark.django_db
+def test_the_worker_stores_the_redacted_text_and_question_for_exports(trust, cqc):
+    from feedback.models import Identity
+
+    mine = FeedbackFactory(
+        provider=trust,
+        text="Ask for Jane Smith on 07700 900123, the ward was cold.",
+        question="Tell us more, and email feedback@example.org",
+    )
+    Identity.objects.create(feedback=mine, name="Jane Smith", phone="07700900123")
+    plain = FeedbackFactory(provider=trust, text="The ward was cold.", question="")
+    feedback_analyse_batch()
+    mine.refresh_from_db()
+    plain.refresh_from_db()
+    assert mine.text_redacted == "Ask for [NAME] on [PHONE], the ward was cold."
+    assert mine.question_redacted == "Tell us more, and email [EMAIL]"
+    assert (plain.text_redacted, plain.question_redacted) == ("The ward was cold.", "")
