@@ -204,11 +204,18 @@ class RegulatorFeedbackRowOutputSerializer(serializers.Serializer):
         help_text="The patient's answer to the FFT question: 1 very good ... 5 very poor, "
         "6 don't know; null when it was not asked.",
     )
-    question = serializers.CharField(allow_null=True)
+    question = serializers.CharField(
+        allow_null=True,
+        help_text="The question the feedback answers, redacted as the text is; null when there "
+        "was none or the item is still waiting for analysis.",
+    )
     text = serializers.CharField(
         allow_blank=True,
+        allow_null=True,
         help_text="The feedback with names, emails, phone numbers, NHS numbers and postcodes "
-        "replaced by [NAME], [EMAIL], [PHONE], [NHS NUMBER] and [POSTCODE].",
+        "replaced by [NAME], [EMAIL], [PHONE], [NHS NUMBER] and [POSTCODE], as redacted when "
+        "it was analysed; null while the item is still waiting for analysis (analysis_state "
+        "queued), so that no text leaves unredacted.",
     )
 
 
