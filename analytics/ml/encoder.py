@@ -572,26 +572,21 @@ class Encoder(Reading):
         with torch.inference_mode():
             for start in range(0, count, batch_size):
                 rows = order[start : start + batch_size]
-                batch = self._pad(encoded, rows)
-                hidden = self.model.embeddings(
-                    input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"]
+                ids, types, attention = (
+                    torch.from_numpy(a)
+                    for a in _pad_sequences(
+                        [encoded["input_ids"][i] for i in rows],
+                        [encoded["token_type_ids"][i] for i in rows],
+                    )
                 )
+                hidden = self.model.embeddings(input_ids=ids, token_type_ids=types)
                 mask = create_bidirectional_mask(
-                    config=self.model.config,
-                    inputs_embeds=hidden,
-                    attention_mask=batch["attention_mask"],
+                    config=self.model.config, inputs_embeds=hidden, attention_mask=attention
                 )
                 for layer in self.model.encoder.layer[:lower_layers]:
                     hidden = layer(hidden, mask)
-                lengths = batch["attention_mask"].sum(dim=1).tolist()
+                lengths = attention.sum(dim=1).tolist()
                 for j, i in enumerate(rows):
                     n = int(lengths[j])
-                    out[i] = (hidden[j, :n].clone(), batch["token_type_ids"][j, :n].clone())
+                    out[i] = (hidden[j, :n].clone(), types[j, :n].clone())
         return out
-
-    def _pad(self, encoded: Any, rows: Sequence[int]) -> Any:
-        return self.tokenizer.pad(
-            [{key: encoded[key][i] for key in encoded} for i in rows],
-            padding=True,
-            return_tensors="pt",
-        )
