@@ -161,6 +161,19 @@ def read_directory(directory: Path, *, source: str) -> list[TriageExample]:
     return examples
 
 
+def read_evaluation_sets(path: Path) -> dict[str, list[TriageExample]]:
+    """The evaluation sets by file name: each ``*.jsonl`` of a directory, or the one file given.
+
+    Each set is scored on its own: a set written later to judge a retrained reader is never
+    mixed with one whose figures were already read."""
+    if path.is_file():
+        return {path.name: read_jsonl(path, source="evaluation")}
+    read_directory(path, source="evaluation")  # ids unique across the sets
+    return {
+        file.name: read_jsonl(file, source="evaluation") for file in sorted(path.glob("*.jsonl"))
+    }
+
+
 def _csv_rows(path: Path, required: Sequence[str]) -> Iterator[dict[str, str]]:
     if not path.is_file():
         raise TriageDataError(f"data not found: {path}")

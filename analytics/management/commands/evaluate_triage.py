@@ -6,15 +6,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.ml.analyser import Analyser, ModelUnavailable
 from analytics.ml.encoder import EncoderUnavailable
-from analytics.ml.triage_data import EVALUATION_DIR, TriageDataError, read_directory
+from analytics.ml.triage_data import EVALUATION_DIR, TriageDataError, read_evaluation_sets
 from analytics.triage_evaluation import evaluate_triage, format_triage_evaluation
 
 
 class Command(BaseCommand):
     help = (
-        "Route the triage evaluation set (written apart from the training corpus, never trained "
+        "Route the triage evaluation sets (written apart from the training corpus, never trained "
         "on) with the product's router, the triage reader alone and the phrase rules alone; "
-        "prints per-label recall and precision and the route confusion matrix (Markdown)."
+        "prints, for each set, per-label recall and precision and the route confusion matrix "
+        "(Markdown). --evaluation takes the directory of sets or one set's file."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,8 +26,10 @@ class Command(BaseCommand):
         artifacts = options["artifacts"] or Path(settings.ANALYSIS_ARTIFACTS_DIR)
         try:
             analyser = Analyser.load(artifacts)
-            examples = read_directory(options["evaluation"], source="evaluation")
-            evaluation = evaluate_triage(analyser, examples)
+            sets = read_evaluation_sets(options["evaluation"])
+            for name, examples in sets.items():
+                evaluation = evaluate_triage(analyser, examples)
+                self.stdout.write(f"## Evaluation set `{name}` ({len(examples)} items)\n")
+                self.stdout.write(format_triage_evaluation(evaluation))
         except (ModelUnavailable, EncoderUnavailable, TriageDataError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(format_triage_evaluation(evaluation))
