@@ -35,9 +35,10 @@ from django.db.models.signals import post_delete
 from django.http import Http404
 
 from feedback.audit import audit_record
-from feedback.choices import TERMINAL_STATUSES
+from feedback.choices import TERMINAL_STATUSES, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Attachment, Feedback, User
+from feedback.services.workflow import complaint_resume
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +228,10 @@ def attachment_add(
                 to_value=attachment.name,
                 detail=_audit_detail(attachment),
             )
+            if by_patient and item.status == Status.AWAITING_COMPLAINANT:
+                # A file from the patient while the team waits for them (a signed consent form,
+                # a letter) is their answer, as a message is: the clock runs again.
+                complaint_resume(feedback=item, actor=None)
     except BaseException:
         attachment.file.storage.delete(stored)
         raise

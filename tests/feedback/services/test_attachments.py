@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from feedback.choices import Status
 from feedback.errors import IllegalTransition, InvalidFeedback
-from feedback.models import Attachment, AuditEvent, Identity
-from feedback.services import attachments, privacy
+from feedback.models import Attachment, AuditEvent, Feedback, Identity
+from feedback.services import attachments, privacy, workflow
 from feedback.services.attachments import (
     WRONG_TYPE,
     attachment_add,
@@ -259,3 +259,38 @@ def test_a_deleted_item_takes_its_files_with_it_once_committed(
     for callback in pending:
         callback()
     assert stored_files(attachment_storage) == []
+
+
+def test_a_file_from_the_patient_the_team_was_waiting_for_starts_the_clock_again(
+    attachment_storage, trust, handler
+):
+    item = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        status=Status.ACKNOWLEDGED,
+        response_due=timezone.localdate() + dt.timedelta(days=28),
+    )
+    workflow.complaint_start_investigation(
+        feedback=item, actor=handler, approach="early_resolution"
+    )
+    workflow.complaint_request_information(feedback=item, actor=handler, note="Consent form")
+    due_before = Feedback.objects.get(pk=item.pk).response_due
+    Feedback.objects.filter(pk=item.pk).update(paused_at=timezone.now() - dt.timedelta(days=4))
+
+    attachment_add(feedback=item, uploaded_file=upload("consent.pdf", PDF), by_patient=True)
+
+    item.refresh_from_db()
+    assert item.status == Status.INVESTIGATING and item.paused_at is None
+    assert item.paused_days == 4
+    assert item.response_due == due_before + dt.timedelta(days=4)
+
+
+def test_a_file_staff_attach_while_waiting_leaves_the_clock_stopped(
+    attachment_storage, item, handler
+):
+    workflow.complaint_request_information(feedback=item, actor=handler)
+
+    attachment_add(feedback=item, uploaded_file=upload("note.pdf", PDF), actor=handler)
+
+    item.refresh_from_db()
+    assert item.status == Status.AWAITING_COMPLAINANT and item.paused_at is not None
