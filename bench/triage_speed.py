@@ -1,6 +1,8 @@
 """Benchmark: what the triage reader costs the analyser, against the analyser without it.
 
-    .venv/bin/python bench/triage_speed.py [--rows 2000] [--repeats 2]
+    .venv/bin/python bench/triage_speed.py [--rows 2000] [--repeats 2] [--artifacts DIR]
+
+Both analysers read in the precision the worker uses (READER_PRECISION, "auto" by default).
 
 Loads the committed artifacts twice in one process (with and without the triage reader, the
 same base model) and analyses the same real FFT comments (question, service, rating) with each,
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--artifacts", type=Path, default=None)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patientview.settings.local")
@@ -38,16 +41,18 @@ def main(argv: list[str] | None = None) -> int:
     from analytics.ml.training import FFT_FILE, read_fft
     from bench.common import load_average, machine
 
-    artifacts = Path(settings.ANALYSIS_ARTIFACTS_DIR)
+    artifacts = args.artifacts or Path(settings.ANALYSIS_ARTIFACTS_DIR)
+    precision = settings.READER_PRECISION
     fft = read_fft(Path(settings.PATIENT_FEEDBACK_DATA_DIR) / FFT_FILE)
     inputs = [
         AnalysisInput(text=fft.texts[i], question=fft.questions[i])
         for i in range(min(args.rows, len(fft.texts)))
     ]
-    with_triage = Analyser.load(artifacts)
+    with_triage = Analyser.load(artifacts, precision=precision)
     if with_triage.triage is None:
         raise SystemExit("No triage reader in the artifacts: train it first (make train).")
-    without = Analyser.load(artifacts, triage=False)  # its own encoder, with no branch on it
+    # Its own encoder, with no branch on it.
+    without = Analyser.load(artifacts, triage=False, precision=precision)
     seconds: dict[str, list[float]] = {"without": [], "with": []}
     for _ in range(args.repeats):
         for name, analyser in (("without", without), ("with", with_triage)):
@@ -62,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}, load average "
         f"{load_average()}, by `.venv/bin/python bench/triage_speed.py --rows {args.rows} "
         f"--repeats {args.repeats}`: {len(inputs)} FFT comments with their questions, best of "
-        f"{args.repeats} alternating runs each.",
+        f"{args.repeats} alternating runs each, both read in {with_triage.encoder.precision} "
+        f"(READER_PRECISION={precision}).",
         "",
         "| analyser | seconds | comments/s |",
         "|---|---:|---:|",
