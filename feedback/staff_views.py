@@ -339,7 +339,11 @@ def _saved_views(user: User, request: HttpRequest) -> list[dict[str, Any]]:
     for view in saved_views_for(user)[:SAVED_VIEWS_COUNTED]:
         params = QueryDict(view.query)
         count = QueueFilter(params, queryset=feedback_queue(user), request=request).qs.count()
-        rows.append({"view": view, "count": count, "mine": view.owner_id == user.pk})
+        # A broad search keeps only its most recent matches: the badge says "1000+", not 1000.
+        capped = bool(params.get("q", "").strip()) and count >= SEARCH_RANK_LIMIT
+        rows.append(
+            {"view": view, "count": count, "capped": capped, "mine": view.owner_id == user.pk}
+        )
     return rows
 
 

@@ -154,3 +154,27 @@ def test_a_broad_search_shows_the_most_recent_matches_and_says_so(
     narrowed = _queue(client, q="waited hours", status="closed")
     assert f"/staff/items/{oldest_closed.pk}/" in narrowed
     assert "most recent of them" not in narrowed
+
+
+@pytest.mark.django_db
+def test_a_saved_broad_search_counts_as_the_limit_or_more_not_a_false_total(
+    client: Client, trust, handler, monkeypatch
+):
+    from feedback import selectors, staff_views
+    from feedback.services import saved_views
+
+    monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
+    monkeypatch.setattr(staff_views, "SEARCH_RANK_LIMIT", 3)
+    for n in range(5):
+        FeedbackFactory(provider=trust, handled_by=trust, text=f"Parking was a nightmare {n}.")
+    FeedbackFactory(provider=trust, handled_by=trust, text="The porter was lovely.")
+    saved_views.saved_view_create(user=handler, name="Parking", query="q=parking", shared=False)
+    saved_views.saved_view_create(user=handler, name="Porter", query="q=porter", shared=False)
+    client.force_login(handler)
+
+    page = _queue(client)
+
+    parking = page[page.index("Parking") : page.index("Porter")]
+    assert "3+" in parking and "3 or more" in parking
+    porter = page[page.index("Porter") :]
+    assert 'nhsuk-tag--grey">1</span>' in porter
