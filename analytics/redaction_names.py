@@ -31,9 +31,22 @@ def _words(text: str) -> frozenset[str]:
 
 # Honorifics: a lower-case word after one is still a name ("mr khan", "dr smith").
 HONORIFICS = _words("mr mrs ms miss mx dr prof sir dame lady lord rev revd mister madam")
-# Roles: only a capitalised word or a known first name after one ("nurse Kelly", "sister jo"),
-# never a verb ("the nurse arrived").
-ROLES = _words("doctor professor sister nurse matron father consultant midwife")
+# Roles: only a capitalised word or a known first name after one ("nurse Kelly", "sister jo",
+# "the physio Will"), never a verb ("the nurse arrived"); and a name before one, in apposition
+# ("Christian the chaplain", "Sunny, our HCA").
+ROLES = _words(
+    "doctor professor sister nurse matron father consultant midwife physio physiotherapist hca "
+    "chaplain porter paramedic receptionist pharmacist surgeon registrar anaesthetist therapist "
+    "dietitian dietician cleaner housekeeper volunteer carer sonographer radiographer gp advocate "
+    "student phlebotomist podiatrist optician optometrist dentist hygienist technician manager "
+    "coordinator navigator worker visitor assistant ot salt psychologist psychiatrist counsellor "
+    "officer keyworker support"
+)
+# Where staff are placed, after "on the", "from the", "at": "Dawn on the early shift".
+WORKPLACES = _words(
+    "shift shifts ward wards unit team desk reception nights days lates earlies bay bays "
+    "switchboard front ward's line"
+)
 TITLES = HONORIFICS | ROLES
 RELATIONS = _words(
     "wife husband partner son daughter mum mother dad father brother sister nan nanna gran "
@@ -80,7 +93,7 @@ MONTHS = _words(
     "january february march april may june july august september october november december"
 )
 PARTICLES = _words(
-    "de da di du del della dos das van von der den le la ibn bin al el ní nic mac st ap"
+    "de da di du del della dos das los las van von der den le la ibn bin al el ní nic mac st ap"
 )
 _OTHER_SCRIPT = re.compile(
     "[\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u3040-\u30ff"
@@ -148,9 +161,20 @@ class NameFinder:
         before = [t.lower_.rstrip(".") for t in tokens[max(0, i - 3) : i] if t.text != ","]
         word = tokens[i]
         plausible = _capitalised(word.text) or word.lower_ in self.names
-        if before and before[-1] in HONORIFICS and not word.is_stop:
+        # "Will", "May", "Sunny": a stop word or an ordinary word, but a name when capitalised
+        # after a title or role.
+        named = _capitalised(word.text) and word.lower_ in self.names
+        if before and before[-1] in HONORIFICS and (not word.is_stop or named):
             return i
-        if before and before[-1] in ROLES and plausible and not word.is_stop:
+        if before and before[-1] in ROLES and plausible and (not word.is_stop or named):
+            return i
+        # "the husband of Anneliese", "a friend of Chinedu's"
+        if (
+            len(before) >= 2
+            and before[-2] in RELATIONS
+            and before[-1] == "of"
+            and (_capitalised(word.text) and not word.is_stop)
+        ):
             return i
         if len(before) >= 2 and before[-2] in POSSESSIVES and before[-1] in RELATIONS:
             return i if plausible and not word.is_stop else None
@@ -185,12 +209,113 @@ class NameFinder:
             return False
         if word.isupper() and len(word) > 1:
             return not token.is_stop and word.lower() not in NOT_NAMES
-        if token.pos_ != "PROPN" or token.ent_type_ in {"NORP", "FAC"}:
+        if token.ent_type_ in {"NORP", "FAC"} and not self._apposition_after(i):
+            return False
+        if token.pos_ != "PROPN" and not (
+            # spaCy's small model tags many capitalised first names as nouns, adjectives or
+            # verbs ("Will", "Dawn", "Bev"): one capitalised inside a sentence is a name, and so
+            # is one at a sentence's start that a role or a place of work follows.
+            (not self._sentence_start(i) and word.lower() not in NOT_NAMES)
+            or self._apposition_after(i)
+        ):
             return False
         # spaCy's small model calls many first names places or organisations; only a place
         # word in a place's context ("in Chester", "from Preston") is taken for a place.
         before = self.tokens[i - 1].lower_ if i > 0 else ""
         return not (token.ent_type_ in {"GPE", "LOC"} and before in PLACE_CONTEXT)
+
+    def _sentence_start(self, i: int) -> bool:
+        if i == 0:
+            return True
+        before = self.tokens[i - 1]
+        return (
+            before.is_space
+            or before.text in {".", "!", "?", ":", ";", "-", "\u2013", '"'}
+            or (not before.is_alpha and not before.is_punct and not before.like_num)
+        )
+
+    def _apposition_after(self, i: int) -> bool:
+        """A role or a place of work follows the word: "Christian the chaplain", "Sunny, our
+        HCA", "Dawn on the early shift", "Mo at reception"."""
+        after = [t.lower_ for t in self.tokens[i + 1 : i + 6] if t.text != ","]
+        if (
+            len(after) >= 2
+            and after[0] in {"the", "our", "my", "a", "your", "their"}
+            and (after[1] in ROLES or (len(after) > 2 and after[2] in ROLES))
+        ):
+            return True
+        if after and after[0] in {"on", "from", "at", "in"}:
+            return any(word in WORKPLACES for word in after[1:4])
+        return False
+
+    def family_names(self) -> list[tuple[int, int]]:
+        """The surname in "the Whitworth family", "the whole Okafor family"."""
+        found = []
+        for i, token in enumerate(self.tokens[:-1]):
+            following = self.tokens[i + 1].lower_
+            if (
+                following in {"family", "families", "household", "clan"}
+                and _capitalised(token.text)
+                and not token.is_stop
+                and token.lower_ not in NOT_NAMES | NATIONALITIES
+                and i > 0
+                and self.tokens[i - 1].lower_ in {"the", "whole", "entire", "wider", "extended"}
+            ):
+                found.append(self._chars(i, i + 1))
+        return found
+
+    def sign_off(self) -> list[tuple[int, int]]:
+        """A name alone at the end, as its own sentence or line: "... thanks. Connor", "anytime.
+        Bev x"."""
+        tokens = self.tokens
+        end = len(tokens)
+        while end > 0 and (
+            tokens[end - 1].is_punct
+            or tokens[end - 1].is_space
+            or tokens[end - 1].lower_ in {"x", "xx", "xxx"}
+            or not any(ch.isalnum() for ch in tokens[end - 1].text)
+        ):
+            end -= 1
+        start = end
+        while start > 0 and end - start < 3 and _word(tokens[start - 1]):
+            start -= 1
+        if start == end or not self._sentence_start(start) or start == 0:
+            return []
+        words = tokens[start:end]
+        if all(
+            _capitalised(t.text)
+            and t.lower_ not in NOT_NAMES
+            and t.lower_ not in SIGN_OFFS
+            # A known first name, or a word spaCy reads as a person's name.
+            and (t.lower_ in self.names or (t.ent_type_ == "PERSON" and not t.is_stop))
+            for t in words
+        ):
+            return [self._chars(start, end)]
+        return []
+
+    def coordinated(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """A capitalised word joined by "and" or "&" to a name found: "Ollie and Alfie"."""
+        starts = {t.idx: k for k, t in enumerate(self.tokens)}
+        ends = {t.idx + len(t.text): k for k, t in enumerate(self.tokens)}
+        found = []
+        for start, end in spans:
+            first, last = starts.get(start), ends.get(end)
+            if first is None or last is None:
+                continue
+            for k, step in ((last + 2, 1), (first - 2, -1)):
+                joint = k - step
+                if not (0 <= k < len(self.tokens)) or self.tokens[joint].lower_ not in {"and", "&"}:
+                    continue
+                token = self.tokens[k]
+                if (
+                    _capitalised(token.text)
+                    and not token.is_stop
+                    and token.lower_ not in NOT_NAMES | NOT_A_PERSON_AFTER
+                    and token.ent_type_ not in {"GPE", "LOC", "FAC", "NORP"}
+                    and self._acceptable(k, k + 1)
+                ):
+                    found.append(self._chars(k, k + 1))
+        return found
 
     # --- how far a name goes, and whether it is one -------------------------------------------
 
@@ -233,7 +358,11 @@ class NameFinder:
         words = [t for t in tokens[start:end] if _word(t)]
         if not words:
             return False
-        if all(t.is_stop or t.lower_ in NOT_NAMES for t in words):
+        if all(
+            (t.is_stop and not (_capitalised(t.text) and t.lower_ in self.names))
+            or t.lower_ in NOT_NAMES
+            for t in words
+        ):
             return False
         # "Eliot Ward", "Queen Elizabeth Hospital", "Ronald McDonald House": a place, not a person.
         if any(t.lower_ in NOT_A_PERSON_AFTER for t in words):
@@ -275,7 +404,9 @@ def name_recogniser() -> Any:
             if nlp_artifacts is None:
                 return []
             finder = NameFinder(list(nlp_artifacts.tokens), list(nlp_artifacts.entities))
-            spans = finder.spans() + finder.other_scripts(text)
+            spans = finder.spans()
+            spans += finder.coordinated(spans)
+            spans += finder.family_names() + finder.sign_off() + finder.other_scripts(text)
             return [RecognizerResult("PERSON", start, end, 0.8) for start, end in spans]
 
     return NameRecognizer(supported_entities=["PERSON"], name="names", supported_language="en")

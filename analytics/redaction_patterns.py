@@ -46,7 +46,17 @@ _HOUSE = (
     r"|grange|estate|home|bungalow|flats|mansions|buildings|wharf|park|view|rise)"
 )
 _CAP = rf"[A-Z][\w{APOS}\-]*"
-_TOWN = rf"(?-i:{_CAP}(?:\s+(?:upon|on|le|under|in|de)?\s*{_CAP}){{0,3}})"
+# A town after a street: capitalised, or in lower case when a comma sets it off and the
+# sentence or line ends after it ("42 high st, bangor.").
+_TOWN = (
+    rf"(?:(?-i:{_CAP}(?:\s+(?:upon|on|le|under|in|de)?\s*{_CAP}){{0,3}})"
+    rf"|(?<=,\s{{0,2}})(?-i:[a-z][a-z{APOS}\-]{{2,}})(?=\s*(?:[,.;:!?\n]|$)))"
+)
+# Welsh streets name their kind first: Heol y Dderwen, Ffordd Penrhos, Stryd Fawr, Lôn Isaf.
+_PARTICLE = r"(?i:de|da|di|du|del|della|dos|das|van|von|der|den|le|la|bin|al|el|ap|st)"
+_WELSH_STREET = (
+    rf"(?-i:(?:Heol|Ffordd|Stryd|L[oô]n|Rhodfa|Cilgant|Maes|Bryn|Pant|Cae)\s+(?:y\s+|yr\s+)?{_CAP})"
+)
 _UNIT = (
     r"(?:(?:basement|ground floor|top floor|first floor)\s+)?"
     r"(?:flat|apartment|apt|room|caravan|plot|unit|number|no\.?)(?:\s*[A-Za-z]?\d+[A-Za-z]?)?"
@@ -116,6 +126,9 @@ def recognisers() -> list[Any]:
                 rf"(?:,?\s*{_TOWN})?",
                 rf"(?i)\b{_UNIT},?\s+(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
                 rf"(?:\d{{1,4}}[a-z]?,?\s+)?(?-i:{_CAP}\s+){{0,3}}{_STREET}\b(?:,?\s*{_TOWN})?",
+                # [Tŷ Gwyn,] [12] Heol y Dderwen[, Llandeilo]
+                rf"(?:(?-i:{_CAP}(?:\s+{_CAP})?),\s+)?(?:\d{{1,4}}[a-z]?,?\s+)?{_WELSH_STREET}"
+                rf"(?:,\s*{_TOWN})?",
                 # A house name with its street and town: "Cherry Tree Farm, Long Lane, Holmfirth"
                 rf"(?-i:(?:{_CAP}\s+){{0,3}})(?i:{_HOUSE}),\s+(?:\d{{1,4}}[a-z]?\s+)?"
                 rf"(?-i:(?:{_CAP}\s+){{0,3}})(?i:{_STREET})\b(?:,\s*{_TOWN})?",
@@ -125,7 +138,8 @@ def recognisers() -> list[Any]:
         _pattern(
             "date of birth",
             "DATE_OF_BIRTH",
-            [rf"(?i)(?<=\b{_BIRTH_WORDS}\W[^.\n]{{0,25}}?){_DATE}"],
+            # The date may follow a correction: "dob as 13/04/1967 when it is actually 14/03/1967".
+            [rf"(?i)(?<=\b{_BIRTH_WORDS}\W[^.\n]{{0,50}}?){_DATE}"],
             0.9,
         ),
         _pattern(
@@ -133,7 +147,7 @@ def recognisers() -> list[Any]:
             "HOSPITAL_NUMBER",
             [
                 r"(?i)(?<=\b(?:hospital|hosp|patient|unit|case|record|mrn|rtx|pas|crn)\.?\s*"
-                r"(?:no\.?|number|num|id|#|ref(?:erence)?)?[:\s]{1,3}(?:is\s+)?)"
+                r"(?:no\.?|number|num|id|ref(?:erence)?)?(?:[:\s]{1,3}|\s?#\s?)(?:is\s+)?)"
                 r"[A-Z]{0,3}[0-9]{0,3}(?:[ \-/]?[0-9]{2,8}){1,3}\b",
                 r"\b(?!NHS)[A-Z]{1,3}[0-9]{6,8}\b",
                 r"\b(?!NHS\b|NI\b)[A-Z]{1,3}[0-9]?\s[0-9]{3,4}\s[0-9]{2,4}\b",
@@ -151,6 +165,18 @@ def recognisers() -> list[Any]:
                 r"[a-z]{2}(?:[ .\-]?\d{2}){3}\b",
             ],
             0.85,
+        ),
+        _pattern(
+            "name after a form's label",
+            "PERSON",
+            [
+                # "Patient name: KOWALCZYK, Agnieszka", "Patient: de Souza, Maria Fernanda"
+                r"(?<=\b(?i:patient(?:'s)?\s+name|full\s+name|name|patient|surname|forename"
+                r"|first\s+name|last\s+name|family\s+name|signed|from)\s{0,2}:\s{0,3})"
+                rf"(?:(?:{_PARTICLE})[ \t]+)?{_CAP}"
+                rf"(?:,?[ \t]+(?:(?:{_PARTICLE})[ \t]+)?{_CAP}){{0,3}}",
+            ],
+            0.8,
         ),
         _pattern(
             "name joined to a title",

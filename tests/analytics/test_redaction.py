@@ -80,6 +80,17 @@ def test_ordinary_text_is_left_alone(text):
         ("Dear Mrs Hughes, I write", "Hughes", "I write"),
         ("saw dr.khan on tues", "khan", "on tues"),
         ("my wife jane smith was not fed", "jane", "was not fed"),
+        # A first name that is also a word, capitalised inside a sentence or beside a role.
+        ("The porter Hope wheeled me down to x-ray.", "Hope", "wheeled me down"),
+        ("Thanks to our student nurse, Faith, for the tea.", "Faith", "for the tea."),
+        ("Grace on the night shift found the leak.", "Grace", "found the leak."),
+        ("Summer the HCA stayed late for us.", "Summer", "stayed late"),
+        # Family, carers and people joined to a name already found.
+        ("I write for the wife of Tendai, who cannot.", "Tendai", "who cannot."),
+        ("My sons Kofi and Yaw were both seen.", "Yaw", "were both seen."),
+        ("Love from the whole Adeyemi family", "Adeyemi", "family"),
+        # A form pasted in.
+        ("Patient name: NOWAK, Katarzyna\nWard: 12", "NOWAK", "Ward: 12"),
     ],
 )
 def test_names_where_people_write_them(text, name, kept):
@@ -94,11 +105,13 @@ def test_names_where_people_write_them(text, name, kept):
         ("Poor service.\n\nKind regards,\nJane Smith", "Jane Smith"),
         ("Poor service. Regards, Jane", "Jane"),
         ("It was fine.\nAlan Jones", "Alan Jones"),
+        ("ring me back when you can. Darren", "Darren"),
+        ("The discharge letter never came. Shona x", "Shona"),
     ],
 )
 def test_signatures(text, name):
     out = redact(text)
-    assert name not in out and out.endswith("[NAME]")
+    assert name not in out and out.rstrip(" x").endswith("[NAME]")
 
 
 @pytest.mark.parametrize(
@@ -107,6 +120,8 @@ def test_signatures(text, name):
         "Florence ward was spotless and the staff on Nightingale ward were kind.",
         "They took him to the John Radcliffe and a Marie Curie nurse came at night.",
         "Thanks again\nThe Team",
+        # Words that are also first names, where they are only words.
+        "Thank you from the whole family. Brilliant.",
     ],
 )
 def test_wards_hospitals_and_charities_named_after_people_are_kept(text):
@@ -170,3 +185,28 @@ def test_a_batch_is_redacted_as_each_text_alone_with_its_own_writer():
     assert batch[1] == "" and batch[3] == "   " and batch[4] == texts[4]
     with pytest.raises(ValueError, match="same length"):
         redact_many(texts, identities[:2])
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("please send it to 7 mill lane, otley.", "send it to"),
+        ("We live at Bryn Awel, Heol y Parc, Pontypridd.", "We live at"),
+    ],
+)
+def test_addresses_without_a_postcode(text, kept):
+    out = redact(text)
+    assert "[ADDRESS]" in out and kept in out
+    assert "otley" not in out and "Pontypridd" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MRN#40981234 please chase my scan",
+        "my dob is down as 02/05/1958 but it is really 05/02/1958",
+    ],
+)
+def test_numbers_written_tight_or_corrected(text):
+    out = redact(text)
+    assert not any(part in out for part in ("40981234", "05/02/1958", "02/05/1958"))
