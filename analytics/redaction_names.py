@@ -81,7 +81,9 @@ NOT_A_PERSON_AFTER = _words(
 NOT_NAMES = _words(
     "mum mam mom mummy dad daddy nan nana nanna gran granny grandma grandad tel mob mobile email "
     "ward bay bed ni nhs uk gp a&e icu itu the and but sister nurse doctor staff patient "
-    "christmas easter eve new year chair reception scanner google chief executive pip team"
+    "christmas easter eve new year chair reception scanner google chief executive pip team "
+    # Acronyms of the NHS that name-lists of some countries also hold.
+    "hca rgn amhp pals icb cqc mri ecg ct ot salt case line"
 )
 NATIONALITIES = _words(
     "british english scottish welsh irish polish hungarian romanian brazilian portuguese spanish "
@@ -104,10 +106,38 @@ _OTHER_SCRIPT = re.compile(
 
 @cache
 def first_names() -> frozenset[str]:
-    """First names of many countries (gender-guesser's dictionary), lower case."""
+    """First names of many countries, lower case: gender-guesser's dictionary (mostly European
+    and American) and the first names of Faker's 86 locales (names of Nigeria, Ghana, Kenya,
+    South Africa, South Asia, Eastern Europe, ...), in the Latin alphabet."""
     import gender_guesser.detector
 
-    return frozenset(name.lower() for name in gender_guesser.detector.Detector().names)
+    names = {name.lower() for name in gender_guesser.detector.Detector().names}
+    names.update(faker_first_names())
+    return frozenset(names)
+
+
+def faker_first_names() -> set[str]:
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as person
+
+    found: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
+        for attribute in ("first_names", "first_names_male", "first_names_female"):
+            lists = getattr(provider, attribute, ())
+            if isinstance(lists, dict):
+                lists = lists.keys()
+            if not isinstance(lists, list | tuple | set | type({}.keys())):
+                continue
+            for name in lists:
+                # Latin letters only (with accents): other scripts are found by _OTHER_SCRIPT.
+                if (name.replace("-", "").replace("'", "").isalpha() and name.isascii()) or (
+                    name[:1].isalpha() and all(ord(ch) < 0x250 for ch in name)
+                ):
+                    found.add(name.lower())
+    return found
 
 
 def _capitalised(word: str) -> bool:
