@@ -55,7 +55,7 @@ from analytics.ml.triage_data import (
     read_fft_rows,
     read_jsonl,
 )
-from analytics.ml.triage_scoring import calibrate, route_scores
+from analytics.ml.triage_scoring import Calibration, calibrate, route_scores
 
 DEFAULT_SEED = 20261203
 
@@ -377,8 +377,12 @@ def train_triage(
     corpus_dir: Path = CORPUS_DIR,
     corrections: Path | None = None,
     log: Callable[[str], None] = print,
+    out_of_fold: Path | None = None,
 ) -> dict[str, Any]:
-    """Train, calibrate and write the triage reader for the encoder of ``model_version``."""
+    """Train, calibrate and write the triage reader for the encoder of ``model_version``.
+
+    ``out_of_fold``: a JSON-lines file to write each example's calibrated out-of-fold
+    probabilities to, for decisions made out of fold (``bench/triage_rules_oof.py``)."""
     config = config or TriageConfig()
     started = time.perf_counter()
     laps: dict[str, float] = {}
@@ -420,6 +424,8 @@ def train_triage(
     calibration = calibrate(oof, y, known, examples, config=config)
     oof_scores = route_scores(calibration.probabilities(oof), examples, calibration)
     log(format_scores(oof_scores, "out of fold"))
+    if out_of_fold is not None:
+        write_out_of_fold(out_of_fold, examples, calibration.probabilities(oof), calibration)
 
     log(f"  all {len(examples)} examples")
     everything, merged, train_rows = _with_composites(
@@ -501,6 +507,40 @@ def _by_source(examples: Sequence[TriageExample]) -> dict[str, int]:
     for e in examples:
         counts[e.source] = counts.get(e.source, 0) + 1
     return counts
+
+
+def write_out_of_fold(
+    path: Path,
+    examples: Sequence[TriageExample],
+    probabilities: np.ndarray,
+    calibration: Calibration,
+) -> None:
+    """One line an example: its id, source and calibrated out-of-fold probabilities, with the
+    cut-offs and check floors chosen on them."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(
+            json.dumps(
+                {
+                    "cutoffs": dict(zip(TRIAGE_LABELS, calibration.cutoffs.tolist(), strict=True)),
+                    "check_floors": {
+                        label: float(v)
+                        for label, v in zip(TRIAGE_LABELS, calibration.check_floors, strict=True)
+                        if np.isfinite(v)
+                    },
+                }
+            )
+            + "\n"
+        )
+        for example, row in zip(examples, probabilities, strict=True):
+            scores = {
+                label: round(float(p), 5) for label, p in zip(TRIAGE_LABELS, row, strict=True)
+            }
+            handle.write(
+                json.dumps({"id": example.id, "source": example.source, "scores": scores}) + "\n"
+            )
 
 
 def _count_sources(examples: Sequence[TriageExample]) -> str:

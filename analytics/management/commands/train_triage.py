@@ -29,6 +29,12 @@ class Command(BaseCommand):
             default=None,
             help="a file written by export_corrections to learn from too (off by default)",
         )
+        parser.add_argument(
+            "--out-of-fold",
+            type=Path,
+            default=None,
+            help="write each example's calibrated out-of-fold probabilities to this file",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = options["data_dir"] or Path(settings.PATIENT_FEEDBACK_DATA_DIR)
@@ -44,6 +50,7 @@ class Command(BaseCommand):
                 config=TriageConfig(seed=options["seed"]),
                 corrections=options["corrections"],
                 log=self.stdout.write,
+                out_of_fold=options["out_of_fold"],
             )
         except (ModelUnavailable, EncoderUnavailable, TriageDataError, OSError) as exc:
             raise CommandError(str(exc)) from exc
