@@ -232,19 +232,37 @@ def _context(item: RoutingInput) -> list[str]:
     return facts
 
 
-def route_feedback(item: RoutingInput) -> RouteDecision:
-    """Route one item to the CQC, the ICB or the trust; the first matching rule wins."""
+# Whether a phrase rule or a theme alone sends an item to the CQC when the triage reader has read
+# it (True), or asks a person to check it, quoting the matched words (False). Without a reading the
+# rules always route. Decided out of fold (bench/triage_rules_oof.py, docs/adr/0012).
+RULES_ROUTE_BESIDE_READER = True
+
+
+def route_feedback(item: RoutingInput, *, rules_route: bool | None = None) -> RouteDecision:
+    """Route one item to the CQC, the ICB or the trust; the first matching rule wins.
+
+    ``rules_route``: see ``RULES_ROUTE_BESIDE_READER`` (its value when None)."""
     risks = detect_risks(
         item.text, themes=item.themes, risk_scores=item.risk_scores, triage=item.triage
     )
+    rule_checks: dict[str, tuple[str, ...]] = {}
+    if rules_route is None:
+        rules_route = RULES_ROUTE_BESIDE_READER
+    if item.triage is not None and not rules_route:
+        rule_checks = {
+            flag: evidence
+            for flag, evidence in risks.items()
+            if not any(e.startswith("model:") for e in evidence)
+        }
+        risks = {flag: ev for flag, ev in risks.items() if flag not in rule_checks}
     flags = frozenset(risks)
-    checks = _check_flags(item, risks)
+    checks = _check_flags(item, risks) | frozenset(rule_checks)
 
     # Rule 1: CQC. The Mental Health Act rule is about complaints on the use of the Act's powers
     # (DOMAIN.md: the CQC acts on complaints about the use of the Act); a compliment that mentions
     # being sectioned is not one, so it goes on down the rules with the flag still recorded.
     # Safeguarding and serious risk go to the CQC whatever the kind: thanks can carry a disclosure.
-    noted: list[str] = []
+    noted: list[str] = [f"check {flag}: {e}" for flag, ev in rule_checks.items() for e in ev]
     if item.safety_answer in SAFETY_ANSWERS_FOR_CQC:
         if item.safety_answer == SafetyAnswer.DETAINED:
             flags = flags | {RiskFlag.MENTAL_HEALTH_ACT.value}

@@ -653,3 +653,26 @@ def test_a_patient_not_sure_about_risk_is_checked_by_a_person():
     decision = route(PLAIN, safety_answer="unsure")
     assert decision.route == Route.TRUST
     assert decision.check_flags == {"patient_unsure"}
+
+
+SLAPPED = "The carer slapped my dad when he asked for the toilet."
+
+
+def test_a_phrase_the_reader_does_not_confirm_can_ask_a_check_instead_of_routing():
+    """With rules asking a check beside the reader, a matched phrase the reader scores low
+    keeps the item where it was going, flagged, with the words a person should read."""
+    decision = route_feedback(
+        RoutingInput(text=SLAPPED, kind="complaint", has_provider=True,
+                     triage=reading(safeguarding=0.02)),
+        rules_route=False,
+    )  # fmt: skip
+    assert decision.route == Route.TRUST
+    assert "safeguarding" in decision.check_flags
+    assert any(e.startswith("check safeguarding: phrase:") for e in decision.evidence)
+
+
+def test_the_phrase_rules_still_route_when_the_model_could_not_read_the_item():
+    decision = route_feedback(
+        RoutingInput(text=SLAPPED, kind="complaint", has_provider=True), rules_route=False
+    )
+    assert (decision.route, decision.rule) == (Route.CQC, "cqc_safeguarding")
