@@ -6,8 +6,11 @@ Tuned on the development set (data/redaction/development.jsonl), never on the ev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+
+_GROUPS = re.compile(r"[^0-9]+")
 
 # Digits as keyboards and phones type them: ASCII and full-width.
 D = r"[0-9\uff10-\uff19]"
@@ -39,7 +42,8 @@ _STREET = (
     r"(?:street|st|road|rd|avenue|ave|lane|lanes|ln|close|drive|dr|way|grove|court|crescent"
     r"|place|terrace|gardens|park|hill|row|square|mews|walk|view|rise|green|boulevard|parade"
     r"|wharf|estate|gate|mount|croft|fold|heights|vale|meadows?|bank|brow|side|yard|passage"
-    r"|approach|cottages|halls)"
+    r"|approach|cottages|halls|wynd|brae|loan|vennel|quay|chase|ridge|dale|garth|mead|circus"
+    r"|broadway|embankment|orchard|paddock|spinney|glade|leys|crossway)"
 )
 _HOUSE = (
     r"(?:house|cottage|cottages|farm|lodge|court|hall|halls|forge|barn|mill|manor|villa"
@@ -50,8 +54,12 @@ _CAP = rf"[A-Z][\w{APOS}\-]*"
 # sentence or line ends after it ("42 high st, bangor.").
 _TOWN = (
     rf"(?:(?-i:{_CAP}(?:\s+(?:upon|on|le|under|in|de)?\s*{_CAP}){{0,3}})"
-    rf"|(?<=,\s{{0,2}})(?-i:[a-z][a-z{APOS}\-]{{2,}})(?=\s*(?:[,.;:!?\n]|$)))"
+    rf"|(?<=[,\s])(?-i:[a-z][a-z{APOS}\-]{{2,}})(?=\s*(?:[,.;:!?\n]|$)))"
 )
+# A house number, or a range of them: 12, 12a, 61-63.
+_NUMBER = r"\d{1,4}[a-z]?(?:\s?[-\u2013]\s?\d{1,4}[a-z]?)?"
+# Up to two parts after the street: "Sparkhill, Birmingham"; never the pronoun "I".
+_TOWNS = rf"(?:,?\s*(?!I\b){_TOWN}){{0,2}}"
 # Welsh streets name their kind first: Heol y Dderwen, Ffordd Penrhos, Stryd Fawr, Lôn Isaf.
 _PARTICLE = r"(?i:de|da|di|du|del|della|dos|das|van|von|der|den|le|la|bin|al|el|ap|st)"
 _WELSH_STREET = (
@@ -74,6 +82,36 @@ def _pattern(name: str, entity: str, regexes: Sequence[str], score: float) -> An
     )
 
 
+def _grouped_nhs_number() -> Any:
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    class GroupedNhsNumber(PatternRecognizer):
+        """Ten digits (the first not 0, so not a phone) in any grouping people type, with one
+        kind of separator throughout: "999 28 341 67", "999/342/1188", "9 9 9 3 4 5 6 7 8 9".
+        A list of times or doses mixes separators or makes more groups, and is left."""
+
+        def validate_result(self, pattern_text: str) -> bool:
+            separators = {ch for ch in pattern_text if not ch.isdigit()}
+            kinds = {" " if ch in " \t" else ch for ch in separators}
+            groups = [g for g in _GROUPS.split(pattern_text) if g]
+            return len(kinds) <= 1 and len(groups) in {1, 2, 3, 4, 10}
+
+    return GroupedNhsNumber(
+        supported_entity="UK_NHS",
+        name="UK NHS number, other groupings",
+        patterns=[
+            Pattern(
+                "grouped",
+                # Not the rest of a phone number after +44, 0044, (0) or a spaced-out 0.
+                r"(?<![0-9\w.,/\-])(?<!44[ \t)]{1,2})(?<!\(0\)[ \t]?)(?<!0[ \t./\-\u2013]{1,2})"
+                r"[1-9](?:[ \t/.\-\u2013\u2014]{0,2}[0-9]){9}(?![0-9\w])",
+                0.85,
+            )
+        ],
+        global_regex_flags=0,
+    )
+
+
 def recognisers() -> list[Any]:
     return [
         _pattern(
@@ -83,8 +121,10 @@ def recognisers() -> list[Any]:
                 rf"[\w.+{APOS}-]+@[\w-]+(?:\.[\w-]+)+",
                 # Spelled out: "ruth dot akintola at example dot com", "jo [at] example [dot] org"
                 r"(?i)\b[\w.+-]+(?:\s+(?:dot|underscore|dash|hyphen)\s+[\w+-]+)*"
-                r"\s+(?:at|\[at\]|\(at\))\s+[\w-]+"
-                r"(?:\s*(?:\.|\bdot\b|\[dot\]|\(dot\))\s*[\w-]+)+",
+                # The domain starts with a letter and a written "." joins without spaces, so
+                # "obs at 10.30" and "the ward at night. Found" are not addresses.
+                r"\s+(?:at|\[at\]|\(at\))\s+[a-z][\w-]*"
+                r"(?:(?:\.|\s*(?:\bdot\b|\[dot\]|\(dot\))\s*)[a-z][\w-]*)+",
             ],
             0.9,
         ),
@@ -97,6 +137,7 @@ def recognisers() -> list[Any]:
             ],
             0.9,
         ),
+        _grouped_nhs_number(),
         _pattern(
             "UK phone",
             "UK_PHONE",
@@ -122,10 +163,9 @@ def recognisers() -> list[Any]:
             [
                 # [Flat 12,] [Nelson Mandela House,] [64] Peckham Hill Street[, London]
                 rf"(?i)\b(?:{_UNIT},?\s+)?(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
-                rf"(?:\d{{1,4}}[a-z]?,?\s+)(?:[a-z][\w{APOS}\-]*\s+){{0,3}}{_STREET}\b"
-                rf"(?:,?\s*{_TOWN})?",
+                rf"(?:{_NUMBER},?\s+)(?:[a-z][\w{APOS}\-]*\s+){{0,3}}{_STREET}\b{_TOWNS}",
                 rf"(?i)\b{_UNIT},?\s+(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
-                rf"(?:\d{{1,4}}[a-z]?,?\s+)?(?-i:{_CAP}\s+){{0,3}}{_STREET}\b(?:,?\s*{_TOWN})?",
+                rf"(?:{_NUMBER},?\s+)?(?-i:{_CAP}\s+){{0,3}}{_STREET}\b{_TOWNS}",
                 # [Tŷ Gwyn,] [12] Heol y Dderwen[, Llandeilo]
                 rf"(?:(?-i:{_CAP}(?:\s+{_CAP})?),\s+)?(?:\d{{1,4}}[a-z]?,?\s+)?{_WELSH_STREET}"
                 rf"(?:,\s*{_TOWN})?",

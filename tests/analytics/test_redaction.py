@@ -216,3 +216,23 @@ def test_numbers_written_tight_or_corrected(text):
 def test_first_names_from_many_countries_alone(name):
     out = redact(f"The ward was chaotic but {name} kept us calm all night.")
     assert name not in out and "[NAME]" in out
+
+
+@pytest.mark.parametrize(
+    "number", ["401 02 321 37", "401/023/2137", "4 0 1 0 2 3 2 1 3 7", "401–023–2137"]
+)
+def test_nhs_numbers_in_other_groupings(number):
+    assert redact(f"NHS no {number} please") == "NHS no [NHS NUMBER] please"
+
+
+def test_lists_of_times_and_doses_are_not_nhs_numbers():
+    text = "obs at 10.30 11.45 12.15 then doses 12 15 20 25 30 mg"
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "address", ["14-16 Tannery Wynd, Forfar", "flat 2, 9 Mill Brae, Alloa", "31 quarry rd selby"]
+)
+def test_house_ranges_scottish_streets_and_lower_case_towns(address):
+    out = redact(f"Send it to {address}.")
+    assert out == "Send it to [ADDRESS]."
