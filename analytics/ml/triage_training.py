@@ -9,8 +9,9 @@ What happens, in order (``manage.py train_triage`` runs :func:`train_triage`):
 2. Split every item into the windows the encoder reads and run the frozen lower layers once over
    each window; epochs then run only the branch's layers.
 3. Cross-validate with folds grouped by situation (paraphrases of one situation never sit on both
-   sides): each fold's branch is fine-tuned on the other folds, with "told in passing" composites
-   made from those folds only, and predicts its fold.
+   sides): each fold's branch is fine-tuned on the other folds and predicts its fold. ("Told in
+   passing" composites made from the training folds were tried and lowered the out-of-fold
+   figures; the corpus now holds items written that way instead: docs/model-card.md.)
 4. From the out-of-fold logits: Platt scaling per label, each label's cut-off and, for the CQC's
    labels, the floor of the band a person checks. Every figure in the manifest is out of fold.
 5. Fine-tune once more on everything, write ``triage_branch.npz``, ``triage.npz`` and
@@ -34,28 +35,30 @@ import numpy as np
 import torch
 
 from analytics.ml.encoder import Encoder, Window, _contexts
-from analytics.ml.heads import _replace_atomically, sha256_file
+from analytics.ml.heads import sha256_file
 from analytics.ml.triage import (
-    TRIAGE_BRANCH_FILE,
-    TRIAGE_HEADS_FILE,
-    TRIAGE_MANIFEST_FILE,
     TriageHeads,
 )
 from analytics.ml.triage_branch import TriageBranch, collate_windows
 from analytics.ml.triage_data import (
     CORPUS_DIR,
-    CQC_LABELS,
     CRITICALITY_FILE,
     FFT_FILE,
     TRIAGE_LABELS,
     TriageExample,
-    expected_route,
     read_criticality_rows,
     read_directory,
     read_fft_rows,
     read_jsonl,
 )
-from analytics.ml.triage_scoring import Calibration, calibrate, route_scores
+from analytics.ml.triage_output import (
+    by_source,
+    count_sources,
+    format_scores,
+    save_triage,
+    write_out_of_fold,
+)
+from analytics.ml.triage_scoring import calibrate, route_scores
 
 DEFAULT_SEED = 20261203
 
@@ -82,11 +85,6 @@ class TriageConfig:
     # kept; of the rows without a label, this share (drawn by the seed), at this weight.
     real_negative_share: float = 0.15
     real_row_weight: float = 0.3
-    # "Told in passing" composites per training run: a short item raising a CQC concern put
-    # inside a longer story that raises none (and story with story, for balance). Off: 1,500 of
-    # them lowered the out-of-fold average precision (Mental Health Act 0.750 against 0.824,
-    # serious risk 0.680 against 0.705; docs/model-card.md).
-    composites: int = 0
     # Positive examples weigh (negatives / positives) ** this power, at most 20x.
     positive_weight_power: float = 0.5
     # The CQC's operating point, out of fold: at most this share of items not for the CQC sent
@@ -282,49 +280,6 @@ def branch_logits(
     return out
 
 
-# --- "Told in passing" composites --------------------------------------------------------------
-
-
-def composites(
-    examples: Sequence[TriageExample], pool: Sequence[int], *, count: int, seed: int
-) -> list[TriageExample]:
-    """Items that tell a CQC concern in passing: a short corpus item raising one, put between
-    the sentences of a longer corpus story that raises none; a third pair two stories, so the
-    length of a story says nothing by itself. Made only from ``pool`` (a fold's training part).
-    """
-    rng = np.random.default_rng(seed)
-    corpus = [i for i in pool if examples[i].source == "corpus"]
-    short = [
-        i
-        for i in corpus
-        if examples[i].labels & set(CQC_LABELS) and len(examples[i].text.split()) < 60
-    ]
-    stories = [i for i in corpus if not examples[i].labels and len(examples[i].text.split()) > 25]
-    if not short or not stories:
-        return []
-    made = []
-    for k in range(count):
-        story = examples[int(rng.choice(stories))]
-        other = examples[int(rng.choice(stories if k % 3 == 2 else short))]
-        sentences = story.text.split(". ")
-        cut = int(rng.integers(0, len(sentences) + 1))
-        text = ". ".join([*sentences[:cut], other.text.strip().rstrip("."), *sentences[cut:]])
-        labels = story.labels | other.labels
-        made.append(
-            TriageExample(
-                id=f"composite-{seed}-{k}",
-                situation=f"composite-{story.situation}-{other.situation}",
-                text=text,
-                kind=other.kind if other.labels else story.kind,
-                service_type=story.service_type,
-                provider_named=story.provider_named,
-                labels=labels,
-                source="corpus",
-            )
-        )
-    return made
-
-
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -339,31 +294,6 @@ def _arrays(examples: Sequence[TriageExample], config: TriageConfig) -> tuple[np
         dtype=np.float32,
     )
     return y, known, weights
-
-
-def _with_composites(
-    encoder: Encoder,
-    examples: list[TriageExample],
-    prepared: Prepared,
-    pool: Sequence[int],
-    config: TriageConfig,
-    seed: int,
-) -> tuple[list[TriageExample], Prepared, list[int]]:
-    made = composites(examples, pool, count=config.composites, seed=seed)
-    if not made:
-        return examples, prepared, list(pool)
-    extra = prepare(encoder, made, first_layer=config.first_layer)
-    merged = Prepared(
-        states=prepared.states + extra.states,
-        types=prepared.types + extra.types,
-        passages=prepared.passages + extra.passages,
-        primary=prepared.primary + extra.primary,
-        owner=prepared.owner + [o + len(examples) for o in extra.owner],
-        windows_of=prepared.windows_of
-        + [[w + len(prepared.states) for w in ws] for ws in extra.windows_of],
-    )
-    everything = [*examples, *made]
-    return everything, merged, [*pool, *range(len(examples), len(everything))]
 
 
 def train_triage(
@@ -393,7 +323,7 @@ def train_triage(
     examples = gather(
         data_dir, corpus_dir=corpus_dir, corrections=corrections, config=config, keep_fft=keep_fft
     )
-    log(f"{len(examples)} examples: " + _count_sources(examples))
+    log(f"{len(examples)} examples: " + count_sources(examples))
     prepared = prepare(encoder, examples, first_layer=config.first_layer)
     lap("prepare_s")
     folds = np.array([fold_of(e.situation, seed=config.seed, folds=config.folds) for e in examples])
@@ -402,17 +332,13 @@ def train_triage(
         pool = [i for i in range(len(examples)) if folds[i] != fold]
         held = [i for i in range(len(examples)) if folds[i] == fold]
         log(f"  fold {fold + 1}/{config.folds}: {len(pool)} training, {len(held)} predicted")
-        everything, merged, train_rows = _with_composites(
-            encoder, examples, prepared, pool, config, seed=config.seed + fold
-        )
-        y, known, weights = _arrays(everything, config)
-        sub = _subset(merged, train_rows)
+        y, known, weights = _arrays(examples, config)
         branch = fine_tune_branch(
             encoder.model,
-            sub,
-            y[train_rows],
-            known[train_rows],
-            weights[train_rows],
+            _subset(prepared, pool),
+            y[pool],
+            known[pool],
+            weights[pool],
             config=config,
             seed=config.seed + fold,
             log=log,
@@ -428,16 +354,12 @@ def train_triage(
         write_out_of_fold(out_of_fold, examples, calibration.probabilities(oof), calibration)
 
     log(f"  all {len(examples)} examples")
-    everything, merged, train_rows = _with_composites(
-        encoder, examples, prepared, list(range(len(examples))), config, seed=config.seed
-    )
-    y_all, known_all, weights_all = _arrays(everything, config)
     branch = fine_tune_branch(
         encoder.model,
-        _subset(merged, train_rows),
-        y_all,
-        known_all,
-        weights_all,
+        _subset(prepared, range(len(examples))),
+        y,
+        known,
+        weights,
         config=config,
         seed=config.seed,
         log=log,
@@ -460,7 +382,7 @@ def train_triage(
         "labels": list(TRIAGE_LABELS),
         "training_data": {
             "examples": len(examples),
-            "by_source": _by_source(examples),
+            "by_source": by_source(examples),
             "positives": {
                 label: int(sum(label in e.labels for e in examples)) for label in TRIAGE_LABELS
             },
@@ -500,122 +422,6 @@ def _subset(prepared: Prepared, items: Sequence[int]) -> Prepared:
             ws.append(len(out.states) - 1)
         out.windows_of.append(ws)
     return out
-
-
-def _by_source(examples: Sequence[TriageExample]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for e in examples:
-        counts[e.source] = counts.get(e.source, 0) + 1
-    return counts
-
-
-def write_out_of_fold(
-    path: Path,
-    examples: Sequence[TriageExample],
-    probabilities: np.ndarray,
-    calibration: Calibration,
-) -> None:
-    """One line an example: its id, source and calibrated out-of-fold probabilities, with the
-    cut-offs and check floors chosen on them."""
-    import json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write(
-            json.dumps(
-                {
-                    "cutoffs": dict(zip(TRIAGE_LABELS, calibration.cutoffs.tolist(), strict=True)),
-                    "check_floors": {
-                        label: float(v)
-                        for label, v in zip(TRIAGE_LABELS, calibration.check_floors, strict=True)
-                        if np.isfinite(v)
-                    },
-                }
-            )
-            + "\n"
-        )
-        for example, row in zip(examples, probabilities, strict=True):
-            scores = {
-                label: round(float(p), 5) for label, p in zip(TRIAGE_LABELS, row, strict=True)
-            }
-            handle.write(
-                json.dumps({"id": example.id, "source": example.source, "scores": scores}) + "\n"
-            )
-
-
-def _count_sources(examples: Sequence[TriageExample]) -> str:
-    return ", ".join(f"{n} {source}" for source, n in _by_source(examples).items())
-
-
-def save_triage(
-    directory: Path,
-    heads: TriageHeads,
-    branch: dict[str, np.ndarray],
-    manifest: dict[str, Any],
-) -> dict[str, Any]:
-    """Write the branch (float16), the heads, then the manifest with both files' SHA-256."""
-    import json
-
-    directory.mkdir(parents=True, exist_ok=True)
-
-    def write_heads(path: Path) -> None:
-        with path.open("wb") as handle:
-            np.savez_compressed(handle, **heads.arrays())
-
-    def write_branch(path: Path) -> None:
-        with path.open("wb") as handle:
-            halves: dict[str, Any] = {k: v.astype(np.float16) for k, v in branch.items()}
-            np.savez(handle, **halves)
-
-    _replace_atomically(directory / TRIAGE_HEADS_FILE, write_heads)
-    _replace_atomically(directory / TRIAGE_BRANCH_FILE, write_branch)
-    manifest = {
-        **manifest,
-        "files": {
-            TRIAGE_HEADS_FILE: {"sha256": sha256_file(directory / TRIAGE_HEADS_FILE)},
-            TRIAGE_BRANCH_FILE: {
-                "sha256": sha256_file(directory / TRIAGE_BRANCH_FILE),
-                "parameters": int(sum(v.size for v in branch.values())),
-                "dtype": "float16",
-            },
-        },
-    }
-    text = json.dumps(manifest, indent=2) + "\n"
-    _replace_atomically(
-        directory / TRIAGE_MANIFEST_FILE, lambda p: p.write_text(text, encoding="utf-8")
-    )
-    return manifest
-
-
-def format_scores(scores: dict[str, Any], title: str) -> str:
-    """Per-rule recall and precision, CQC recall, the route confusion matrix, as text."""
-    lines = [f"{title}: routing accuracy {scores['routing_accuracy']:.3f} (n={scores['n']})"]
-    cqc = scores["cqc"]
-    lines.append(
-        f"  CQC recall {cqc['recall']:.3f} ({cqc['reached']} of {cqc['positives']}), "
-        f"not-CQC items sent to the CQC {cqc['false_alarm_rate']:.3f}, "
-        f"flagged for a check {cqc['checked_share']:.3f} of all items"
-    )
-    for label, figures in scores["labels"].items():
-        lines.append(
-            f"  {label:<18} recall {figures['recall']:.3f}  precision {figures['precision']:.3f}"
-            f"  (positives {figures['positives']})"
-        )
-    lines.append("  route confusion (rows: right route; columns: chosen):")
-    routes = scores["confusion"]["routes"]
-    lines.append("    " + " ".join(f"{r:>6}" for r in ["", *routes]))
-    for route, row in zip(routes, scores["confusion"]["matrix"], strict=True):
-        lines.append("    " + f"{route:>6} " + " ".join(f"{v:>6}" for v in row))
-    return "\n".join(lines)
-
-
-def expected_routes(examples: Sequence[TriageExample]) -> list[str]:
-    return [
-        expected_route(
-            e.labels, kind=e.kind, service_type=e.service_type, provider_named=e.provider_named
-        )
-        for e in examples
-    ]
 
 
 __all__ = ["TriageConfig", "_contexts", "train_triage"]

@@ -8,7 +8,8 @@ from analytics.ml.analyser import Analyser, ModelUnavailable
 from analytics.ml.encoder import EncoderUnavailable
 from analytics.ml.training import is_held_out
 from analytics.ml.triage_data import TriageDataError
-from analytics.ml.triage_training import DEFAULT_SEED, TriageConfig, format_scores, train_triage
+from analytics.ml.triage_output import format_scores
+from analytics.ml.triage_training import DEFAULT_SEED, TriageConfig, train_triage
 
 
 class Command(BaseCommand):
