@@ -161,6 +161,24 @@ def test_sending_saves_the_feedback_and_shows_the_private_tracking_link(client: 
 
 
 @pytest.mark.django_db
+def test_a_complainant_is_told_of_free_advocacy_and_the_ombudsman(client: Client, trust):
+    start = client.get("/").content.decode()
+    assert "NHS complaints advocacy" in start and "Ombudsman" in start
+    complete_journey(client, trust)
+    confirmation = client.get(client.post("/feedback/new/check/")["Location"]).content.decode()
+    assert "independent NHS complaints advocate" in confirmation
+    assert "local council arranges it" in confirmation
+    assert "Parliamentary and Health Service Ombudsman" in confirmation
+
+
+@pytest.mark.django_db
+def test_a_compliment_is_not_told_how_to_complain(client: Client, trust):
+    complete_journey(client, trust, kind="compliment")
+    confirmation = client.get(client.post("/feedback/new/check/")["Location"]).content.decode()
+    assert "complaints advocate" not in confirmation
+
+
+@pytest.mark.django_db
 def test_sending_twice_saves_one_item(client: Client, trust):
     complete_journey(client, trust)
     first = client.post("/feedback/new/check/")
