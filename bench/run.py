@@ -10,6 +10,10 @@ None of them is part of `make test`: they take minutes, and timings are not pass
     load           300 submissions/s for 60 s through gunicorn, against a bare insert (issue 7)
     redaction      recall per identifier kind and precision on the marked evaluation set
     search         staff search p95 at 1,000,000 items beside an ILIKE search (issue 18)
+    duplicates     the duplicate check for one new item at 1,000,000 items beside an
+                   exhaustive check (issue 18)
+    duplicate_threshold  the duplicate check's text-similarity threshold, calibrated on the
+                   triage corpus (ADR 0016)
     triage_speed   the analyser with the triage reader against it without (issue 15)
     reader_precision  held-out scores with the reader in fp32 and in bfloat16 (issue 21)
 
@@ -34,6 +38,8 @@ BENCHES = (
     "load",
     "redaction",
     "search",
+    "duplicates",
+    "duplicate_threshold",
     "triage_speed",
     "reader_precision",
 )

@@ -221,6 +221,10 @@ RESUMES: dict[str, frozenset[str]] = {
 }
 # Reopening a closed complaint for a further local response (within REOPEN_WITHIN_DAYS).
 REOPENS: dict[str, frozenset[str]] = {Status.CLOSED: frozenset({Status.INVESTIGATING})}
+# Merging a complaint or concern into another about the same matter closes it as a duplicate,
+# before its own response: the answer comes from the item it was merged into. An item answered
+# already is closed in the ordinary way instead.
+MERGES: dict[str, frozenset[str]] = {status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES}
 
 
 class InvestigationApproach(models.TextChoices):
@@ -233,6 +237,7 @@ class NotificationKind(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
     RESPONSE = "response", "Final response"
     REOPENED = "reopened", "Complaint reopened"
+    MERGED = "merged", "Joined to another item about the same matter"
 
 
 class NotificationState(models.TextChoices):

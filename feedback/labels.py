@@ -40,6 +40,10 @@ AUDIT_ACTIONS: dict[str, str] = {
     "themes_corrected": "Themes corrected",
     "attachment_added": "File attached",
     "attachment_downloaded": "Attached file downloaded",
+    "linked": "Linked to another item",
+    "merged": "Merged into another item and closed as a duplicate",
+    "duplicate_merged": "Another item merged into this one as a duplicate",
+    "response_shared": "Final response of the item it was merged into sent to the complainant",
 }
 
 THEME_LABELS: dict[str, str] = {t.slug: t.label for t in THEMES}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Length, Lower
 from django.utils import timezone
 
 from feedback.choices import (
@@ -303,6 +304,21 @@ class Feedback(models.Model):
     reopened_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The sketch (96 bytes) of the model's reading of the text (FeedbackReading holds the
+    # reading): the duplicate check's first pass reads it for a queue's 90 days from the
+    # feedback_duplicate_window index alone, which it can only do from a column of this table
+    # (ADR 0016). Null when the model did not read the item.
+    reading_sketch = models.BinaryField(null=True, blank=True, editable=False)
+    # Closed as a duplicate of this item (feedback.services.workflow.complaint_merge): its
+    # complainant is sent that item's final response.
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        help_text="The item this one was merged into as a duplicate.",
+    )
 
     objects = FeedbackQuerySet.as_manager()
 
@@ -341,6 +357,23 @@ class Feedback(models.Model):
                 condition=~models.Q(risk_check=""),
                 name="feedback_risk_checks",
             ),
+            # The duplicate check: a queue's complaints and concerns received within 90 days of
+            # an item, not merged, with their readings' sketches, read from the index alone
+            # (feedback.services.duplicates).
+            models.Index(
+                fields=["handled_by", "received_at"],
+                include=["id", "model_version", "reading_sketch"],
+                condition=models.Q(kind__in=["complaint", "concern"], duplicate_of__isnull=True),
+                name="feedback_duplicate_window",
+            ),
+        ]
+        constraints = [
+            # The duplicate check reads sketches as fixed-size records (services/duplicates.py).
+            models.CheckConstraint(
+                condition=models.Q(reading_sketch__isnull=True)
+                | models.Q(models.lookups.Exact(Length("reading_sketch"), 96)),
+                name="feedback_reading_sketch_size",
+            )
         ]
 
     def __str__(self) -> str:
@@ -364,6 +397,83 @@ class FeedbackTheme(models.Model):
         return f"{self.theme} ({self.score:.2f})"
 
 
+class FeedbackReading(models.Model):
+    """The model's reading of one item's text, kept for finding items that say the same thing.
+
+    The tuned encoder's pooled features of the comment, their direction as 384 int8 bytes
+    (``analytics.ml.similarity``); its sketch, which the duplicate check reads first, is on the
+    item (``Feedback.reading_sketch``). Written by the worker with the analysis; an item routed
+    by the rules alone has none. Readings of different model versions are never compared.
+    Derived from the text, so it goes when the text is erased or anonymised.
+    """
+
+    feedback = models.OneToOneField(
+        Feedback, on_delete=models.CASCADE, primary_key=True, related_name="reading"
+    )
+    vector = models.BinaryField(max_length=384)
+    model_version = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.lookups.Exact(Length("vector"), 384),
+                name="feedback_reading_size",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reading of feedback #{self.feedback_id}"
+
+
+class FeedbackLink(models.Model):
+    """Two items a handler marked as related (the same matter, or the same patient): both items
+    show the link. Stored once per pair, the lower id first."""
+
+    # Indexed by the unique constraint (first, second).
+    first = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="+", db_index=False)
+    second = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="+")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="unique_feedback_link"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="feedback_link_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback #{self.first_id} linked to #{self.second_id}"
+
+
+class PhoneDigits(models.Func):
+    """A phone number's digits alone ("07700 900123" and "07700-900-123" -> "07700900123"), to
+    find the same number written differently. PostgreSQL drops every other character; SQLite
+    (``make run``) has no regular expressions in SQL and drops the usual separators."""
+
+    function = "REGEXP_REPLACE"
+    output_field = models.CharField()
+    _SEPARATORS = (" ", "-", "(", ")", "+", ".", "/")
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(
+            expression, models.Value("[^0-9]+"), models.Value(""), models.Value("g"), **extra
+        )
+
+    def as_sqlite(
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        values = list(params)
+        for separator in self._SEPARATORS:
+            sql = f"REPLACE({sql}, %s, '')"
+            values.append(separator)
+        return sql, tuple(values)
+
+
 class Identity(models.Model):
     """Contact details of the person who left an item, kept apart from the feedback text."""
 
@@ -372,6 +482,20 @@ class Identity(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     nhs_number = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        # The duplicate check finds the same patient's other items by any of these.
+        indexes = [
+            models.Index(
+                fields=["nhs_number"],
+                condition=~models.Q(nhs_number=""),
+                name="identity_nhs_number",
+            ),
+            models.Index(Lower("email"), condition=~models.Q(email=""), name="identity_email"),
+            models.Index(
+                PhoneDigits("phone"), condition=~models.Q(phone=""), name="identity_phone_digits"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Identity for feedback #{self.feedback_id}"

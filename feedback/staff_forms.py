@@ -357,3 +357,20 @@ class BulkActionForm(forms.Form):
         if len(items) > 200:
             raise forms.ValidationError("Tick at most 200 items at a time.")
         return items
+
+
+class LinkForm(forms.Form):
+    """Link the item to another of the queue (a button beside a possible duplicate)."""
+
+    other = forms.IntegerField(
+        min_value=1, error_messages={"required": "Choose the item to link to."}
+    )
+
+
+class MergeForm(forms.Form):
+    """Merge the item into another of the queue; ``back`` is the item page the button was on."""
+
+    into = forms.IntegerField(
+        min_value=1, error_messages={"required": "Choose the item to merge it into."}
+    )
+    back = forms.IntegerField(min_value=1, required=False)

@@ -36,12 +36,14 @@ from feedback.selectors import (
     SEARCH_RANK_LIMIT,
     feedback_get_for_user,
     feedback_queue,
+    feedback_visible_to,
     reply_templates_for,
     saved_views_for,
     search_snippet_words,
 )
 from feedback.services import (
     attachments,
+    duplicates,
     privacy,
     reply_templates,
     saved_views,
@@ -59,6 +61,8 @@ from feedback.staff_forms import (
     CorrectAnalysisForm,
     DismissRiskForm,
     InvestigateForm,
+    LinkForm,
+    MergeForm,
     PersonForm,
     ReopenForm,
     RequestInformationForm,
@@ -277,9 +281,93 @@ def _render_item(
             "attachment_form": attachment_form or AttachmentForm(),
             "attachment_hint": attachments.attachment_limits_hint(),
             "attachment_accept": attachments.ACCEPT,
+            **_duplicates_context(item, user),
         },
         status=status,
     )
+
+
+def _duplicates_context(item: Feedback, user: User) -> dict[str, Any]:
+    """The item page's "Possible duplicates" section: candidates with the merges that are open
+    for each, the items linked to it, merged into it, and the one it was merged into."""
+    candidates = duplicates.duplicate_candidates(feedback=item, user=user)
+    return {
+        "duplicates_checked": item.kind in duplicates.DUPLICATE_KINDS,
+        "duplicate_window_days": duplicates.DUPLICATE_WINDOW.days,
+        "candidates": [
+            {
+                "candidate": candidate,
+                "merge_here": workflow.merge_refusal(candidate.item, item) is None,
+                "merge_there": workflow.merge_refusal(item, candidate.item) is None,
+            }
+            for candidate in candidates
+        ],
+        "linked_items": list(duplicates.links_of(feedback=item, user=user)),
+        "merged_here": list(duplicates.duplicates_of(feedback=item, user=user)),
+        "merged_into": (
+            feedback_visible_to(user).filter(pk=item.duplicate_of_id).first()
+            if item.duplicate_of_id is not None
+            else None
+        ),
+    }
+
+
+def _refusal(exc: IllegalTransition | InvalidFeedback) -> str:
+    if isinstance(exc, InvalidFeedback):
+        return " ".join(exc.errors.values())
+    return str(exc)
+
+
+def _form_problem(form: forms.Form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+@login_required
+@require_POST
+def staff_item_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the item to another of the queue; both show the link."""
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    back = reverse("staff-item", kwargs={"pk": pk}) + "#duplicates"
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_problem(form))
+        return redirect(back)
+    other = feedback_get_for_user(user, form.cleaned_data["other"])
+    try:
+        duplicates.feedback_link(feedback=item, other=other, actor=user)
+    except (IllegalTransition, InvalidFeedback) as exc:
+        messages.error(request, f"Not linked: {_refusal(exc)}")
+    else:
+        messages.success(request, f"Linked to #{other.pk}.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def staff_item_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge the item into another of the queue; back to the page the button was on, or to the
+    item kept once merged."""
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_problem(form))
+        return redirect(reverse("staff-item", kwargs={"pk": pk}) + "#duplicates")
+    into = feedback_get_for_user(user, form.cleaned_data["into"])
+    came_from = form.cleaned_data.get("back")
+    back = came_from if came_from in (item.pk, into.pk) else item.pk
+    try:
+        workflow.complaint_merge(feedback=item, into=into, actor=user)
+    except (IllegalTransition, InvalidFeedback) as exc:
+        messages.error(request, f"Not merged: {_refusal(exc)}")
+        return redirect(reverse("staff-item", kwargs={"pk": back}) + "#duplicates")
+    messages.success(
+        request,
+        f"#{item.pk} merged into #{into.pk} and closed as a duplicate. Its complainant has been "
+        f"told, and will be sent the final response of #{into.pk}.",
+    )
+    return redirect(reverse("staff-item", kwargs={"pk": into.pk}) + "#duplicates")
 
 
 @login_required

@@ -349,6 +349,9 @@ def tracking(request: HttpRequest, token: str, forms: dict[str, Any] | None = No
     own_files = attachments.attachments_of(item, by_patient=True)
     context = {
         "item": item,
+        # The response shown: this item's own, or that of the item it was merged into.
+        "answer": patient.response_source(item),
+        "merged": item.duplicate_of_id is not None,
         "access": access,
         "own_files": own_files if access.show else [],
         "own_file_count": own_files.count(),
@@ -445,6 +448,6 @@ def tracking_response(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("code", exc.errors["code"])
         else:
             # Back to what the code was asked for: the response, or the patient's own files.
-            to = "#response" if item.response_text else "#attachments"
+            to = "#response" if patient.response_source(item).response_text else "#attachments"
             return redirect(f"{reverse('tracking', args=[token])}{to}")
     return tracking(request, token, {"code": form, "code_sent": True}, status=400)

@@ -55,7 +55,7 @@ urlpatterns = [
         staff_views.staff_item_identity,
         name="staff-item-identity",
     ),
-    # Before the steps' pattern, which would take "attachments" for a step.
+    # Before the steps' pattern, which would take "attachments", "links" or "merge" for a step.
     path(
         "staff/items/<int:pk>/attachments/",
         staff_views.staff_item_attach,
@@ -66,6 +66,8 @@ urlpatterns = [
         staff_views.staff_item_attachment,
         name="staff-item-attachment",
     ),
+    path("staff/items/<int:pk>/links/", staff_views.staff_item_link, name="staff-item-link"),
+    path("staff/items/<int:pk>/merge/", staff_views.staff_item_merge, name="staff-item-merge"),
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
     path("staff/privacy/", staff_views.staff_privacy, name="staff-privacy"),

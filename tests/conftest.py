@@ -24,6 +24,7 @@ SLOW_MODULES = (
     "tests/analytics/api/test_schema.py",
     "tests/analytics/test_evaluate_models.py",
     "tests/analytics/ml/test_encoder.py",
+    "tests/feedback/services/test_duplicates_model.py",
     "tests/bench/",
 )
 

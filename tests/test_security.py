@@ -122,6 +122,12 @@ ACCESS = {
     "api/v1/queue/<int:pk>/audit/": "staff: managers of own organisation",
     "api/v1/queue/<int:pk>/identity/": "staff: own organisation (audited)",
     "api/v1/queue/<int:pk>/attachments/": "staff: own organisation; uploads audited",
+    "api/v1/queue/<int:pk>/duplicates/": (
+        "staff: own organisation; candidates from their own queue only (the details that match "
+        "are named, never shown)"
+    ),
+    "api/v1/queue/<int:pk>/links/": "staff: own organisation; both items in their queue; audited",
+    "api/v1/queue/<int:pk>/merge/": "staff: own organisation; both items in their queue; audited",
     "api/v1/queue/<int:pk>/attachments/<int:attachment_pk>/": (
         "staff: own organisation (audited); never a regulator token"
     ),
@@ -146,6 +152,8 @@ ACCESS = {
     "staff/items/<int:pk>/<slug:step>/": "staff: own organisation",
     "staff/items/<int:pk>/identity/": "staff: own organisation (audited)",
     "staff/items/<int:pk>/attachments/": "staff: own organisation; audited",
+    "staff/items/<int:pk>/links/": "staff: own organisation; both items in their queue; audited",
+    "staff/items/<int:pk>/merge/": "staff: own organisation; both items in their queue; audited",
     "staff/items/<int:pk>/attachments/<int:attachment_pk>/": "staff: own organisation (audited)",
     "staff/login/": "public",
     "staff/logout/": "signed in",

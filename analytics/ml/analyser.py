@@ -35,6 +35,7 @@ from analytics.ml.heads import (
     sentiment_label,
 )
 from analytics.ml.questions import QUESTION_READING
+from analytics.ml.similarity import readings_from_features
 from analytics.ml.triage import (
     TRIAGE_MANIFEST_FILE,
     TriageHeads,
@@ -73,6 +74,9 @@ class AnalysisResult:
     model_version: str
     # The triage reader's probabilities and cut-offs; None without triage artifacts.
     triage: TriageReading | None = None
+    # The encoder's pooled reading of the comment, its direction as 384 int8 bytes
+    # (analytics.ml.similarity): what duplicate checks compare items by.
+    reading: bytes | None = None
 
 
 class ModelUnavailable(Exception):
@@ -222,6 +226,7 @@ class Analyser:
         sentiment = self.heads.sentiment_proba(features)
         binary = self.heads.binary_proba(features)
         thresholds = self.heads.thresholds
+        readings = readings_from_features(features)
         results = []
         for row in range(features.shape[0]):
             best = int(np.argmax(sentiment[row]))
@@ -242,6 +247,7 @@ class Analyser:
                     themes=tuple(themes),
                     risk_scores={key: float(binary[row, col]) for key, col in self._risk_columns},
                     model_version=self.model_version,
+                    reading=readings[row],
                 )
             )
         return results

@@ -252,6 +252,12 @@ class TrackingOutputSerializer(serializers.Serializer):
     handled_by = HandlingOrganisationOutputSerializer(allow_null=True)
     acknowledge_due = serializers.DateField(allow_null=True)
     response_due = serializers.DateField(allow_null=True)
+    joined_to_another = serializers.SerializerMethodField(
+        help_text="Joined to another item about the same matter: the response comes from there"
+    )
+
+    def get_joined_to_another(self, obj: Feedback) -> bool:
+        return obj.duplicate_of_id is not None
 
 
 class QueueItemOutputSerializer(serializers.ModelSerializer):
@@ -311,8 +317,12 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "ko41_profession",
             "closed_at",
             "withdrawn_at",
+            "duplicate_of",
             "steps",
         ]
+        extra_kwargs = {
+            "duplicate_of": {"help_text": "The item this one was merged into as a duplicate"}
+        }
 
     def get_steps(self, obj: Feedback) -> list[str]:
         return available_steps(obj)
@@ -464,3 +474,48 @@ class AttachmentOutputSerializer(serializers.Serializer):
             "api-queue-item-attachment",
             kwargs={"pk": obj.feedback_id, "attachment_pk": obj.pk},
         )
+
+
+class DuplicateCandidateOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="item.pk")
+    kind = serializers.CharField(source="item.kind")
+    status = serializers.CharField(source="item.status")
+    received_at = serializers.DateTimeField(source="item.received_at")
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='Why it may be the same: "same NHS number", "text 93% alike", ...',
+    )
+    similarity = serializers.FloatField(
+        allow_null=True, help_text="Cosine of the two texts' readings, when compared"
+    )
+
+
+class RelatedItemOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class LinksOutputSerializer(serializers.Serializer):
+    linked = RelatedItemOutputSerializer(many=True, help_text="Items linked to this one")
+    merged_here = RelatedItemOutputSerializer(
+        many=True, help_text="Items merged into this one as duplicates"
+    )
+    duplicate_of = serializers.IntegerField(
+        allow_null=True, help_text="The item this one was merged into"
+    )
+
+
+class LinkInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(
+        min_value=1, help_text="The item of your queue to link to this one"
+    )
+
+
+class MergeInputSerializer(serializers.Serializer):
+    into = serializers.IntegerField(
+        min_value=1,
+        help_text="The item of your queue to merge this one into; this one is closed as its "
+        "duplicate",
+    )

@@ -19,9 +19,9 @@ from feedback.api import serializers as s
 from feedback.api.permissions import IsManager, IsOrganisationStaff
 from feedback.downloads import attachment_response
 from feedback.filters import QueueFilter
-from feedback.models import User
+from feedback.models import Feedback, User
 from feedback.selectors import feedback_get_for_user, feedback_queue
-from feedback.services import attachments, workflow
+from feedback.services import attachments, duplicates, workflow
 from feedback.services.intake import feedback_submit
 from feedback.services.steps import WORKFLOW_STEPS
 
@@ -220,3 +220,97 @@ class QueueItemAttachmentApi(APIView):
         attachment = attachments.attachment_get(feedback=item, pk=attachment_pk)
         content = attachments.attachment_open(attachment=attachment, actor=request.user)  # type: ignore[arg-type]
         return attachment_response(attachment, content)
+
+
+class QueueItemDuplicatesApi(APIView):
+    """Items of your queue that may be this one again, best first: the same patient's NHS
+    number, email or phone, or text very like it, received within 90 days either side. Only
+    complaints and concerns are checked; an item merged already has none."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        responses={
+            200: s.DuplicateCandidateOutputSerializer(many=True),
+            404: OpenApiResponse(description="Not in your organisation's queue"),
+        },
+        operation_id="queue_item_duplicates",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        found = duplicates.duplicate_candidates(feedback=item, user=request.user)  # type: ignore[arg-type]
+        return Response(s.DuplicateCandidateOutputSerializer(found, many=True).data)
+
+
+def _links(item: Feedback, user: User) -> dict[str, Any]:
+    return {
+        "linked": duplicates.links_of(feedback=item, user=user),
+        "merged_here": duplicates.duplicates_of(feedback=item, user=user),
+        "duplicate_of": item.duplicate_of_id,
+    }
+
+
+class QueueItemLinksApi(APIView):
+    """The items linked to this one and merged into it (GET), or link another item of your
+    queue to it (POST): both items show the link, and both audit it."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        responses={
+            200: s.LinksOutputSerializer,
+            404: OpenApiResponse(description="Not in your organisation's queue"),
+        },
+        operation_id="queue_item_links",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        return Response(s.LinksOutputSerializer(_links(item, request.user)).data)  # type: ignore[arg-type]
+
+    @extend_schema(
+        request=s.LinkInputSerializer,
+        responses={
+            201: s.LinksOutputSerializer,
+            400: OpenApiResponse(description="Invalid input, by field (an item linked to itself)"),
+            404: OpenApiResponse(description="Either item not in your organisation's queue"),
+            409: OpenApiResponse(description="Already linked"),
+        },
+        operation_id="queue_item_link_create",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        serializer = s.LinkInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        other = feedback_get_for_user(request.user, serializer.validated_data["item"])  # type: ignore[arg-type]
+        duplicates.feedback_link(feedback=item, other=other, actor=request.user)  # type: ignore[arg-type]
+        return Response(
+            s.LinksOutputSerializer(_links(item, request.user)).data,  # type: ignore[arg-type]
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class QueueItemMergeApi(APIView):
+    """Merge this item into another of your queue about the same matter: it is closed as a
+    duplicate, its complainant is told and is sent the other item's final response. Audited on
+    both. Refused (409, saying why) for an item closed, withdrawn, answered or merged already, or
+    into one closed, withdrawn or merged itself."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        request=s.MergeInputSerializer,
+        responses={
+            200: s.QueueItemOutputSerializer,
+            400: OpenApiResponse(description="Invalid input, by field (an item into itself)"),
+            404: OpenApiResponse(description="Either item not in your organisation's queue"),
+            409: OpenApiResponse(description="The merge is not allowed: the reason why"),
+        },
+        operation_id="queue_item_merge",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        serializer = s.MergeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        into = feedback_get_for_user(request.user, serializer.validated_data["into"])  # type: ignore[arg-type]
+        merged = workflow.complaint_merge(feedback=item, into=into, actor=request.user)  # type: ignore[arg-type]
+        return Response(s.QueueItemOutputSerializer(merged).data)

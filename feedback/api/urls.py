@@ -19,7 +19,8 @@ urlpatterns = [
         staff_views.QueueItemAuditApi.as_view(),
         name="api-queue-item-audit",
     ),
-    # Before the steps' pattern, which would take "attachments" for a step.
+    # Before the steps' pattern, which would take "attachments", "duplicates", "links" or
+    # "merge" for a step.
     path(
         "queue/<int:pk>/attachments/",
         staff_views.QueueItemAttachmentsApi.as_view(),
@@ -29,6 +30,21 @@ urlpatterns = [
         "queue/<int:pk>/attachments/<int:attachment_pk>/",
         staff_views.QueueItemAttachmentApi.as_view(),
         name="api-queue-item-attachment",
+    ),
+    path(
+        "queue/<int:pk>/duplicates/",
+        staff_views.QueueItemDuplicatesApi.as_view(),
+        name="api-queue-item-duplicates",
+    ),
+    path(
+        "queue/<int:pk>/links/",
+        staff_views.QueueItemLinksApi.as_view(),
+        name="api-queue-item-links",
+    ),
+    path(
+        "queue/<int:pk>/merge/",
+        staff_views.QueueItemMergeApi.as_view(),
+        name="api-queue-item-merge",
     ),
     path(
         "queue/<int:pk>/<slug:step>/",

@@ -27,11 +27,19 @@ from analytics.ml.analyser import (
     get_analyser,
 )
 from analytics.ml.routing import RouteDecision, RoutingInput, route_feedback
+from analytics.ml.similarity import reading_sketch
 from analytics.redaction import IdentityTerms, redact_many
 from feedback import clocks
 from feedback.audit import audit_record_all
 from feedback.choices import AnalysisState, OrganisationKind, RiskCheck, RiskFlag, Route
-from feedback.models import AuditEvent, Feedback, FeedbackTheme, Identity, Organisation
+from feedback.models import (
+    AuditEvent,
+    Feedback,
+    FeedbackReading,
+    FeedbackTheme,
+    Identity,
+    Organisation,
+)
 from feedback.selectors import organisation_cqc, organisation_national
 from feedback.services.triage import risk_check_due
 
@@ -154,6 +162,9 @@ def _result_fields(
                 if result.triage is not None
                 else {}
             ),
+            "reading_sketch": (
+                reading_sketch(result.reading) if result.reading is not None else None
+            ),
         }
     if handler is not None and clocks.has_clock(item.kind):
         fields["acknowledge_due"] = clocks.acknowledge_due(item.received_at)
@@ -221,14 +232,15 @@ def _save_results(
 ) -> list[int]:
     """Write a batch's analyses and routes, each only while the claim on it is still ours.
 
-    One transaction for the batch: a conditional UPDATE per item, then its themes and audit rows
-    in one INSERT each (per-item transactions cost a fifth of the worker's time). If anything
-    fails, nothing of the batch is written and its claim goes stale, to be handed out again.
-    Returns the ids written.
+    One transaction for the batch: a conditional UPDATE per item, then its themes, readings and
+    audit rows in one INSERT each (per-item transactions cost a fifth of the worker's time). If
+    anything fails, nothing of the batch is written and its claim goes stale, to be handed out
+    again. Returns the ids written.
     """
     now = timezone.now()
     written: list[int] = []
     themes: list[FeedbackTheme] = []
+    readings: list[FeedbackReading] = []
     events: list[AuditEvent] = []
     redacted = _redacted_texts([item for item, *_ in outcomes])
     with transaction.atomic():
@@ -247,6 +259,12 @@ def _save_results(
                     FeedbackTheme(feedback=item, theme=slug, score=score)
                     for slug, score in result.themes
                 )
+            if result is not None and result.reading is not None:
+                readings.append(
+                    FeedbackReading(
+                        feedback=item, vector=result.reading, model_version=result.model_version
+                    )
+                )
             events.extend(
                 _audit_events(
                     item=item,
@@ -259,6 +277,14 @@ def _save_results(
             )
         if themes:
             FeedbackTheme.objects.bulk_create(themes)
+        if readings:
+            # An item read again (a retrained model) keeps one reading: the newest.
+            FeedbackReading.objects.bulk_create(
+                readings,
+                update_conflicts=True,
+                unique_fields=["feedback"],
+                update_fields=["vector", "model_version"],
+            )
         if events:
             audit_record_all(events)
     return written

@@ -89,11 +89,31 @@ def _message(notification: Notification) -> tuple[str, str]:
             f"{handler} has received your {kind} and is looking into it.{due}\n\n"
             f"You can follow its progress here: {_tracking_url(item)}\n",
         )
-    late = f"\n\nWhy this took longer than we said: {item.late_reason}" if item.late_reason else ""
+    if notification.kind == NotificationKind.MERGED:
+        return (
+            f"Your {kind} has been joined with another",
+            f"{handler} is already looking into another {kind} about the same matter, so they "
+            f"have joined yours to it. You will get one full response, for both, when it is "
+            "ready: we will send it to you too. You do not need to do anything.\n\n"
+            f"You can follow its progress here: {_tracking_url(item)}\n",
+        )
+    # The final response: an item merged into another is sent that item's response.
+    answered = item.duplicate_of or item
+    joined = (
+        f"Your {kind} was joined to another about the same matter, so this response answers "
+        "both.\n\n"
+        if answered is not item
+        else ""
+    )
+    late = (
+        f"\n\nWhy this took longer than we said: {answered.late_reason}"
+        if answered.late_reason
+        else ""
+    )
     return (
         f"Our response to your {kind}",
-        f"{item.response_text}{late}\n\nYou can also read this response at {_tracking_url(item)} "
-        "(we will email you a code to show it there).\n",
+        f"{joined}{answered.response_text}{late}\n\nYou can also read this response at "
+        f"{_tracking_url(item)} (we will email you a code to show it there).\n",
     )
 
 
@@ -148,9 +168,9 @@ def notification_send(*, notification_id: int) -> bool:
     ).update(state=NotificationState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
     if not claimed:
         return False
-    notification = Notification.objects.select_related("feedback__handled_by").get(
-        pk=notification_id
-    )
+    notification = Notification.objects.select_related(
+        "feedback__handled_by", "feedback__duplicate_of"
+    ).get(pk=notification_id)
     email = (
         Identity.objects.filter(feedback=notification.feedback)
         .values_list("email", flat=True)

@@ -68,6 +68,14 @@ def patient_withdraw(*, feedback: Feedback, reason: str) -> Feedback:
 # --- Reading the response -----------------------------------------------------------------------
 
 
+def response_source(feedback: Feedback) -> Feedback:
+    """The item whose final response answers this one: itself, or, for an item merged into
+    another as a duplicate, that other item (its complainant is sent that response)."""
+    if feedback.duplicate_of_id is None:
+        return feedback
+    return Feedback.objects.select_related("handled_by").get(pk=feedback.duplicate_of_id)
+
+
 @dataclass(frozen=True)
 class ResponseAccess:
     """How the tracking page may show the final response."""

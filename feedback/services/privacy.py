@@ -28,7 +28,7 @@ from analytics.redaction import IdentityTerms, redact
 from feedback.audit import audit_record
 from feedback.choices import Status
 from feedback.errors import InvalidFeedback
-from feedback.models import Feedback, Identity, User
+from feedback.models import Feedback, FeedbackReading, Identity, User
 from feedback.services.attachments import attachments_delete, attachments_of
 from feedback.services.intake import normalise_nhs_number
 
@@ -130,7 +130,10 @@ def identity_erase(*, user: User, nhs_number: str = "", email: str = "") -> int:
             )
             item.text = redact(item.text, terms)
             item.text_redacted = redact(item.text_redacted or item.text, terms)
-            item.save(update_fields=["text", "text_redacted"])
+            # The model's reading was made from the text as it was, details and all.
+            item.reading_sketch = None
+            item.save(update_fields=["text", "text_redacted", "reading_sketch"])
+            FeedbackReading.objects.filter(feedback=item).delete()
             identity.delete()
             deleted = attachments_delete(feedback=item)
             audit_record(
@@ -167,9 +170,18 @@ def retention_anonymise(*, now: dt.datetime | None = None, limit: int = 1000) ->
             item.response_text = REMOVED if item.response_text else ""
             item.late_reason = ""
             item.question = ""
+            item.reading_sketch = None
             item.save(
-                update_fields=["text", "text_redacted", "response_text", "late_reason", "question"]
+                update_fields=[
+                    "text",
+                    "text_redacted",
+                    "response_text",
+                    "late_reason",
+                    "question",
+                    "reading_sketch",
+                ]
             )
+            FeedbackReading.objects.filter(feedback=item).delete()
             deleted = attachments_delete(feedback=item)
             audit_record(
                 feedback=item,

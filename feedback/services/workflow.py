@@ -17,6 +17,7 @@ from feedback import clocks
 from feedback.audit import audit_record
 from feedback.choices import (
     ALLOWED_TRANSITIONS,
+    MERGES,
     REOPENS,
     RESUMES,
     ROUTE_FOR_QUEUE_KIND,
@@ -25,12 +26,14 @@ from feedback.choices import (
     InvestigationApproach,
     NotificationKind,
     OrganisationKind,
+    RiskCheck,
     RiskFlag,
     Status,
 )
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
-from feedback.models import Feedback, Identity, Organisation, User
+from feedback.models import Feedback, Identity, Notification, Organisation, User
+from feedback.selectors import feedback_visible_to
 from feedback.services.notifications import notification_schedule
 
 OMBUDSMAN = "Parliamentary and Health Service Ombudsman"
@@ -45,9 +48,10 @@ def _locked(feedback: Feedback) -> Feedback:
     )
 
 
-# How a move is made: an ordinary step, resuming after a pause, reopening a closed complaint, or
-# handing the item to another organisation (it starts again from "received" there).
-STEP, RESUME, REOPEN, REROUTE = "step", "resume", "reopen", "reroute"
+# How a move is made: an ordinary step, resuming after a pause, reopening a closed complaint,
+# handing the item to another organisation (it starts again from "received" there), or closing it
+# as a duplicate of another item.
+STEP, RESUME, REOPEN, REROUTE, MERGE = "step", "resume", "reopen", "reroute", "merge"
 
 
 def allowed_moves(item: Feedback, how: str = STEP) -> frozenset[str]:
@@ -60,6 +64,8 @@ def allowed_moves(item: Feedback, how: str = STEP) -> frozenset[str]:
         return REOPENS.get(status, frozenset()) if can_reopen(item) else frozenset()
     if how == REROUTE:
         return frozenset() if status in TERMINAL_STATUSES else frozenset({Status.RECEIVED})
+    if how == MERGE:
+        return frozenset() if _merge_refusal(item) else MERGES.get(status, frozenset())
     allowed = ALLOWED_TRANSITIONS[status]
     if clocks.has_clock(item.kind) and status != Status.RESPONDED:
         # A complaint or concern closes only once its final response is recorded.
@@ -71,12 +77,16 @@ def _refusal(item: Feedback, to: str, how: str) -> str:
     if how == RESUME:
         return "Only an item waiting for the complainant can be resumed."
     if how == REOPEN:
+        if item.duplicate_of_id is not None:
+            return f"It was merged into #{item.duplicate_of_id}: reopen that one instead."
         return (
             f"Only a complaint or concern closed in the last {settings.REOPEN_WITHIN_DAYS} "
             "days can be reopened."
         )
     if how == REROUTE:
         return "A closed or withdrawn item cannot be rerouted."
+    if how == MERGE:
+        return _merge_refusal(item) or f"#{item.pk} cannot be merged now."
     if (
         to == Status.CLOSED
         and clocks.has_clock(item.kind)
@@ -218,7 +228,23 @@ def complaint_respond(
         item.ko41_profession = profession
         item.save()
         notification_schedule(feedback=item, kind=NotificationKind.RESPONSE)
+        for duplicate in Feedback.objects.filter(duplicate_of=item).order_by("pk"):
+            _share_response(kept=item, duplicate=duplicate, actor=actor)
     return item
+
+
+def _share_response(*, kept: Feedback, duplicate: Feedback, actor: User | None) -> None:
+    """Send the kept item's final response to the complainant of an item merged into it (once)."""
+    if Notification.objects.filter(feedback=duplicate, kind=NotificationKind.RESPONSE).exists():
+        return
+    notification_schedule(feedback=duplicate, kind=NotificationKind.RESPONSE)
+    audit_record(
+        feedback=duplicate,
+        actor=actor,
+        action="response_shared",
+        to_value=f"#{kept.pk}",
+        detail={"from": kept.pk},
+    )
 
 
 def complaint_close(*, feedback: Feedback, actor: User, resolved: bool = True) -> Feedback:
@@ -246,8 +272,11 @@ def complaint_withdraw(*, feedback: Feedback, actor: User | None, reason: str) -
 
 
 def can_reopen(item: Feedback, today: dt.date | None = None) -> bool:
-    """A closed complaint or concern, closed within the reopening period."""
+    """A closed complaint or concern, closed within the reopening period (not one merged into
+    another: its answer comes from that one)."""
     if item.status != Status.CLOSED or not clocks.has_clock(item.kind) or item.closed_at is None:
+        return False
+    if item.duplicate_of_id is not None:
         return False
     today = today or timezone.localdate()
     closed = clocks.local_date(item.closed_at)
@@ -398,6 +427,111 @@ def complaint_reroute(
                 item.received_at, to
             ) + dt.timedelta(days=item.paused_days)
         item.save()
+    return item
+
+
+def _merge_refusal(item: Feedback) -> str | None:
+    """Why ``item`` cannot be closed as a duplicate of another, or None."""
+    if item.duplicate_of_id is not None:
+        return f"#{item.pk} was already merged into #{item.duplicate_of_id}."
+    if item.status in TERMINAL_STATUSES:
+        return (
+            f"#{item.pk} is {Status(item.status).label.lower()}: a closed or withdrawn item "
+            "cannot be merged."
+        )
+    if item.status == Status.RESPONDED:
+        return f"#{item.pk} has had its final response: close it instead of merging it."
+    if not clocks.has_clock(item.kind):
+        return (
+            f"#{item.pk} is a {item.get_kind_display().lower()}: only complaints and concerns "
+            "are merged. Link it instead."
+        )
+    if item.risk_check == RiskCheck.PENDING:
+        return f"#{item.pk} has a possible risk to check first: confirm or dismiss it, then merge."
+    return None
+
+
+def _kept_refusal(kept: Feedback) -> str | None:
+    """Why no item can be merged into ``kept``, or None."""
+    if kept.duplicate_of_id is not None:
+        return (
+            f"#{kept.pk} was itself merged into #{kept.duplicate_of_id}: merge into "
+            f"#{kept.duplicate_of_id} instead."
+        )
+    if kept.status in TERMINAL_STATUSES:
+        return (
+            f"#{kept.pk} is {Status(kept.status).label.lower()}: merge only into an item still "
+            "being handled."
+        )
+    if not clocks.has_clock(kept.kind):
+        return (
+            f"#{kept.pk} is a {kept.get_kind_display().lower()}: merge only into a complaint "
+            "or concern."
+        )
+    return None
+
+
+def merge_refusal(feedback: Feedback, into: Feedback) -> str | None:
+    """Why ``feedback`` cannot be merged into ``into`` now, or None: what the item page asks
+    before offering the button, and what ``complaint_merge`` checks under its locks."""
+    if feedback.pk == into.pk:
+        return "An item cannot be merged into itself."
+    refusal = _merge_refusal(feedback) or _kept_refusal(into)
+    if refusal:
+        return refusal
+    if Feedback.objects.filter(duplicate_of_id=feedback.pk).exists():
+        return (
+            f"Other items were merged into #{feedback.pk}: merge #{into.pk} into #{feedback.pk} "
+            "instead."
+        )
+    return None
+
+
+def complaint_merge(*, feedback: Feedback, into: Feedback, actor: User) -> Feedback:
+    """Close ``feedback`` as a duplicate of ``into``: one investigation and one final response,
+    which its complainant is sent too. Its complainant is told now; an answer ``into`` has
+    already had is sent to them now. Audited on both items."""
+    if feedback.pk == into.pk:
+        raise InvalidFeedback({"into": "An item cannot be merged into itself."})
+    with transaction.atomic():
+        # Both rows locked, the lower id first, so two merges of the same pair cannot deadlock.
+        locked = {
+            row.pk: row
+            for row in Feedback.objects.select_for_update(of=("self",))
+            .select_related("handled_by")
+            .filter(pk__in=[feedback.pk, into.pk])
+            .order_by("pk")
+        }
+        item, kept = locked.get(feedback.pk), locked.get(into.pk)
+        visible = feedback_visible_to(actor).filter(pk__in=[feedback.pk, into.pk]).count()
+        if item is None or kept is None or visible != 2 or item.handled_by_id != kept.handled_by_id:
+            raise IllegalTransition("Both items must be in your organisation's queue.")
+        refusal = merge_refusal(item, kept)
+        if refusal:
+            raise IllegalTransition(refusal)
+        _move(item, Status.CLOSED, actor, how=MERGE, merged_into=kept.pk)
+        item.duplicate_of = kept
+        item.closed_at = timezone.now()
+        item.paused_at = None
+        item.status_before_pause = ""
+        item.save()
+        audit_record(
+            feedback=item,
+            actor=actor,
+            action="merged",
+            to_value=f"#{kept.pk}",
+            detail={"into": kept.pk},
+        )
+        audit_record(
+            feedback=kept,
+            actor=actor,
+            action="duplicate_merged",
+            to_value=f"#{item.pk}",
+            detail={"merged": item.pk},
+        )
+        notification_schedule(feedback=item, kind=NotificationKind.MERGED)
+        if kept.status == Status.RESPONDED:
+            _share_response(kept=kept, duplicate=item, actor=actor)
     return item
 
 

@@ -159,6 +159,8 @@ def test_result_fields_have_the_documented_types_and_ranges(analyser: Analyser) 
         assert set(result.risk_scores) == set(RISK_HEADS)
         assert all(type(v) is float and 0.0 <= v <= 1.0 for v in result.risk_scores.values())
         assert result.model_version == manifest["model_version"]
+        # The reading duplicate checks compare: the pooled features' direction, int8.
+        assert type(result.reading) is bytes and len(result.reading) == 384
 
 
 def test_a_batch_gives_the_same_results_as_one_at_a_time(analyser: Analyser) -> None:

@@ -24,6 +24,8 @@ PAGES = [
     ("get", "/staff/items/{pk}/"),
     ("post", "/staff/items/{pk}/identity/"),
     ("post", "/staff/items/{pk}/acknowledge/"),
+    ("post", "/staff/items/{pk}/links/"),
+    ("post", "/staff/items/{pk}/merge/"),
     ("get", "/staff/entries/new/"),
     ("get", "/staff/two-factor/"),
 ]

@@ -42,6 +42,10 @@ ENDPOINTS = [
     ("post", "/api/v1/queue/{pk}/agree-deadline/", {"agreed_due": "2099-01-01"}),
     ("post", "/api/v1/queue/{pk}/identity/", {}),
     ("get", "/api/v1/queue/{pk}/audit/", None),
+    ("get", "/api/v1/queue/{pk}/duplicates/", None),
+    ("get", "/api/v1/queue/{pk}/links/", None),
+    ("post", "/api/v1/queue/{pk}/links/", {"item": 1}),
+    ("post", "/api/v1/queue/{pk}/merge/", {"into": 1}),
     (
         "post",
         "/api/v1/queue/entries/",

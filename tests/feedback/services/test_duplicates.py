@@ -1,0 +1,370 @@
+"""Possible duplicates, links and merges as a handler meets them (issue 18 item 5)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from analytics.ml.analyser import ModelUnavailable
+from feedback.choices import NotificationKind, NotificationState, RiskCheck, Status
+from feedback.errors import IllegalTransition, InvalidFeedback
+from feedback.models import AuditEvent, Feedback, FeedbackLink, FeedbackReading, Notification
+from feedback.services import duplicates, workflow
+from feedback.services.analysis import feedback_analyse_batch
+from feedback.services.duplicates import duplicate_candidates, feedback_link, phone_keys
+from feedback.services.notifications import notification_send
+from tests.factories import FeedbackFactory, UserFactory
+from tests.feedback.duplicate_items import (
+    MODEL,
+    PAT,
+    PAT_NHS,
+    RESPONSE,
+    SAM,
+    complaint,
+    reading,
+    topic,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def handler(trust):
+    return UserFactory(organisation=trust)
+
+
+def found(item, user):
+    return {c.item.pk: c.reasons for c in duplicate_candidates(feedback=item, user=user)}
+
+
+# --- Candidates ----------------------------------------------------------------------------------
+
+
+def test_the_same_patient_writing_again_is_a_candidate_and_someone_else_is_not(trust, handler):
+    first = complaint(trust, days_ago=20, patient=PAT_NHS)
+    other_person = complaint(trust, days_ago=10, patient=SAM)
+    again = complaint(trust, days_ago=1, patient=PAT_NHS)
+    assert found(again, handler) == {
+        first.pk: ("same NHS number", "same email address", "same phone number")
+    }
+    # Both ways round: the first item shows the second.
+    assert set(found(first, handler)) == {again.pk}
+    assert other_person.pk not in found(first, handler)
+
+
+def test_an_email_in_another_case_and_a_phone_written_differently_match(trust, handler):
+    first = complaint(trust, patient={"email": "Pat.Example@Example.COM"})
+    by_phone = complaint(trust, patient={"phone": "07700-900-123"})
+    again = complaint(
+        trust, patient={"email": "pat.example@example.com", "phone": "+44 7700 900123"}
+    )
+    assert found(again, handler) == {
+        first.pk: ("same email address",),
+        by_phone.pk: ("same phone number",),
+    }
+
+
+def test_phone_keys_cover_the_ways_one_uk_number_is_written():
+    keys = phone_keys("07700 900123")
+    for written in ("+44 7700 900123", "0044 7700 900123", "+44 (0)7700 900123", "07700900123"):
+        assert phone_keys(written) & keys, written
+    assert not phone_keys("07700 900124") & keys
+    assert phone_keys("999") == frozenset()
+
+
+def test_a_complaint_told_again_in_other_words_is_a_candidate_and_an_unrelated_one_is_not(
+    trust, handler
+):
+    wait = topic()
+    first = complaint(trust, days_ago=12, read_as=reading(wait))
+    unrelated = complaint(trust, days_ago=6, read_as=reading(topic()))
+    again = complaint(trust, days_ago=1, read_as=reading(wait, noise=0.1))
+    [candidate] = duplicate_candidates(feedback=again, user=handler)
+    assert candidate.item == first
+    assert candidate.similarity is not None and candidate.similarity >= duplicates.TEXT_THRESHOLD
+    assert candidate.reason == f"text {int(candidate.similarity * 100)}% alike"
+    assert unrelated.pk not in found(again, handler)
+
+
+def test_only_the_same_queue_within_90_days_and_not_merged_linked_or_compliments(
+    trust, other_trust, handler
+):
+    meaning = topic()
+
+    def same(**kwargs):
+        return complaint(
+            kwargs.pop("org", trust), patient=PAT_NHS, read_as=reading(meaning, 0.05), **kwargs
+        )
+
+    item = same(days_ago=100)
+    shown = {
+        "80 days before": same(days_ago=180),
+        "80 days after": same(days_ago=20),
+        "a concern": same(days_ago=90, kind="concern"),
+    }
+    hidden = {
+        "another trust": same(days_ago=100, org=other_trust),
+        "95 days before": same(days_ago=195),
+        "95 days after": same(days_ago=5),
+        "a compliment": same(days_ago=100, kind="compliment"),
+        "merged": same(days_ago=101),
+        "linked": same(days_ago=102),
+    }
+    Feedback.objects.filter(pk=hidden["merged"].pk).update(
+        duplicate_of=shown["a concern"], status=Status.CLOSED
+    )
+    feedback_link(feedback=item, other=hidden["linked"], actor=handler)
+    assert set(found(item, handler)) == {i.pk for i in shown.values()}
+    # Another trust's handler sees nothing of this trust's queue, whatever matches.
+    assert found(hidden["another trust"], UserFactory(organisation=other_trust)) == {}
+
+
+def test_readings_of_another_model_are_not_compared(trust, handler):
+    meaning = topic()
+    complaint(trust, read_as=reading(meaning), model_version="an-older-model")
+    again = complaint(trust, read_as=reading(meaning, 0.05))
+    assert found(again, handler) == {}
+
+
+def test_candidates_come_best_first_and_at_most_five(trust, handler):
+    meaning = topic()
+    by_text = [complaint(trust, days_ago=2 + i, read_as=reading(meaning, 0.1)) for i in range(6)]
+    by_nhs_number = complaint(trust, days_ago=60, patient={"nhs_number": "9434765919"})
+    item = complaint(
+        trust, days_ago=1, patient={"nhs_number": "9434765919"}, read_as=reading(meaning)
+    )
+    shown = duplicate_candidates(feedback=item, user=handler)
+    assert len(shown) == duplicates.CANDIDATES_SHOWN
+    assert shown[0].item == by_nhs_number
+    similarities = [c.similarity for c in shown[1:]]
+    assert similarities == sorted(similarities, reverse=True)
+    assert {c.item.pk for c in shown[1:]} <= {i.pk for i in by_text}
+
+
+def test_the_first_pass_finds_what_comparing_every_reading_finds(trust, handler, monkeypatch):
+    meanings = [topic() for _ in range(40)]
+    items = [
+        complaint(trust, days_ago=1 + i % 80, read_as=reading(meanings[i % 40], 0.2))
+        for i in range(200)
+    ]
+    monkeypatch.setattr(duplicates, "SHORTLIST", 10)
+    monkeypatch.setattr(duplicates, "SHORTLIST_SHARE", 0.0)
+    shortlisted = found(items[0], handler)
+    monkeypatch.setattr(duplicates, "SHORTLIST", 10_000)
+    assert shortlisted == found(items[0], handler)
+    assert len(shortlisted) >= 3
+
+
+def test_the_worker_keeps_a_reading_only_when_the_model_read_the_item(trust, cqc):
+    item = FeedbackFactory(provider=trust, text="Nobody answered the phone for two days.")
+    with mock.patch(
+        "feedback.services.analysis.get_analyser", side_effect=ModelUnavailable("missing")
+    ):
+        feedback_analyse_batch()
+    item.refresh_from_db()
+    assert item.needs_review
+    assert not FeedbackReading.objects.filter(feedback=item).exists()
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+
+def test_linking_shows_on_both_items_and_is_audited_on_both(trust, handler):
+    first, second = complaint(trust), complaint(trust)
+    feedback_link(feedback=second, other=first, actor=handler)
+    assert list(duplicates.links_of(feedback=first, user=handler)) == [second]
+    assert list(duplicates.links_of(feedback=second, user=handler)) == [first]
+    for item, other in ((first, second), (second, first)):
+        event = AuditEvent.objects.get(feedback=item, action="linked")
+        assert (event.actor, event.to_value) == (handler, f"#{other.pk}")
+    with pytest.raises(IllegalTransition, match="already linked"):
+        feedback_link(feedback=first, other=second, actor=handler)
+    with pytest.raises(InvalidFeedback, match="itself"):
+        feedback_link(feedback=first, other=first, actor=handler)
+    assert FeedbackLink.objects.count() == 1
+
+
+def test_an_item_of_another_organisation_cannot_be_linked(trust, other_trust, handler):
+    mine, theirs = complaint(trust), complaint(other_trust)
+    with pytest.raises(IllegalTransition, match="your organisation's queue"):
+        feedback_link(feedback=mine, other=theirs, actor=handler)
+    assert not FeedbackLink.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+# --- Merges --------------------------------------------------------------------------------------
+
+
+def test_merging_closes_the_duplicate_audits_both_and_its_patient_gets_the_answer(trust, handler):
+    kept = complaint(trust, days_ago=10, patient=PAT)
+    duplicate = complaint(trust, days_ago=2, patient={"name": "Jo Example", "email": "jo@x.org"})
+    merged = workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+
+    assert (merged.status, merged.duplicate_of, merged.closed_at is not None) == (
+        Status.CLOSED,
+        kept,
+        True,
+    )
+    assert list(duplicates.duplicates_of(feedback=kept, user=handler)) == [merged]
+    assert AuditEvent.objects.get(feedback=duplicate, action="merged").to_value == f"#{kept.pk}"
+    assert AuditEvent.objects.get(feedback=kept, action="duplicate_merged").to_value == (
+        f"#{duplicate.pk}"
+    )
+    status = AuditEvent.objects.get(feedback=duplicate, action="status_changed")
+    assert (status.from_value, status.to_value, status.actor) == ("received", "closed", handler)
+
+    # The duplicate's complainant is told it was joined to another.
+    joined = Notification.objects.get(feedback=duplicate, kind=NotificationKind.MERGED)
+    assert notification_send(notification_id=joined.pk)
+    assert mail.outbox[-1].to == ["jo@x.org"]
+    assert "joined yours to it" in mail.outbox[-1].body
+
+    # The kept item is answered: both complainants are sent the response.
+    workflow.complaint_acknowledge(feedback=kept, actor=handler)
+    workflow.complaint_start_investigation(feedback=kept, actor=handler)
+    workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+    sent = {}
+    for notification in Notification.objects.filter(kind=NotificationKind.RESPONSE):
+        assert notification_send(notification_id=notification.pk)
+        sent[notification.feedback_id] = mail.outbox[-1]
+    assert set(sent) == {kept.pk, duplicate.pk}
+    assert sent[duplicate.pk].to == ["jo@x.org"]
+    assert RESPONSE["response_text"] in sent[duplicate.pk].body
+    assert "answers both" in sent[duplicate.pk].body
+    assert duplicate.tracking_token in sent[duplicate.pk].body
+    assert kept.tracking_token not in sent[duplicate.pk].body
+    assert AuditEvent.objects.filter(feedback=duplicate, action="response_shared").count() == 1
+
+
+def test_a_merge_into_an_item_already_answered_sends_that_answer_now(trust, handler):
+    kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING)
+    workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+    duplicate = complaint(trust, days_ago=1, patient=PAT)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    kinds = set(Notification.objects.filter(feedback=duplicate).values_list("kind", flat=True))
+    assert kinds == {NotificationKind.MERGED, NotificationKind.RESPONSE}
+
+
+def test_a_patient_without_an_email_is_not_sent_it_but_it_is_recorded(trust, handler):
+    kept = complaint(trust)
+    duplicate = complaint(trust, patient={"name": "Pat", "phone": "07700 900123"})
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    assert Notification.objects.get(feedback=duplicate).state == NotificationState.SKIPPED
+
+
+REFUSALS = {
+    "into itself": (lambda item, kept: (item, item), "cannot be merged into itself"),
+    "a closed item": (
+        lambda item, kept: (_set(item, status=Status.CLOSED), kept),
+        "a closed or withdrawn item cannot be merged",
+    ),
+    "a withdrawn item": (
+        lambda item, kept: (_set(item, status=Status.WITHDRAWN), kept),
+        "a closed or withdrawn item cannot be merged",
+    ),
+    "an answered item": (
+        lambda item, kept: (_set(item, status=Status.RESPONDED), kept),
+        "has had its final response",
+    ),
+    "into a closed item": (
+        lambda item, kept: (item, _set(kept, status=Status.CLOSED)),
+        "merge only into an item still being handled",
+    ),
+    "into a merged item": (
+        lambda item, kept: (item, _merged(kept)),
+        "was itself merged into",
+    ),
+    "an item merged already": (
+        lambda item, kept: (_merged(item), kept),
+        "was already merged into",
+    ),
+    "a compliment": (
+        lambda item, kept: (_set(item, kind="compliment"), kept),
+        "only complaints and concerns are merged",
+    ),
+    "a possible risk not yet checked": (
+        lambda item, kept: (_set(item, risk_check=RiskCheck.PENDING), kept),
+        "possible risk to check first",
+    ),
+    "an item others were merged into": (
+        lambda item, kept: (_kept_for_another(item), kept),
+        "Other items were merged into",
+    ),
+}
+
+
+def _set(item, **values):
+    Feedback.objects.filter(pk=item.pk).update(**values)
+    item.refresh_from_db()
+    return item
+
+
+def _merged(item):
+    other = complaint(item.handled_by)
+    return _set(item, duplicate_of=other, status=Status.CLOSED)
+
+
+def _kept_for_another(item):
+    complaint(item.handled_by, duplicate_of=item, status=Status.CLOSED)
+    return item
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_a_refused_merge_says_why_and_changes_nothing(trust, handler, case):
+    arrange, why = REFUSALS[case]
+    item, kept = arrange(complaint(trust), complaint(trust))
+    before = AuditEvent.objects.count()
+    error = InvalidFeedback if case == "into itself" else IllegalTransition
+    with pytest.raises(error, match=why):
+        workflow.complaint_merge(feedback=item, into=kept, actor=handler)
+    assert AuditEvent.objects.count() == before
+    assert not Notification.objects.exists()
+    assert Feedback.objects.get(pk=item.pk).duplicate_of_id == item.duplicate_of_id
+
+
+def test_an_item_of_another_organisation_cannot_be_merged(trust, other_trust, handler):
+    mine, theirs = complaint(trust), complaint(other_trust)
+    for item, into in ((mine, theirs), (theirs, mine)):
+        with pytest.raises(IllegalTransition, match="your organisation's queue"):
+            workflow.complaint_merge(feedback=item, into=into, actor=handler)
+    assert not Feedback.objects.filter(duplicate_of__isnull=False).exists()
+
+
+def test_a_merged_item_cannot_be_reopened(trust, handler):
+    kept, duplicate = complaint(trust), complaint(trust)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    with pytest.raises(IllegalTransition, match=f"merged into #{kept.pk}"):
+        workflow.complaint_reopen(feedback=duplicate, actor=handler, reason="unhappy")
+
+
+def test_erasing_or_anonymising_the_text_drops_its_reading(trust, handler):
+    from feedback.services import privacy
+
+    item = complaint(trust, patient=PAT, read_as=reading(topic()))
+    manager = UserFactory(organisation=trust, role="manager")
+    privacy.identity_erase(user=manager, email=PAT["email"])
+    assert not FeedbackReading.objects.filter(feedback=item).exists()
+    item.refresh_from_db()
+    assert item.reading_sketch is None
+
+
+def test_an_item_not_yet_in_a_queue_has_no_candidates(trust, handler):
+    waiting = complaint(trust, patient=PAT_NHS, read_as=reading(topic()))
+    complaint(trust, patient=PAT_NHS)
+    Feedback.objects.filter(pk=waiting.pk).update(handled_by=None)
+    waiting.refresh_from_db()
+    assert duplicate_candidates(feedback=waiting, user=handler) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the binary COPY path")
+def test_the_window_is_read_in_one_binary_copy_on_postgresql(trust, handler):
+    meaning = topic()
+    first = complaint(trust, read_as=reading(meaning, 0.05))
+    again = complaint(trust, read_as=reading(meaning, 0.05))
+    window = duplicates.duplicate_window(feedback=again, user=handler)
+    ids, sketches = duplicates._window_sketches(window, MODEL)
+    assert list(ids) == [first.pk]
+    assert bytes(sketches[0]) == bytes(Feedback.objects.get(pk=first.pk).reading_sketch)
