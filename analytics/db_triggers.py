@@ -8,7 +8,9 @@ them all, in the same transaction as the change. See docs/adr/0007.
 from __future__ import annotations
 
 # The item's columns that any dashboard figure reads; an UPDATE touching none of them (a worker
-# claiming a batch, say) is not a change to the figures.
+# claiming a batch, say) is not a change to the figures. The FFT rating is not among them: it is
+# given when the item is made and never changed, and an item first counts when it is routed
+# (handled_by, watched).
 WATCHED = (
     "handled_by_id",
     "received_at",

@@ -155,6 +155,14 @@ class MonthlyStat(models.Model):
     channel_letter = models.PositiveIntegerField(default=0)
     channel_paper = models.PositiveIntegerField(default=0)
     channel_fft_import = models.PositiveIntegerField(default=0)
+    # Answers to the FFT question, by answer (feedback.choices.FftRating: 1 very good ... 5 very
+    # poor, 6 don't know), for the percentages positive and negative NHS England publishes.
+    fft_1 = models.PositiveIntegerField(default=0)
+    fft_2 = models.PositiveIntegerField(default=0)
+    fft_3 = models.PositiveIntegerField(default=0)
+    fft_4 = models.PositiveIntegerField(default=0)
+    fft_5 = models.PositiveIntegerField(default=0)
+    fft_6 = models.PositiveIntegerField(default=0)
     sentiment_1 = models.PositiveIntegerField(default=0)
     sentiment_2 = models.PositiveIntegerField(default=0)
     sentiment_3 = models.PositiveIntegerField(default=0)

@@ -87,6 +87,7 @@ ITEM_FIELDS = (
     "channel",
     "received_at",
     "sentiment",
+    "fft_rating",
     "route",
     "risk_safeguarding",
     "risk_mental_health_act",
@@ -116,6 +117,7 @@ def count_items(rows: Iterable[tuple[Any, ...]], wanted: set[Bucket] | None) -> 
         channel,
         received_at,
         sentiment,
+        fft_rating,
         route,
         safeguarding,
         mha,
@@ -135,6 +137,8 @@ def count_items(rows: Iterable[tuple[Any, ...]], wanted: set[Bucket] | None) -> 
             n[f"channel_{channel}"] += 1
             if sentiment:
                 n[f"sentiment_{sentiment}"] += 1
+            if fft_rating:
+                n[f"fft_{fft_rating}"] += 1
             if route:
                 n[f"route_{route}"] += 1
             n["risk_safeguarding"] += safeguarding

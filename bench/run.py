@@ -14,6 +14,7 @@ None of them is part of `make test`: they take minutes, and timings are not pass
                    exhaustive check (issue 18)
     duplicate_threshold  the duplicate check's text-similarity threshold, calibrated on the
                    triage corpus (ADR 0016)
+    fft_upload     100,000 FFT rows uploaded as CSV and XLSX, beside a bare bulk insert (issue 18)
     triage_speed   the analyser with the triage reader against it without (issue 15)
     reader_precision  held-out scores with the reader in fp32 and in bfloat16 (issue 21)
 
@@ -40,6 +41,7 @@ BENCHES = (
     "search",
     "duplicates",
     "duplicate_threshold",
+    "fft_upload",
     "triage_speed",
     "reader_precision",
 )

@@ -251,3 +251,43 @@ class AnalysisState(models.TextChoices):
     QUEUED = "queued", "Queued"
     PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
+
+
+class FftUploadStatus(models.TextChoices):
+    """Where an FFT upload is: waiting for the worker, having its rows checked, having them
+    saved, then done (rows added), rejected (a row or the file was wrong: nothing saved) or
+    failed (the service broke; upload the file again, rows already saved are not added twice)."""
+
+    QUEUED = "queued", "Waiting to start"
+    CHECKING = "checking", "Checking the rows"
+    SAVING = "saving", "Saving the rows"
+    DONE = "done", "Done"
+    REJECTED = "rejected", "Not saved: problems found"
+    FAILED = "failed", "Failed"
+
+
+# The one map of an upload's moves. The worker claims a queued upload; one whose worker failed or
+# died goes back to the queue (the periodic sweep finds a stale claim) and starts over from its
+# file, which the rows' digests make harmless: rows saved the first time are not added again.
+FFT_UPLOAD_TRANSITIONS: dict[str, frozenset[str]] = {
+    FftUploadStatus.QUEUED: frozenset({FftUploadStatus.CHECKING, FftUploadStatus.FAILED}),
+    FftUploadStatus.CHECKING: frozenset(
+        {
+            FftUploadStatus.SAVING,
+            FftUploadStatus.REJECTED,
+            FftUploadStatus.FAILED,
+            FftUploadStatus.QUEUED,
+        }
+    ),
+    FftUploadStatus.SAVING: frozenset(
+        {FftUploadStatus.DONE, FftUploadStatus.FAILED, FftUploadStatus.QUEUED}
+    ),
+    FftUploadStatus.DONE: frozenset(),
+    FftUploadStatus.REJECTED: frozenset(),
+    FftUploadStatus.FAILED: frozenset(),
+}
+FFT_UPLOAD_RUNNING: tuple[str, ...] = (
+    FftUploadStatus.QUEUED,
+    FftUploadStatus.CHECKING,
+    FftUploadStatus.SAVING,
+)

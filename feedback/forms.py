@@ -400,3 +400,22 @@ class AttachmentForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "attach-%s")
         super().__init__(*args, **kwargs)
+
+
+class FftUploadForm(forms.Form):
+    """An organisation's FFT export to upload. Only that one was chosen is checked here: what
+    it is and whether it can be taken are for ``fft_upload_receive`` to say."""
+
+    file = forms.FileField(
+        label="Choose the export to upload",
+        allow_empty_file=True,
+        error_messages={
+            "required": "Choose the FFT export to upload",
+            "missing": "Choose the FFT export to upload",
+            "invalid": "Choose the FFT export to upload",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "fft-%s")
+        super().__init__(*args, **kwargs)

@@ -24,9 +24,17 @@ from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
-from feedback.choices import PRACTICE_KINDS, OrganisationKind, RiskCheck, Route, Status
+from feedback.choices import (
+    PRACTICE_KINDS,
+    Channel,
+    FftUploadStatus,
+    OrganisationKind,
+    RiskCheck,
+    Route,
+    Status,
+)
 from feedback.clocks import LONDON
-from feedback.models import Feedback, Organisation, ReplyTemplate, SavedView, User
+from feedback.models import Feedback, FftUpload, Organisation, ReplyTemplate, SavedView, User
 from feedback.reply_templates import DEFAULTS, Template
 
 CQC_ODS_CODE = "CQC"
@@ -164,6 +172,51 @@ def feedback_get_for_user(user: User, pk: int) -> Feedback:
         return feedback_queue(user).select_related("area").get(pk=pk)
     except Feedback.DoesNotExist as exc:
         raise Http404("No such item in your organisation's queue.") from exc
+
+
+def fft_uploads_for(user: User) -> QuerySet[FftUpload]:
+    """The FFT exports the user's organisation uploaded, newest first. Like its queue, its own
+    only: an ICB's staff do not see what its trusts uploaded (the items, once routed, are in the
+    queues they may see); nothing for a user without an organisation."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return FftUpload.objects.none()
+    return (
+        FftUpload.objects.filter(organisation_id=user.organisation_id)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-pk")
+    )
+
+
+def fft_upload_get_for_user(user: User, pk: int) -> FftUpload:
+    """One upload of the user's organisation; another organisation's does not exist for them."""
+    try:
+        return fft_uploads_for(user).get(pk=pk)
+    except FftUpload.DoesNotExist as exc:
+        raise Http404("No such FFT upload for your organisation.") from exc
+
+
+def fft_upload_earlier_same_file(upload: FftUpload) -> FftUpload | None:
+    """The latest earlier upload of the same file by the same organisation that was saved (the
+    status page says so: its answers were not added twice), or None."""
+    return (
+        FftUpload.objects.filter(
+            organisation_id=upload.organisation_id,
+            file_digest=upload.file_digest,
+            status=FftUploadStatus.DONE,
+            pk__lt=upload.pk,
+        )
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-pk")
+        .first()
+    )
+
+
+def feedback_loaded_in_bulk(ids: list[int]) -> set[int]:
+    """Which of these items came in bulk (an FFT upload's answers): their analysis is queued on
+    the bulk queue, never ahead of a patient's item."""
+    return set(
+        Feedback.objects.filter(pk__in=ids, channel=Channel.FFT_IMPORT).values_list("pk", flat=True)
+    )
 
 
 def answered_on_time_q() -> Q:

@@ -44,6 +44,7 @@ from feedback.selectors import (
 from feedback.services import (
     attachments,
     duplicates,
+    fft_uploads,
     privacy,
     reply_templates,
     saved_views,
@@ -168,6 +169,8 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
             "searched": searched,
             "search_limit": SEARCH_RANK_LIMIT,
             "saved_views": _saved_views(user, request),
+            "uploads_fft": user.organisation is not None
+            and user.organisation.kind in fft_uploads.UPLOADING_KINDS,
             "colleagues": User.objects.filter(
                 organisation=user.organisation, is_active=True
             ).order_by("username"),

@@ -27,18 +27,31 @@ def accepts_file_uploads(view: _View) -> _View:
     return view
 
 
-def _takes_files(view: Callable[..., Any]) -> bool:
+# What an FFT upload's request may add to its file: the form's other fields and the multipart
+# boundaries.
+FFT_REQUEST_OVERHEAD_BYTES = 1024 * 1024
+
+
+def accepts_fft_uploads(view: _View) -> _View:
+    """Marks a view that takes an FFT export: its requests may be up to FFT_UPLOAD_MAX_BYTES."""
+    view.accepts_file_uploads = "fft"  # type: ignore[attr-defined]
+    return view
+
+
+def _takes_files(view: Callable[..., Any]) -> bool | str:
+    """False, True (attachments) or "fft" (FFT exports), as the view or its class says."""
     # A class-based view (a DRF APIView) says so on its class.
     view_class = getattr(view, "view_class", None)
-    return bool(
-        getattr(view, "accepts_file_uploads", False)
-        or getattr(view_class, "accepts_file_uploads", False)
+    marked = getattr(view, "accepts_file_uploads", False) or getattr(
+        view_class, "accepts_file_uploads", False
     )
+    return marked if isinstance(marked, str) else bool(marked)
 
 
 class RequestSizeLimitMiddleware:
     """Refuse bodies over the limit with 413 before anything reads them: 1 MB, or for the views
-    that take a file (attachments) three times the largest file accepted. Checked once the view
+    that take a file three times the largest attachment accepted, or the largest FFT export and
+    1 MB for the form around it. Checked once the view
     is known, before any view middleware (CSRF's reads the form) or the view reads the body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -58,7 +71,16 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if _takes_files(view):
+        takes = _takes_files(view)
+        if takes == "fft":
+            limit = settings.FFT_UPLOAD_MAX_BYTES + FFT_REQUEST_OVERHEAD_BYTES
+            mb = settings.FFT_UPLOAD_MAX_BYTES // (1024 * 1024)
+            message = (
+                f"The file is larger than {mb} MB: upload FFT exports of {mb} MB or less "
+                "(split a larger one by month or by service)."
+            )
+            advice = "Choose a smaller file and try again. Nothing was saved."
+        elif takes:
             limit = settings.UPLOAD_REQUEST_MAX_BYTES
             message = (
                 f"The file is larger than {limit // (1024 * 1024)} MB: attach files of "

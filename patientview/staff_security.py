@@ -23,7 +23,7 @@ from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-STAFF_PREFIXES = ("/staff/", "/api/v1/queue/", "/admin/")
+STAFF_PREFIXES = ("/staff/", "/api/v1/queue/", "/api/v1/fft-uploads/", "/admin/")
 # Reachable before verification: signing in and out, and setting up the authenticator.
 UNVERIFIED_ALLOWED = ("/staff/login/", "/staff/logout/", "/staff/two-factor/", "/admin/login/")
 # Responses never kept by a browser or proxy: everything but static files and the public pages

@@ -7,7 +7,7 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics import views as dashboard_views
-from feedback import staff_views, views
+from feedback import staff_fft_views, staff_views, views
 from patientview.health import health
 from patientview.metrics import metrics
 
@@ -71,6 +71,8 @@ urlpatterns = [
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
     path("staff/privacy/", staff_views.staff_privacy, name="staff-privacy"),
+    path("staff/fft-uploads/", staff_fft_views.staff_fft_uploads, name="staff-fft-uploads"),
+    path("staff/fft-uploads/<int:pk>/", staff_fft_views.staff_fft_upload, name="staff-fft-upload"),
     path("staff/dashboard/", dashboard_views.response_times, name="staff-dashboard"),
     path(
         "staff/dashboard/feedback/",

@@ -269,3 +269,106 @@ def test_a_tracking_link_reaches_the_patients_files_of_its_own_item_only(world, 
                 response = client.get(f"{track}attachments/{attachment.pk}/")
                 assert response.status_code == 404, (name, other)
     assert AuditEvent.objects.filter(action="attachment_downloaded").count() == len(attached)
+
+
+# FFT uploads: an organisation's own staff only, whatever they oversee (an ICB's staff do not see
+# what its trusts uploaded; the CQC's see nobody's); never a regulator's token; nobody signed out.
+FFT_UPLOAD_URLS = ["/staff/fft-uploads/{pk}/", "/api/v1/fft-uploads/{pk}/"]
+FFT_UPLOADS_OF = {
+    "trust staff": "trust",
+    "icb staff": "icb",
+    "cqc staff": None,
+    "other trust staff": "other trust",
+}
+
+
+@pytest.fixture
+def fft_uploads(world, trust, icb, other_trust) -> dict[str, Any]:
+    """A finished upload of each organisation that uploads FFT exports."""
+    from feedback.models import FftUpload
+
+    return {
+        name: FftUpload.objects.create(
+            organisation=organisation,
+            uploaded_by=UserFactory(organisation=organisation),
+            file_name=f"{organisation.ods_code} FFT October 2026.csv",
+            file_format="csv",
+            file_size=1000,
+            file_digest=f"{organisation.pk:064d}",
+            status="done",
+            rows_total=10,
+            rows_added=10,
+        )
+        for name, organisation in (("trust", trust), ("icb", icb), ("other trust", other_trust))
+    }
+
+
+@pytest.mark.parametrize("url", FFT_UPLOAD_URLS)
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_staff_open_only_their_own_organisations_fft_uploads(world, fft_uploads, viewer, url):
+    client = Client()
+    client.force_login(world["staff"][viewer])
+    for name, record in fft_uploads.items():
+        response = client.get(url.format(pk=record.pk))
+        if name == FFT_UPLOADS_OF[viewer]:
+            assert response.status_code == 200, (viewer, name, response.status_code)
+            assert record.file_name in response.content.decode()
+        else:
+            assert response.status_code == 404, (viewer, name, response.status_code)
+            assert record.file_name not in response.content.decode()
+
+
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_each_organisation_lists_only_its_own_fft_uploads(world, fft_uploads, viewer):
+    client = Client()
+    client.force_login(world["staff"][viewer])
+    listed = {row["id"] for row in client.get("/api/v1/fft-uploads/").json()}
+    page = client.get("/staff/fft-uploads/").content.decode()
+    for name, record in fft_uploads.items():
+        own = name == FFT_UPLOADS_OF[viewer]
+        assert (record.pk in listed) == own, (viewer, name)
+        assert (record.file_name in page) == own, (viewer, name)
+
+
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_fft_exports_are_taken_from_trusts_and_icbs_for_themselves(
+    world, fft_uploads, viewer, attachment_storage
+):
+    from rest_framework.test import APIClient
+
+    from feedback.models import FftUpload
+    from tests.fft_files import csv_bytes
+    from tests.fft_files import upload as fft_file
+
+    client = APIClient()
+    client.force_login(world["staff"][viewer])
+    response = client.post(
+        "/api/v1/fft-uploads/", {"file": fft_file("fft.csv", csv_bytes())}, format="multipart"
+    )
+    if FFT_UPLOADS_OF[viewer] is None:
+        assert response.status_code == 403
+        assert FftUpload.objects.count() == len(fft_uploads)
+    else:
+        assert response.status_code == 202, response.content
+        added = FftUpload.objects.get(pk=response.json()["id"])
+        assert added.organisation == world["staff"][viewer].organisation
+
+
+@pytest.mark.parametrize("url", ["/staff/fft-uploads/", "/api/v1/fft-uploads/", *FFT_UPLOAD_URLS])
+@pytest.mark.parametrize("viewer", ["anonymous", *TOKEN_SEES])
+def test_tokens_and_the_signed_out_reach_no_fft_upload(
+    world, fft_uploads, viewer, url, attachment_storage
+):
+    from feedback.models import FftUpload
+    from tests.fft_files import csv_bytes
+    from tests.fft_files import upload as fft_file
+
+    client = client_for(None if viewer == "anonymous" else world["tokens"][viewer])
+    for record in fft_uploads.values():
+        response = client.get(url.format(pk=record.pk))
+        assert response.status_code in (302, 401, 403), (viewer, response.status_code)
+        assert record.file_name.encode() not in response.content
+    if "{pk}" not in url:
+        sent = client.post(url, {"file": fft_file("fft.csv", csv_bytes())}, format="multipart")
+        assert sent.status_code in (302, 401, 403), (viewer, sent.status_code)
+    assert FftUpload.objects.count() == len(fft_uploads)

@@ -131,6 +131,10 @@ ACCESS = {
     "api/v1/queue/<int:pk>/attachments/<int:attachment_pk>/": (
         "staff: own organisation (audited); never a regulator token"
     ),
+    "api/v1/fft-uploads/": (
+        "staff: their own organisation's uploads; trusts and ICBs upload (others 403); audited"
+    ),
+    "api/v1/fft-uploads/<int:pk>/": "staff: own organisation's uploads only",
     "feedback/new/": "public",
     "feedback/new/<slug:step>/": "public (answers kept in the patient's own session)",
     "feedback/new/check/": "public (the patient's own session)",
@@ -148,6 +152,10 @@ ACCESS = {
     "staff/dashboard/peers/": "staff: aggregates of own scope and peers' aggregates",
     "staff/entries/new/": "staff: own organisation",
     "staff/privacy/": "staff: managers of own organisation (tests/feedback/test_privacy.py)",
+    "staff/fft-uploads/": (
+        "staff: their own organisation's uploads; trusts and ICBs upload (others 403); audited"
+    ),
+    "staff/fft-uploads/<int:pk>/": "staff: own organisation's uploads only",
     "staff/items/<int:pk>/": "staff: own organisation",
     "staff/items/<int:pk>/<slug:step>/": "staff: own organisation",
     "staff/items/<int:pk>/identity/": "staff: own organisation (audited)",

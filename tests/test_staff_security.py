@@ -83,9 +83,10 @@ def test_signing_in_needs_the_code_and_a_failure_never_says_the_password_was_rig
 def test_a_first_sign_in_leads_to_setting_up_the_authenticator(client: Client, trust):
     UserFactory(username="new.starter", organisation=trust)
     client.post("/staff/login/", {"username": "new.starter", "password": PASSWORD})
-    for url in ("/staff/queue/", "/staff/dashboard/", "/staff/entries/new/"):
+    for url in ("/staff/queue/", "/staff/dashboard/", "/staff/entries/new/", "/staff/fft-uploads/"):
         assert client.get(url)["Location"] == "/staff/two-factor/"
     assert client.get("/api/v1/queue/").status_code == 403
+    assert client.get("/api/v1/fft-uploads/").status_code == 403
 
 
 @pytest.mark.django_db

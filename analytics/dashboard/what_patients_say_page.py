@@ -21,6 +21,13 @@ from feedback.choices import Channel, Kind, RiskCheck, Route
 THEME_LABELS = {t.slug: t.label for t in THEMES}
 
 SENTIMENT_FIELDS = ("sentiment_1", "sentiment_2", "sentiment_3", "sentiment_4", "sentiment_5")
+# The answers to the FFT question, 1 very good ... 5 very poor, 6 don't know (FftRating).
+FFT_FIELDS = ("fft_1", "fft_2", "fft_3", "fft_4", "fft_5", "fft_6")
+FFT_NOTE = (
+    "As NHS England publishes the Friends and Family Test: the share of all answers that were "
+    "Very good or Good (positive) and Poor or Very poor (negative). Don't know counts in the "
+    "answers, in neither share. Counted once the answers' free text is read and routed."
+)
 CHANNEL_FIELDS = {f"channel_{value}": label for value, label in Channel.choices}
 ROUTE_FIELDS = {f"route_{value}": label for value, label in Route.choices}
 RISK_FIELDS = {
@@ -36,6 +43,7 @@ def what_patients_say(filters: Filters) -> dict[str, Any]:
         for name in (
             "received",
             *SENTIMENT_FIELDS,
+            *FFT_FIELDS,
             *CHANNEL_FIELDS,
             *ROUTE_FIELDS,
             *RISK_FIELDS,
@@ -70,6 +78,15 @@ def what_patients_say(filters: Filters) -> dict[str, Any]:
         "Risk flags raised by month",
         ["Month", *RISK_FIELDS.values()],
     )
+    fft = Table(
+        "fft",
+        "Friends and Family Test answers by month",
+        ["Month", "Positive (%)", "Negative (%)", "Answers"],
+        chart="columns",
+        percent=True,
+        series=["Positive (%)", "Negative (%)"],
+        note=FFT_NOTE,
+    )
     for month in filters.months:
         row = monthly.get(month, {})
         counts = [row.get(name) or 0 for name in SENTIMENT_FIELDS]
@@ -85,6 +102,7 @@ def what_patients_say(filters: Filters) -> dict[str, Any]:
             ]
         )
         risks.rows.append([month_label(month), *(row.get(name) or 0 for name in RISK_FIELDS)])
+        fft.rows.append([month_label(month), *fft_shares([row.get(f) or 0 for f in FFT_FIELDS])])
 
     received = totals["received"]
     kinds = Table(
@@ -117,12 +135,23 @@ def what_patients_say(filters: Filters) -> dict[str, Any]:
 
     top, rising = _themes(filters)
     checks, pending = _risk_checks(filters)
+    fft_positive, fft_negative, fft_answers = fft_shares([totals[f] for f in FFT_FIELDS])
     return {
         "received": received,
+        "fft": {"positive": fft_positive, "negative": fft_negative, "answers": fft_answers},
         "risk_total": sum(totals[name] for name in RISK_FIELDS),
         "checks_pending": pending,
-        "tables": [volume, kinds, channels, sentiment, top, rising, routes, risks, checks],
+        "tables": [volume, kinds, channels, sentiment, fft, top, rising, routes, risks, checks],
     }
+
+
+def fft_shares(answers: list[int]) -> tuple[float | None, float | None, int]:
+    """Percentages positive and negative of FFT answers counted by rating (1 very good ... 6
+    don't know), and how many answers: NHS England's method, every answer in the denominator,
+    Don't know included (in neither numerator)."""
+    total = sum(answers)
+    very_good, good, _neither, poor, very_poor, _dont_know = answers
+    return share(very_good + good, total), share(poor + very_poor, total), total
 
 
 def _risk_checks(filters: Filters) -> tuple[Table, int]:

@@ -18,6 +18,7 @@ from feedback.choices import (
     Channel,
     ComplainantStatus,
     FftRating,
+    FftUploadStatus,
     InvestigationApproach,
     Kind,
     OrganisationKind,
@@ -27,8 +28,9 @@ from feedback.choices import (
     ServiceType,
 )
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
-from feedback.models import Attachment, Feedback, Organisation
+from feedback.models import Attachment, Feedback, FftUpload, Organisation
 from feedback.selectors import organisation_active_by_ods_code
+from feedback.services.fft_uploads import fft_upload_progress_text
 from feedback.services.intake import (
     clean_text,
     nhs_number_problem,
@@ -519,3 +521,69 @@ class MergeInputSerializer(serializers.Serializer):
         help_text="The item of your queue to merge this one into; this one is closed as its "
         "duplicate",
     )
+
+
+class FftUploadInputSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # fft_upload_receive says what is wrong with an empty one
+        help_text=(
+            "The FFT export, as multipart/form-data: a CSV file or Excel workbook (.xlsx), told "
+            "by its content whatever its name; 50 MB or less (the setting FFT_UPLOAD_MAX_BYTES) "
+            "and at most 200,000 rows (FFT_UPLOAD_MAX_ROWS). Columns: rating, free text and "
+            "date (required), question and service (optional)"
+        ),
+        error_messages={
+            "required": "Choose the FFT export to upload",
+            "invalid": "Choose the FFT export to upload",
+        },
+    )
+
+
+class FftRowErrorOutputSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The row's line in the file, the header line 1")
+    messages = serializers.ListField(
+        child=serializers.CharField(), help_text="What is wrong with it, and how to correct it"
+    )
+
+
+class FftUploadOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="This upload in the API: follow it here")
+    page_url = serializers.SerializerMethodField(help_text="This upload's page for staff")
+    status = serializers.ChoiceField(
+        choices=FftUploadStatus.choices,
+        help_text="queued, checking and saving while it runs; then done, rejected (nothing "
+        "saved) or failed",
+    )
+    progress = serializers.SerializerMethodField(
+        help_text="Where it is, in a sentence, as the status page says it"
+    )
+    file_name = serializers.CharField(help_text="The file's name as it came, made safe to show")
+    file_format = serializers.CharField(help_text="csv or xlsx, as found from the content")
+    file_size = serializers.IntegerField(help_text="In bytes")
+    uploaded_at = serializers.DateTimeField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+    finished_at = serializers.DateTimeField(allow_null=True)
+    rows_total = serializers.IntegerField(help_text="Rows in the file, once checked")
+    rows_checked = serializers.IntegerField()
+    rows_saved = serializers.IntegerField()
+    rows_added = serializers.IntegerField(help_text="Rows added as new FFT feedback")
+    rows_duplicate = serializers.IntegerField(
+        help_text="Rows whose answer was held already (an earlier upload): not added again"
+    )
+    row_error_count = serializers.IntegerField(help_text="Rows refused (a rejected upload)")
+    row_errors = FftRowErrorOutputSerializer(
+        many=True, help_text="The first 100 rows refused, by line (FFT_UPLOAD_ERRORS_KEPT)"
+    )
+    problem = serializers.CharField(
+        help_text="Why the file as a whole was refused, or why the upload failed; empty otherwise"
+    )
+
+    def get_url(self, obj: FftUpload) -> str:
+        return reverse("api-fft-upload", kwargs={"pk": obj.pk})
+
+    def get_page_url(self, obj: FftUpload) -> str:
+        return reverse("staff-fft-upload", kwargs={"pk": obj.pk})
+
+    def get_progress(self, obj: FftUpload) -> str:
+        return fft_upload_progress_text(obj)

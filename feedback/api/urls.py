@@ -1,6 +1,7 @@
 from django.urls import path
 
 from feedback.api import staff_views
+from feedback.api.fft_views import FftUploadApi, FftUploadsApi
 from feedback.api.views import FeedbackSubmitApi, TrackingApi
 
 urlpatterns = [
@@ -51,4 +52,6 @@ urlpatterns = [
         staff_views.QueueItemStepApi.as_view(),
         name="api-queue-item-step",
     ),
+    path("fft-uploads/", FftUploadsApi.as_view(), name="api-fft-uploads"),
+    path("fft-uploads/<int:pk>/", FftUploadApi.as_view(), name="api-fft-upload"),
 ]

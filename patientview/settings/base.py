@@ -77,6 +77,21 @@ ATTACHMENTS_PER_ITEM = env.int("ATTACHMENTS_PER_ITEM", default=10)
 UPLOAD_REQUEST_MAX_BYTES = 3 * ATTACHMENT_MAX_BYTES
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "uploads")))
 
+# FFT uploads (feedback/services/fft_uploads.py): an organisation's monthly Friends and Family Test
+# export, CSV or XLSX. A large acute trust gets tens of thousands of answers a month; an export
+# past these limits is refused with a message naming them (split it by month or service). The
+# file is kept through the storage API until the worker has read it.
+FFT_UPLOAD_MAX_BYTES = env.int("FFT_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+FFT_UPLOAD_MAX_ROWS = env.int("FFT_UPLOAD_MAX_ROWS", default=200_000)
+# The refused rows kept and shown (the count of all of them is kept too).
+FFT_UPLOAD_ERRORS_KEPT = 100
+# Rows saved a transaction (and one analysis message each ANALYSIS_BATCH_SIZE of them).
+FFT_UPLOAD_CHUNK_ROWS = env.int("FFT_UPLOAD_CHUNK_ROWS", default=2000)
+# An upload whose worker has said nothing for this long is handed out again (the rows' digests
+# make a second run harmless), at most FFT_UPLOAD_MAX_ATTEMPTS times in all.
+FFT_UPLOAD_CLAIM_TIMEOUT_SECONDS = env.int("FFT_UPLOAD_CLAIM_TIMEOUT_SECONDS", default=20 * 60)
+FFT_UPLOAD_MAX_ATTEMPTS = 3
+
 # Content security policy: our own scripts and styles only.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -228,6 +243,9 @@ SPECTACULAR_SETTINGS = {
         "RouteEnum": "feedback.choices.Route",
         # The regulator export has every channel; the staff entry form a few of them.
         "FeedbackChannelEnum": "feedback.choices.Channel",
+        # An item's status and an FFT upload's are both "status": each its own name.
+        "StatusEnum": "feedback.choices.Status",
+        "FftUploadStatusEnum": "feedback.choices.FftUploadStatus",
     },
 }
 
@@ -262,6 +280,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "intake"
 CELERY_TASK_ROUTES = {
     "feedback.tasks.analyse_feedback": {"queue": "analysis"},
+    # An FFT upload is read and saved on a queue of its own, and its thousands of items are
+    # analysed from another (ANALYSIS_BULK_QUEUE): a patient's item, sent to "analysis", waits
+    # for one batch at most, never behind a month of FFT answers.
+    "feedback.tasks.process_fft_upload": {"queue": "imports"},
+    "feedback.tasks.requeue_fft_uploads": {"queue": "intake"},
     "feedback.tasks.requeue_unanalysed": {"queue": "intake"},
     "feedback.tasks.worker_heartbeat": {"queue": "analysis"},
     "feedback.tasks.send_notification": {"queue": "intake"},
@@ -273,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-unanalysed": {
         "task": "feedback.tasks.requeue_unanalysed",
         "schedule": env.float("REQUEUE_INTERVAL_SECONDS", default=60.0),
+    },
+    "requeue-fft-uploads": {
+        "task": "feedback.tasks.requeue_fft_uploads",
+        "schedule": 300.0,
     },
     "worker-heartbeat": {
         "task": "feedback.tasks.worker_heartbeat",
@@ -313,6 +340,9 @@ PATIENT_FEEDBACK_DATA_DIR = Path(
     )
 )
 ANALYSIS_BATCH_SIZE = env.int("ANALYSIS_BATCH_SIZE", default=32)
+# Where the analysis of bulk-loaded items (FFT uploads) is queued: the workers consume it beside
+# "analysis", taking from each in turn.
+ANALYSIS_BULK_QUEUE = "analysis_bulk"
 # The arithmetic the reader runs in: "auto" (bfloat16 on a CPU with AMX, else fp32), "fp32" or
 # "bf16" (ADR 0014). Training and evaluate_models always use fp32.
 READER_PRECISION = env.str("READER_PRECISION", default="auto")

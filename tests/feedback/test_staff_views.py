@@ -27,6 +27,7 @@ PAGES = [
     ("post", "/staff/items/{pk}/links/"),
     ("post", "/staff/items/{pk}/merge/"),
     ("get", "/staff/entries/new/"),
+    ("get", "/staff/fft-uploads/"),
     ("get", "/staff/two-factor/"),
 ]
 

@@ -109,7 +109,8 @@ class Processes:
     def start_worker(self, *, beat: bool = False, **env: str) -> subprocess.Popen[bytes]:
         args = [
             str(BIN / "celery"), "-A", "patientview", "worker",
-            "--queues", "intake,analysis", "--concurrency", "1", "--loglevel", "INFO",
+            "--queues", "intake,analysis,analysis_bulk,imports", "--concurrency", "1",
+            "--loglevel", "INFO",
             "--without-gossip", "--without-mingle",
             "--hostname", f"integration-{self.port}-{self._count}@%h",
         ]  # fmt: skip

@@ -51,6 +51,8 @@ ENDPOINTS = [
         "/api/v1/queue/entries/",
         {"kind": "complaint", "text": "x", "channel": "phone", "provider": "RAL"},
     ),
+    ("get", "/api/v1/fft-uploads/", None),
+    ("post", "/api/v1/fft-uploads/", {}),
 ]
 
 

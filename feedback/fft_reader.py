@@ -1,0 +1,486 @@
+"""Reading an organisation's Friends and Family Test export, CSV or XLSX, one row at a time.
+
+No database here: a file in, checked rows or the problems with them out. The file is streamed
+(the ``csv`` module on a text wrapper; openpyxl in read-only mode for a workbook), so memory does
+not grow with its length. What the file is comes from its content, never its name: a workbook is
+a zip holding ``xl/workbook.xml``; a password-protected workbook is an OLE2 compound file holding
+an ``EncryptedPackage`` stream (as is an old ``.xls``, without it); anything else must be text.
+
+Columns are found by their headings, whatever their case and punctuation, under the names trusts'
+survey systems give them ("Rating", "FFT response", "Free text", "Comments", "Date completed",
+...); rating, free text and date are required (a free-text cell may be blank: a rating alone is an
+answer too), question and service are optional. The header may sit below a few title lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+import filetype
+
+from feedback.choices import FFT_QUESTION, FftRating
+from feedback.clocks import LONDON
+from feedback.fft_vocabulary import (
+    COLUMNS,
+    MONTHS,
+    OLD_SCALE,
+    RATING_HELP,
+    RATING_WORDS,
+    REQUIRED,
+    SERVICES,
+    normalised,
+)
+from feedback.services.intake import clean_text
+
+CSV = "csv"
+XLSX = "xlsx"
+FORMATS = (CSV, XLSX)
+
+# The model's limit on a question (Feedback.question).
+QUESTION_MAX_LENGTH = 300
+# The Friends and Family Test began in April 2013: an earlier date is a mistake in the file
+# (often month and day swapped, or Excel's day 0, 1900).
+FFT_STARTED = dt.date(2013, 4, 1)
+# A timestamp this far ahead of the server's clock is a survey system's clock, not the future.
+CLOCK_SKEW = dt.timedelta(minutes=10)
+# How far down the header is looked for (survey systems put a title and a date range above it).
+HEADER_SEARCH_ROWS = 10
+READ_CHUNK = 1024 * 1024
+
+
+class FftFileError(ValueError):
+    """The file as a whole cannot be read as an FFT export; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class FftRow:
+    """One answer of the export, checked: what an item is made of."""
+
+    line: int
+    received_at: dt.datetime
+    rating: int
+    question: str
+    text: str
+    service_type: str  # a ServiceType value, or "" when the file's service is not one we know
+    service: str  # the service as the file wrote it, normalised: part of the row's identity
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row that cannot be taken, and why (one message per problem found in it)."""
+
+    line: int
+    messages: tuple[str, ...]
+
+
+# --- Headings --------------------------------------------------------------------------------
+
+
+def _match_header(cells: Sequence[object]) -> dict[str, int]:
+    """Which position holds each field, the best-named heading winning when several match."""
+    headings = [normalised(cell) if cell is not None else "" for cell in cells]
+    found: dict[str, int] = {}
+    for column in COLUMNS:
+        for name in column.names:
+            position = next(
+                (i for i, h in enumerate(headings) if h == name and i not in found.values()),
+                None,
+            )
+            if position is not None:
+                found[column.field] = position
+                break
+    return found
+
+
+def _missing_message(found: dict[str, int], cells: Sequence[object]) -> str:
+    missing = [c for c in REQUIRED if c.field not in found]
+    shown = [str(cell).strip() for cell in cells if cell is not None and str(cell).strip()]
+    parts = [
+        f"The file has no {c.label} column: name it “{c.names[0].capitalize()}” "
+        f"(or {', '.join('“' + n.capitalize() + '”' for n in c.names[1:3])})."
+        for c in missing
+    ]
+    parts.append(
+        "Columns found in the first row: " + ", ".join(shown[:20]) + "."
+        if shown
+        else "The first row is empty."
+    )
+    return " ".join(parts)
+
+
+# --- Values ----------------------------------------------------------------------------------
+
+
+def parse_rating(value: object) -> tuple[int | None, str]:
+    """The FFT answer as its number 1-6, or None and what is wrong."""
+    if isinstance(value, bool):
+        return None, f"The rating “{value}” is not an FFT answer: {RATING_HELP}."
+    if isinstance(value, int | float):
+        number = int(value)
+        if number == value and number in FftRating.values:
+            return number, ""
+        return None, f"The rating “{value:g}” is not an FFT answer: {RATING_HELP}."
+    words = normalised(value)
+    if not words:
+        return None, f"The rating is blank: {RATING_HELP}."
+    if words in RATING_WORDS:
+        return RATING_WORDS[words], ""
+    if re.fullmatch(r"[1-6](?: 0+)?", words):  # "3", "3.0" (punctuation became a space)
+        return int(words[0]), ""
+    shown = str(value).strip()[:40]
+    if words in OLD_SCALE:
+        return None, (
+            f"The rating “{shown}” answers the question asked before April 2020 (“How likely "
+            f"are you to recommend...”), not “{FFT_QUESTION}”: {RATING_HELP}."
+        )
+    return None, f"The rating “{shown}” is not an FFT answer: {RATING_HELP}."
+
+
+def service_type_for(value: str) -> str:
+    """The product's service type for the file's service, or "" (left blank) when unknown. A
+    setting with more words after a known one counts as it ("Maternity - Birth", "Mental health
+    inpatient", "GP surgery")."""
+    words = normalised(value).split()
+    for end in range(len(words), 0, -1):
+        found = SERVICES.get(" ".join(words[:end]))
+        if found:
+            return found
+    return ""
+
+
+_UK_DATE = re.compile(
+    r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+)
+_NAMED_MONTH = re.compile(
+    r"(\d{1,2})(?:st|nd|rd|th)?[ \-]([A-Za-z]{3,9})[ \-,]+(\d{4})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+DATE_HELP = "write dates as day/month/year (31/10/2026, with a time if you like) or 2026-10-31"
+# Excel counts days from 30 December 1899 (its 1900 leap-year bug included).
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """A time the file gave without a zone is the time in England."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LONDON)
+
+
+def _from_parts(parts: Sequence[str | None], month: int | None = None) -> dt.datetime | None:
+    day, month_text, year_text, hour, minute, second = parts
+    year = int(year_text or 0)
+    if year < 100:
+        year += 2000
+    try:
+        return dt.datetime(
+            year,
+            month if month is not None else int(month_text or 0),
+            int(day or 0),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=LONDON,
+        )
+    except ValueError:
+        return None
+
+
+def _parse_date_text(text: str) -> tuple[dt.datetime | None, bool]:
+    """The moment a date in text means, and whether it had a time."""
+    if re.match(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
+        except ValueError:
+            return None, False
+        return _aware(parsed), len(text) > 10
+    match = _UK_DATE.fullmatch(text)
+    if match:
+        return _from_parts(match.groups()), match.group(4) is not None
+    match = _NAMED_MONTH.fullmatch(text)
+    if match:
+        month = MONTHS.get(match.group(2).casefold())
+        if month is None:
+            return None, False
+        parts = (match.group(1), None, match.group(3), *match.group(4, 5, 6))
+        return _from_parts(parts, month), match.group(4) is not None
+    return None, False
+
+
+def parse_date(value: object, *, now: dt.datetime) -> tuple[dt.datetime | None, str]:
+    """When the answer was given (aware), or None and what is wrong with the date."""
+    has_time = True
+    moment: dt.datetime | None
+    if isinstance(value, dt.datetime):
+        moment = _aware(value)
+    elif isinstance(value, dt.date):
+        moment, has_time = dt.datetime.combine(value, dt.time.min, tzinfo=LONDON), False
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # A workbook's date cell that lost its date format: a serial day number.
+        if not 1 <= value < 2958466:
+            return None, f"The date “{value:g}” is not a date: {DATE_HELP}."
+        moment = (_EXCEL_EPOCH + dt.timedelta(days=float(value))).replace(tzinfo=LONDON)
+        has_time = value != int(value)
+    else:
+        text = " ".join(str(value or "").split())
+        if not text:
+            return None, f"The date is blank: {DATE_HELP}."
+        moment, has_time = _parse_date_text(text)
+        if moment is None:
+            return None, f"The date “{text[:40]}” is not a date: {DATE_HELP}."
+    local = moment.astimezone(LONDON)
+    today = now.astimezone(LONDON).date()
+    if (has_time and moment > now + CLOCK_SKEW) or local.date() > today:
+        return None, f"The date {local:%d/%m/%Y} is in the future."
+    if local.date() < FFT_STARTED:
+        return None, (
+            f"The date {local:%d/%m/%Y} is before the Friends and Family Test began (April "
+            f"2013): check the dates are day/month/year."
+        )
+    return moment, ""
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def check_row(
+    line: int,
+    cells: Sequence[object],
+    columns: dict[str, int],
+    *,
+    now: dt.datetime,
+    text_max_length: int,
+) -> FftRow | RowProblem:
+    """One data row checked: the row to save, or every problem found in it."""
+
+    def cell(field: str) -> object:
+        position = columns.get(field)
+        if position is None or position >= len(cells):
+            return None
+        return cells[position]
+
+    problems = []
+    rating, why = parse_rating(cell("rating") if cell("rating") is not None else "")
+    if rating is None:
+        problems.append(why)
+    received_at, why = parse_date(cell("date"), now=now)
+    if received_at is None:
+        problems.append(why)
+    text = clean_text(_cell_text(cell("text")))
+    if len(text) > text_max_length:
+        problems.append(
+            f"The free text is {len(text):,} characters: the limit is {text_max_length:,}."
+        )
+    question = clean_text(_cell_text(cell("question"))) or FFT_QUESTION
+    if len(question) > QUESTION_MAX_LENGTH:
+        problems.append(
+            f"The question is {len(question):,} characters: the limit is {QUESTION_MAX_LENGTH:,}."
+        )
+    service = " ".join(_cell_text(cell("service")).split())
+    if problems or rating is None or received_at is None:
+        return RowProblem(line, tuple(problems))
+    return FftRow(
+        line=line,
+        received_at=received_at,
+        rating=rating,
+        question=question,
+        text=text,
+        service_type=service_type_for(service),
+        service=normalised(service),
+    )
+
+
+# --- The file --------------------------------------------------------------------------------
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+WRONG_KIND = (
+    "Upload the export as a CSV file or an Excel workbook (.xlsx): in Excel, File > Save as, "
+    "and choose “CSV UTF-8” or “Excel Workbook”."
+)
+
+
+def _contains(file: IO[bytes], needle: bytes) -> bool:
+    file.seek(0)
+    tail = b""
+    while chunk := file.read(READ_CHUNK):
+        if needle in tail + chunk:
+            return True
+        tail = chunk[-len(needle) :]
+    return False
+
+
+def sniff_format(file: IO[bytes]) -> str:
+    """CSV or XLSX, told from the content; FftFileError for anything else (with what it is, when
+    that helps: an empty file, a password-protected workbook, an old .xls, a PDF...)."""
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    if not head.strip():
+        raise FftFileError("The file is empty: upload the export with its header and rows.")
+    if head.startswith(OLE2):
+        if _contains(file, ENCRYPTED_PACKAGE):
+            raise FftFileError(
+                "The workbook is password-protected (encrypted), so it cannot be read: open it "
+                "in Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+                "Password, and clear it), save it, and upload it again. Or save it as CSV."
+            )
+        raise FftFileError(
+            "The file is an Excel 97-2003 workbook (.xls), which cannot be read here. " + WRONG_KIND
+        )
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = {name.lower() for name in archive.namelist()}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+            names = set()
+        finally:
+            file.seek(0)
+        if "xl/workbook.xml" in names:
+            return XLSX
+        raise FftFileError("The file is a zip archive, not an Excel workbook. " + WRONG_KIND)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return CSV
+    found = filetype.guess(head)
+    if found is not None or b"\x00" in head:
+        kind = f" ({found.extension.upper()})" if found is not None else ""
+        raise FftFileError(f"The file is not a CSV or Excel file{kind}. " + WRONG_KIND)
+    return CSV
+
+
+def csv_encoding(file: IO[bytes]) -> str:
+    """The file's text encoding: by its byte order mark, else UTF-8 if all of it decodes as
+    UTF-8, else Windows-1252 (what Excel's plain "CSV" saves in England)."""
+    file.seek(0)
+    head = file.read(4)
+    file.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := file.read(READ_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            file.seek(0)
+        return encoding
+    raise FftFileError("The file is not text in a known encoding. " + WRONG_KIND)
+
+
+def _csv_rows(file: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, its cells), blank lines left out."""
+    encoding = csv_encoding(file)
+    text = io.TextIOWrapper(file, encoding=encoding, newline="")
+    try:
+        first = text.readline()
+        text.seek(0)
+        # Excel saves with the list separator of the computer's region: "," here, ";" in much of
+        # Europe; a "Unicode text" save uses tabs. The header says which.
+        delimiter = max(",;\t", key=first.count) if first else ","
+        reader = csv.reader(text, delimiter=delimiter)
+        previous = 0
+        try:
+            for record in reader:
+                start, previous = previous + 1, reader.line_num
+                if any(cell.strip() for cell in record):
+                    yield start, record
+        except csv.Error as exc:
+            raise FftFileError(
+                f"Line {reader.line_num} cannot be read as CSV ({exc}): a quotation mark may "
+                "not be closed. " + WRONG_KIND
+            ) from None
+    finally:
+        # The wrapper must not close the file it wraps (the caller owns it, and may have closed
+        # it already when it stops reading early).
+        with contextlib.suppress(ValueError):
+            text.detach()
+
+
+def _xlsx_rows(file: IO[bytes]) -> Iterator[tuple[int, Sequence[object]]]:
+    """(row number as Excel shows it, its cells) of the first worksheet, blank rows left out."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise FftFileError(
+            f"The workbook cannot be read ({type(exc).__name__}): open it in Excel and save it "
+            "again, or save it as CSV."
+        ) from None
+    try:
+        if not workbook.worksheets:
+            raise FftFileError("The workbook has no worksheet.")
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if any(cell is not None and str(cell).strip() for cell in row):
+                yield number, row
+    finally:
+        workbook.close()
+
+
+def rows_of(file: IO[bytes], file_format: str) -> Iterator[tuple[int, Sequence[object]]]:
+    """Every non-blank row of the file with its line (CSV) or row (XLSX) number."""
+    if file_format == XLSX:
+        return _xlsx_rows(file)
+    if file_format == CSV:
+        return _csv_rows(file)
+    raise ValueError(f"unknown FFT file format {file_format!r}")
+
+
+def _header(rows: Iterator[tuple[int, Sequence[object]]]) -> tuple[int, dict[str, int]]:
+    """The header's line and where each field is, from the first rows; FftFileError when no row
+    among them has every required column."""
+    best: tuple[dict[str, int], Sequence[object]] | None = None
+    for _, (line, cells) in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
+        found = _match_header(cells)
+        if all(c.field in found for c in REQUIRED):
+            return line, found
+        if best is None or len(found) > len(best[0]):
+            best = (found, cells)
+    if best is None:
+        raise FftFileError("The file has no rows: upload the export with its header and rows.")
+    raise FftFileError(_missing_message(*best))
+
+
+def read_export(
+    file: IO[bytes],
+    *,
+    file_format: str,
+    now: dt.datetime,
+    text_max_length: int,
+    max_rows: int,
+) -> Iterator[FftRow | RowProblem]:
+    """Each data row of the export, checked, in file order. Raises FftFileError for a problem
+    with the file as a whole: no header with the required columns, more than ``max_rows`` rows,
+    no rows at all, or content that is not a readable CSV or workbook."""
+    rows = rows_of(file, file_format)
+    _, columns = _header(rows)
+    count = 0
+    for line, cells in rows:
+        count += 1
+        if count > max_rows:
+            raise FftFileError(
+                f"The file has more than {max_rows:,} rows, the most one upload can take: "
+                "split the export (by month, or by service) and upload each part."
+            )
+        yield check_row(line, cells, columns, now=now, text_max_length=text_max_length)
+    if count == 0:
+        raise FftFileError("The file has a header but no rows under it.")
