@@ -235,7 +235,7 @@ def _context(item: RoutingInput) -> list[str]:
 # Whether a phrase rule or a theme alone sends an item to the CQC when the triage reader has read
 # it (True), or asks a person to check it, quoting the matched words (False). Without a reading the
 # rules always route. Decided out of fold (bench/triage_rules_oof.py, docs/adr/0012).
-RULES_ROUTE_BESIDE_READER = True
+RULES_ROUTE_BESIDE_READER = False
 
 
 def route_feedback(item: RoutingInput, *, rules_route: bool | None = None) -> RouteDecision:

@@ -658,13 +658,12 @@ def test_a_patient_not_sure_about_risk_is_checked_by_a_person():
 SLAPPED = "The carer slapped my dad when he asked for the toilet."
 
 
-def test_a_phrase_the_reader_does_not_confirm_can_ask_a_check_instead_of_routing():
-    """With rules asking a check beside the reader, a matched phrase the reader scores low
-    keeps the item where it was going, flagged, with the words a person should read."""
+def test_a_phrase_the_reader_does_not_confirm_asks_a_check_instead_of_routing():
+    """As shipped (decided out of fold), a matched phrase the reader scores low keeps the item
+    where it was going, flagged for a person's check, with the words that person should read."""
     decision = route_feedback(
         RoutingInput(text=SLAPPED, kind="complaint", has_provider=True,
                      triage=reading(safeguarding=0.02)),
-        rules_route=False,
     )  # fmt: skip
     assert decision.route == Route.TRUST
     assert "safeguarding" in decision.check_flags
