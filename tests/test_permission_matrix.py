@@ -112,6 +112,8 @@ def _body(url: str, feedback: Any) -> dict[str, Any]:
             route=feedback.route,
             received=OCTOBER,
         )
+        # The same person writing again (the same email address): the only items merged.
+        Identity.objects.create(feedback=partner, name="Pat Example", email="pat@example.com")
         return {"item": partner.pk, "other": partner.pk, "into": partner.pk}
     return {}
 

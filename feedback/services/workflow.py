@@ -468,6 +468,11 @@ def _kept_refusal(kept: Feedback) -> str | None:
             f"#{kept.pk} is a {kept.get_kind_display().lower()}: merge only into a complaint "
             "or concern."
         )
+    if kept.risk_check == RiskCheck.PENDING:
+        return (
+            f"#{kept.pk} has a possible risk to check first: confirm or dismiss it, then merge "
+            "into it."
+        )
     return None
 
 
@@ -484,7 +489,28 @@ def merge_refusal(feedback: Feedback, into: Feedback) -> str | None:
             f"Other items were merged into #{feedback.pk}: merge #{into.pk} into #{feedback.pk} "
             "instead."
         )
+    if not _same_complainant(feedback, into):
+        return (
+            f"#{feedback.pk} and #{into.pk} do not give the same email address, so the answer to "
+            "one could reach someone else: only one person's complaints are merged. Link them "
+            "instead; each complainant gets their own response."
+        )
     return None
+
+
+def _same_complainant(feedback: Feedback, into: Feedback) -> bool:
+    """Whether both items give the same email address (in any case): the one contact a merged
+    complainant's answer is sent to, so sharing the kept item's response tells nobody anything
+    they were not already sent. An NHS number or phone number alone is not enough (anyone can
+    type another person's), nor is text alike (two people telling one incident)."""
+    emails = dict(
+        Identity.objects.filter(feedback_id__in=[feedback.pk, into.pk]).values_list(
+            "feedback_id", "email"
+        )
+    )
+    mine = (emails.get(feedback.pk) or "").strip().lower()
+    theirs = (emails.get(into.pk) or "").strip().lower()
+    return bool(mine) and mine == theirs
 
 
 def complaint_merge(*, feedback: Feedback, into: Feedback, actor: User) -> Feedback:

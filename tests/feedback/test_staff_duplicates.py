@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from feedback.choices import Role, Status
 from feedback.models import AuditEvent, Feedback, FeedbackLink
 from feedback.services import workflow
 from tests.factories import UserFactory
-from tests.feedback.duplicate_items import PAT_NHS, RESPONSE, SAM, complaint, reading, topic
+from tests.feedback.duplicate_items import PAT, PAT_NHS, RESPONSE, SAM, complaint, reading, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -138,15 +139,24 @@ def test_a_compliment_is_not_checked(trust, client):
 
 
 def test_the_patient_of_a_merged_item_is_told_and_reads_the_answer_there(trust, handler):
-    kept = complaint(trust, days_ago=9, status=Status.INVESTIGATING, text="Kept item's own words.")
-    duplicate = complaint(trust, days_ago=2)  # no contact details: the page shows the response
+    kept = complaint(trust, days_ago=9, status=Status.INVESTIGATING, text="Kept item's own words.",
+                     patient=PAT)  # fmt: skip
+    duplicate = complaint(trust, days_ago=2, patient={"name": "Pat", "email": PAT["email"]})
     workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     track = f"/track/{duplicate.tracking_token}/"
     page = Client().get(track).content.decode()
     assert "has been joined to another about the same matter" in page
     assert "We will send it to you when it is ready" in page
     workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
-    page = Client().get(track).content.decode()
+    # The answer shows after the code sent to the patient's own address, as for any response.
+    patient = Client()
+    page = patient.get(track).content.decode()
+    assert RESPONSE["response_text"][:40] not in page
+    patient.post(f"{track}response/", {"action": "send"})
+    code = re.search(r"Your code is (\d{6})", mail.outbox[-1].body).group(1)
+    assert mail.outbox[-1].to == [PAT["email"]]
+    patient.post(f"{track}response/", {"code": code})
+    page = patient.get(track).content.decode()
     assert RESPONSE["response_text"][:40] in page
     assert "Kept item's own words." not in page
     assert "Parliamentary and Health Service Ombudsman" in page

@@ -200,7 +200,10 @@ def test_an_item_of_another_organisation_cannot_be_linked(trust, other_trust, ha
 
 def test_merging_closes_the_duplicate_audits_both_and_its_patient_gets_the_answer(trust, handler):
     kept = complaint(trust, days_ago=10, patient=PAT)
-    duplicate = complaint(trust, days_ago=2, patient={"name": "Jo Example", "email": "jo@x.org"})
+    # The same person writing again, their address typed in another case.
+    duplicate = complaint(
+        trust, days_ago=2, patient={"name": "P Example", "email": "Pat@Example.com"}
+    )
     merged = workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
 
     assert (merged.status, merged.duplicate_of, merged.closed_at is not None) == (
@@ -219,7 +222,7 @@ def test_merging_closes_the_duplicate_audits_both_and_its_patient_gets_the_answe
     # The duplicate's complainant is told it was joined to another.
     joined = Notification.objects.get(feedback=duplicate, kind=NotificationKind.MERGED)
     assert notification_send(notification_id=joined.pk)
-    assert mail.outbox[-1].to == ["jo@x.org"]
+    assert mail.outbox[-1].to == ["Pat@Example.com"]
     assert "joined yours to it" in mail.outbox[-1].body
 
     # The kept item is answered: both complainants are sent the response.
@@ -231,7 +234,7 @@ def test_merging_closes_the_duplicate_audits_both_and_its_patient_gets_the_answe
         assert notification_send(notification_id=notification.pk)
         sent[notification.feedback_id] = mail.outbox[-1]
     assert set(sent) == {kept.pk, duplicate.pk}
-    assert sent[duplicate.pk].to == ["jo@x.org"]
+    assert sent[duplicate.pk].to == ["Pat@Example.com"]
     assert RESPONSE["response_text"] in sent[duplicate.pk].body
     assert "answers both" in sent[duplicate.pk].body
     assert duplicate.tracking_token in sent[duplicate.pk].body
@@ -240,7 +243,7 @@ def test_merging_closes_the_duplicate_audits_both_and_its_patient_gets_the_answe
 
 
 def test_a_merge_into_an_item_already_answered_sends_that_answer_now(trust, handler):
-    kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING)
+    kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT)
     workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
     duplicate = complaint(trust, days_ago=1, patient=PAT)
     workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
@@ -248,11 +251,29 @@ def test_a_merge_into_an_item_already_answered_sends_that_answer_now(trust, hand
     assert kinds == {NotificationKind.MERGED, NotificationKind.RESPONSE}
 
 
-def test_a_patient_without_an_email_is_not_sent_it_but_it_is_recorded(trust, handler):
-    kept = complaint(trust)
-    duplicate = complaint(trust, patient={"name": "Pat", "phone": "07700 900123"})
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
-    assert Notification.objects.get(feedback=duplicate).state == NotificationState.SKIPPED
+@pytest.mark.parametrize(
+    ("kept_patient", "duplicate_patient"),
+    [
+        (PAT, SAM),  # two people telling one incident
+        (PAT_NHS, {**SAM, "nhs_number": PAT_NHS["nhs_number"]}),  # someone typing Pat's number
+        (PAT, {"name": "Pat", "phone": PAT["phone"]}),  # no email to send the answer to
+        (PAT, None),  # anonymous: the tracking page would show Pat's answer
+        (None, None),
+    ],
+)
+def test_complaints_of_two_people_are_linked_not_merged(
+    trust, handler, kept_patient, duplicate_patient
+):
+    """One person's answer never reaches another: only items giving the same email address
+    are merged, as the answer to one is sent to that address already."""
+    kept = complaint(trust, patient=kept_patient)
+    duplicate = complaint(trust, patient=duplicate_patient)
+    assert workflow.merge_refusal(duplicate, kept) is not None
+    with pytest.raises(IllegalTransition, match="do not give the same email address"):
+        workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    assert Feedback.objects.get(pk=duplicate.pk).status == Status.RECEIVED
+    assert not Notification.objects.exists()
+    duplicates.feedback_link(feedback=duplicate, other=kept, actor=handler)
 
 
 REFUSALS = {
@@ -287,6 +308,10 @@ REFUSALS = {
     ),
     "a possible risk not yet checked": (
         lambda item, kept: (_set(item, risk_check=RiskCheck.PENDING), kept),
+        "possible risk to check first",
+    ),
+    "into an item with a possible risk not yet checked": (
+        lambda item, kept: (item, _set(kept, risk_check=RiskCheck.PENDING)),
         "possible risk to check first",
     ),
     "an item others were merged into": (
@@ -334,7 +359,7 @@ def test_an_item_of_another_organisation_cannot_be_merged(trust, other_trust, ha
 
 
 def test_a_merged_item_cannot_be_reopened(trust, handler):
-    kept, duplicate = complaint(trust), complaint(trust)
+    kept, duplicate = complaint(trust, patient=PAT), complaint(trust, patient=PAT)
     workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     with pytest.raises(IllegalTransition, match=f"merged into #{kept.pk}"):
         workflow.complaint_reopen(feedback=duplicate, actor=handler, reason="unhappy")
