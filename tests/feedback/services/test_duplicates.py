@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connection
 
 from analytics.ml.analyser import ModelUnavailable
-from feedback.choices import NotificationKind, NotificationState, RiskCheck, Status
+from feedback.choices import NotificationKind, RiskCheck, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import AuditEvent, Feedback, FeedbackLink, FeedbackReading, Notification
 from feedback.services import duplicates, workflow
