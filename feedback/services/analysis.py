@@ -31,7 +31,14 @@ from analytics.ml.similarity import reading_sketch
 from analytics.redaction import IdentityTerms, redact_many
 from feedback import clocks
 from feedback.audit import audit_record_all
-from feedback.choices import AnalysisState, OrganisationKind, RiskCheck, RiskFlag, Route
+from feedback.choices import (
+    AnalysisState,
+    Channel,
+    OrganisationKind,
+    RiskCheck,
+    RiskFlag,
+    Route,
+)
 from feedback.models import (
     AuditEvent,
     Feedback,
@@ -354,6 +361,10 @@ def feedback_set_aside(items: QuerySet[Feedback]) -> list[int]:
     return _save_results(claim=claim, outcomes=outcomes, reason=SET_ASIDE_REASON)
 
 
+# Items a sweep sends again at most (one message each ANALYSIS_BATCH_SIZE of them).
+REQUEUE_LIMIT = 1000
+
+
 def feedback_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Hand out again what a lost message or a dead worker left behind; returns the ids to send.
 
@@ -370,8 +381,18 @@ def feedback_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
         analysis_state=AnalysisState.QUEUED, analysis_claim=None
     )
     waiting_since = now - dt.timedelta(seconds=settings.ANALYSIS_REQUEUE_AFTER_SECONDS)
-    return list(
-        Feedback.objects.filter(analysis_state=AnalysisState.QUEUED, received_at__lt=waiting_since)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:1000]
+    waiting = Feedback.objects.filter(
+        analysis_state=AnalysisState.QUEUED, received_at__lt=waiting_since
+    ).order_by("received_at", "pk")
+    # Patients' items first: an FFT upload's answers were received weeks before they were
+    # loaded, so by date alone a month of them would fill every sweep ahead of a complaint whose
+    # message was lost a minute ago.
+    patients = list(
+        waiting.exclude(channel=Channel.FFT_IMPORT).values_list("pk", flat=True)[:REQUEUE_LIMIT]
     )
+    bulk = list(
+        waiting.filter(channel=Channel.FFT_IMPORT).values_list("pk", flat=True)[
+            : REQUEUE_LIMIT - len(patients)
+        ]
+    )
+    return patients + bulk

@@ -130,6 +130,21 @@ def test_requeue_returns_items_left_queued(trust):
 
 
 @pytest.mark.django_db
+def test_a_complaint_whose_message_was_lost_is_sent_again_ahead_of_an_fft_backlog(trust):
+    """An FFT upload's answers were received weeks ago; a patient's complaint waiting a few
+    minutes is still sent again first, however many answers wait."""
+    month_ago = timezone.now() - dt.timedelta(days=30)
+    answers = FeedbackFactory.create_batch(
+        5, provider=trust, channel="fft_import", kind="compliment", received_at=month_ago
+    )
+    complaint = FeedbackFactory(
+        provider=trust, kind="complaint", received_at=timezone.now() - dt.timedelta(minutes=10)
+    )
+    with mock.patch("feedback.services.analysis.REQUEUE_LIMIT", 3):
+        assert feedback_requeue_stale() == [complaint.pk, answers[0].pk, answers[1].pk]
+
+
+@pytest.mark.django_db
 def test_without_the_model_items_are_routed_by_rules_and_flagged_for_review(trust, cqc):
     item = FeedbackFactory(
         provider=trust, text="The staff sectioned my son under the Mental Health Act."
