@@ -323,6 +323,34 @@ def _contains(file: IO[bytes], needle: bytes) -> bool:
     return False
 
 
+# What a workbook may unpack to. An export's sheet XML packs 5 to 20 times smaller; a workbook
+# that unpacks to far more than its rows could need (a "zip bomb") would exhaust the worker's
+# memory before a row is read, so it is refused when it arrives, before it is stored.
+XLSX_MAX_UNPACKED_BYTES = 500 * 1024 * 1024
+XLSX_MAX_PACKING_RATIO = 100
+_RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+
+
+def _refuse_a_bomb(members: list[zipfile.ZipInfo]) -> None:
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise FftFileError(
+            f"The workbook unpacks to {unpacked // (1024 * 1024)} MB, more than the "
+            f"{XLSX_MAX_UNPACKED_BYTES // (1024 * 1024)} MB an export may: save it as CSV, or "
+            "split it by month or by service."
+        )
+    for member in members:
+        if (
+            member.file_size > _RATIO_CHECKED_FROM_BYTES
+            and member.file_size > XLSX_MAX_PACKING_RATIO * max(member.compress_size, 1)
+        ):
+            raise FftFileError(
+                f"The workbook's part {member.filename} unpacks to more than "
+                f"{XLSX_MAX_PACKING_RATIO} times its packed size, which no FFT export does: "
+                "save the export as CSV and upload that."
+            )
+
+
 def sniff_format(file: IO[bytes]) -> str:
     """CSV or XLSX, told from the content; FftFileError for anything else (with what it is, when
     that helps: an empty file, a password-protected workbook, an old .xls, a PDF...)."""
@@ -344,12 +372,13 @@ def sniff_format(file: IO[bytes]) -> str:
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(file) as archive:
-                names = {name.lower() for name in archive.namelist()}
+                members = archive.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
-            names = set()
+            members = []
         finally:
             file.seek(0)
-        if "xl/workbook.xml" in names:
+        if "xl/workbook.xml" in {member.filename.lower() for member in members}:
+            _refuse_a_bomb(members)
             return XLSX
         raise FftFileError("The file is a zip archive, not an Excel workbook. " + WRONG_KIND)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

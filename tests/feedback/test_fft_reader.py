@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 
 import pytest
 
@@ -22,7 +23,16 @@ from feedback.fft_reader import (
     service_type_for,
     sniff_format,
 )
-from tests.fft_files import ENCRYPTED_XLSX, PDF, ROWS, XLS, as_dates, csv_bytes, xlsx_bytes
+from tests.fft_files import (
+    ENCRYPTED_XLSX,
+    PDF,
+    QUESTION,
+    ROWS,
+    XLS,
+    as_dates,
+    csv_bytes,
+    xlsx_bytes,
+)
 
 NOW = dt.datetime(2026, 11, 3, 12, 0, tzinfo=LONDON)
 
@@ -288,3 +298,22 @@ def test_a_header_with_no_rows_and_an_unclosed_quote_are_refused():
     broken = csv_bytes(ROWS[:1]) + b'02/10/2026,,Good,"never closed' + b"x" * 200_000
     with pytest.raises(FftFileError, match="cannot be read as CSV"):
         read(broken)
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_an_export_is_refused_before_it_is_read():
+    """A small file holding one huge repeated cell (a 'zip bomb') would exhaust the worker's
+    memory: refused when it arrives, with what to do instead."""
+    normal = xlsx_bytes([["01/11/2026 10:00", QUESTION, "Very good", "Kind staff", "Inpatient"]])
+    packed = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(normal)) as source,
+        zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for member in source.infolist():
+            bomb.writestr(member, source.read(member))
+        bomb.writestr("xl/sharedStrings2.xml", b"A" * (30 * 1024 * 1024))
+    assert len(packed.getvalue()) < 1024 * 1024
+    with pytest.raises(FftFileError, match="save the export as CSV"):
+        sniff_format(io.BytesIO(packed.getvalue()))
+    # The export itself still reads.
+    assert sniff_format(io.BytesIO(normal)) == "xlsx"
