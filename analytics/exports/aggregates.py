@@ -41,13 +41,16 @@ def feedback_aggregates(
 
     ``compliance`` is the share of complaints and concerns whose response was due or sent that
     were answered by their due date: responded on time / (responded + still open past the due
-    date). Items not yet due and not yet answered do not count either way. With ``theme`` in the
+    date). Items not yet due and not yet answered do not count either way, nor do duplicates
+    merged into another item (answered with it). With ``theme`` in the
     grouping an item counts once under each of its themes (items without a theme under null).
     """
     today = today or timezone.localdate()
     dims = [d for d in AGGREGATE_DIMENSIONS if d in group_by] or list(DEFAULT_GROUP_BY)
     keys = {f"g_{dim}": AGGREGATE_DIMENSIONS[dim] for dim in dims}
-    clocked = Q(kind__in=CLOCKED_KINDS, response_due__isnull=False)
+    # A complaint merged into another (its duplicate) is answered by that one's response: it
+    # counts among the items, not again in compliance.
+    clocked = Q(kind__in=CLOCKED_KINDS, response_due__isnull=False, duplicate_of__isnull=True)
     responded = clocked & Q(responded_at__isnull=False)
     on_time = clocked & answered_on_time_q()
     overdue = (

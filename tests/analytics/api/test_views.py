@@ -458,10 +458,11 @@ def test_aggregates_count_and_four_week_compliance(trust, cqc):
 
     on_time = timezone.now() - dt.timedelta(days=20)
     late = timezone.now() - dt.timedelta(days=2)
-    complaint(responded_at=on_time)
+    answered = complaint(responded_at=on_time)
     complaint(responded_at=on_time)
     complaint(responded_at=late)
     complaint()  # open past its due date
+    complaint(status=Status.CLOSED, duplicate_of=answered)  # merged: answered with it
     complaint(status=Status.WITHDRAWN)  # withdrawn: neither
     item(provider=trust, handled_by=trust, received=received, kind=Kind.COMPLIMENT)
     item(
@@ -474,7 +475,7 @@ def test_aggregates_count_and_four_week_compliance(trust, cqc):
     body = client_for(plain).get("/api/v1/aggregates/feedback/?group_by=organisation").json()
     (row,) = body["rows"]
     assert row["organisation_ods_code"] == "RAL"
-    assert row["count"] == 7
+    assert row["count"] == 8
     assert row["with_response_clock"] == 6
     assert row["responded"] == 3
     assert row["responded_within_target"] == 2
