@@ -116,6 +116,18 @@ class PatientAge(models.TextChoices):
     OLDER = "65_plus", "65 or over"
 
 
+class CommunicationNeed(models.TextChoices):
+    """A way the patient needs information or support, as the Accessible Information Standard
+    (NHS England, DCB1605) records it."""
+
+    EASY_READ = "easy_read", "Easy read"
+    LARGE_PRINT = "large_print", "Large print"
+    BRAILLE = "braille", "Braille"
+    AUDIO = "audio", "Audio"
+    BSL = "bsl", "British Sign Language (BSL)"
+    INTERPRETER = "interpreter", "An interpreter"
+
+
 class ComplainantStatus(models.TextChoices):
     """Who is complaining, as the KO41 complaints returns count it."""
 

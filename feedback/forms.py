@@ -14,6 +14,7 @@ from django.conf import settings
 from feedback.choices import (
     FFT_QUESTION,
     PRACTICE_KIND_FOR_SERVICE,
+    CommunicationNeed,
     ComplainantStatus,
     FftRating,
     Kind,
@@ -23,7 +24,11 @@ from feedback.choices import (
 )
 from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_practices, organisation_trusts
-from feedback.services.intake import PLACE_MAX_LENGTH
+from feedback.services.intake import (
+    LANGUAGE_MAX_LENGTH,
+    PLACE_MAX_LENGTH,
+    communication_needs_problems,
+)
 from feedback.services.intake import clean_text as text_as_kept
 
 # The patient may not know the kind of service; "" is what the service expects then.
@@ -286,7 +291,70 @@ class DetailsForm(StepForm):
     )
 
 
-class FeedbackForm(KindForm, ServiceForm, WhereForm, RatingForm, TextForm, SafetyForm, DetailsForm):
+class OptionalChoices(forms.MultipleChoiceField):
+    """Checkboxes where an empty value (a form that sends "" for "none ticked") is no choice."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [choice for choice in super().to_python(value) if choice != ""]
+
+
+class CommunicationForm(StepForm):
+    """Communication needs, asked as the Accessible Information Standard asks: the formats and
+    support the patient needs, and the language when it is an interpreter. Optional: nothing
+    ticked is "none"."""
+
+    communication_needs = OptionalChoices(
+        label="Do you need information in another format, or support to talk to us?",
+        help_text=(
+            "For example, if you have a disability or sensory loss, or English is not your first "
+            "language. Select all that apply, or leave them all blank if you need none of them"
+        ),
+        choices=CommunicationNeed.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={
+            "invalid_choice": "Select communication needs from the list shown",
+            "invalid_list": "Select communication needs from the list shown",
+        },
+    )
+    interpreter_language = forms.CharField(
+        label="Which language do you need an interpreter for?",
+        help_text="For example, Polish, Arabic or Chinese (Cantonese)",
+        max_length=LANGUAGE_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": f"The language must be {LANGUAGE_MAX_LENGTH} characters or fewer"
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        needs = cleaned.get("communication_needs") or []
+        if CommunicationNeed.INTERPRETER not in needs:
+            # Typed, then the box unticked: the language goes with it.
+            cleaned["interpreter_language"] = ""
+        if "interpreter_language" in self.errors or "communication_needs" in self.errors:
+            return cleaned
+        needs, language, problems = communication_needs_problems(
+            needs, cleaned.get("interpreter_language", "")
+        )
+        for name, message in problems.items():
+            # The page's wording: no full stop, as the NHS error messages are written.
+            self.add_error(name, message.rstrip("."))
+        cleaned["communication_needs"], cleaned["interpreter_language"] = needs, language
+        return cleaned
+
+
+class FeedbackForm(
+    KindForm,
+    ServiceForm,
+    WhereForm,
+    RatingForm,
+    TextForm,
+    SafetyForm,
+    DetailsForm,
+    CommunicationForm,
+):
     """Every answer in one form: the patient's answers parsed together before they are sent, and
     the base of the single page staff use to enter a phone call or letter (StaffEntryForm).
 
@@ -336,6 +404,7 @@ STEPS: list[tuple[str, type[StepForm]]] = [
     ("what-happened", TextForm),
     ("safety", SafetyForm),
     ("your-details", DetailsForm),
+    ("communication", CommunicationForm),
 ]
 
 

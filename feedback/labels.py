@@ -6,7 +6,7 @@ Staff pages, emails and the patient's pages show these, never the codes themselv
 from __future__ import annotations
 
 from analytics.themes import THEMES
-from feedback.choices import RiskCheck, RiskFlag, Status
+from feedback.choices import CommunicationNeed, RiskCheck, RiskFlag, Status
 from feedback.ko41 import Subject
 
 ROUTE_RULES: dict[str, str] = {
@@ -78,6 +78,19 @@ def label(table: dict[str, str], code: str) -> str:
     return table.get(code) or code.replace("_", " ").capitalize()
 
 
+# Free help with a complaint and, at the end, the Ombudsman: the words of the patient's pages
+# (templates/feedback/_complaint_help.html) and of the acknowledgement email.
+COMPLAINT_HELP_HEADING = "Free help to make a complaint"
+COMPLAINT_HELP: tuple[str, ...] = (
+    "An independent NHS complaints advocate can help you write your complaint, go to meetings "
+    "with you and explain the replies. It is free and does not work for the NHS. Your local "
+    'council arranges it: search for "NHS complaints advocacy" and the name of your council, or '
+    "ask your council's information line.",
+    "If you are still not happy at the end, you can ask the Parliamentary and Health Service "
+    "Ombudsman to look at your complaint. It is free and independent of the NHS. Call "
+    "0345 015 4033 or go to www.ombudsman.org.uk.",
+)
+
 # What a patient is told when their feedback goes to the CQC (tracking page and emails alike).
 CQC_EXPLAINED: tuple[str, ...] = (
     "We sent your feedback to the Care Quality Commission (CQC), the independent regulator of "
@@ -90,3 +103,25 @@ CQC_EXPLAINED: tuple[str, ...] = (
     "reply about your care from it. If you want one, you can also complain to the organisation "
     "that gave the care.",
 )
+
+
+def communication_needs_text(
+    needs: list[str], language: str = "", *, capitalise: bool = True
+) -> str:
+    """The patient's communication needs in words, the language with the interpreter:
+    "Large print, an interpreter (Polish)" ("large print, ..." inside a sentence); "" when there
+    are none."""
+    words = []
+    for need in needs:
+        if need not in CommunicationNeed.values:
+            continue
+        text = CommunicationNeed(need).label
+        if need != CommunicationNeed.BSL:  # a name keeps its capitals
+            text = text[0].lower() + text[1:]
+        if need == CommunicationNeed.INTERPRETER and language:
+            text += f" ({language})"
+        words.append(text)
+    if not words:
+        return ""
+    joined = ", ".join(words)
+    return joined[0].upper() + joined[1:] if capitalise else joined

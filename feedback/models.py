@@ -218,6 +218,10 @@ class Feedback(models.Model):
     complainant_status = models.CharField(
         max_length=10, choices=ComplainantStatus.choices, blank=True, default="", db_default=""
     )
+    # The patient's communication needs (Accessible Information Standard): CommunicationNeed
+    # values, and the language when they need an interpreter. Not identifiers: exported.
+    communication_needs = models.JSONField(default=list, blank=True)
+    interpreter_language = models.CharField(max_length=60, blank=True, default="", db_default="")
     received_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.RECEIVED)
 

@@ -24,6 +24,10 @@ PLACEHOLDERS: dict[str, str] = {
     "response_due": "the response date, like 31 December 2026",
     "handler_name": "your name",
     "organisation": "your organisation's name",
+    "communication_needs": (
+        "the formats and support the patient needs, like 'large print, an interpreter (Polish)' "
+        "('none recorded' when they gave none)"
+    ),
 }
 OMBUDSMAN = "Ombudsman"
 

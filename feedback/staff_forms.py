@@ -258,6 +258,13 @@ class StaffEntryForm(FeedbackForm):
             field = cast(forms.ChoiceField, self.fields[name])
             field.label = f"{label} (for the KO41 return, if they said)"
             field.choices = [("", "Not said"), *choices]
+        self.fields["communication_needs"].label = (
+            "Communication needs: does the patient need information in another format, or "
+            "support to communicate? (Accessible Information Standard)"
+        )
+        self.fields["communication_needs"].help_text = "Tick all they need, or none"
+        self.fields["interpreter_language"].label = "Language, if they need an interpreter"
+        self.fields["interpreter_language"].help_text = ""
 
 
 class TwoFactorConfirmForm(forms.Form):

@@ -44,6 +44,7 @@ from feedback.forms import (
     StepForm,
     WithdrawFeedbackForm,
 )
+from feedback.labels import communication_needs_text
 from feedback.selectors import (
     feedback_get_by_token,
     organisation_practice,
@@ -175,7 +176,12 @@ def feedback_step(request: HttpRequest, step: str = STEP_SLUGS[0]) -> HttpRespon
             # Keep what was typed, not the parsed values: the whole set is parsed again on sending.
             for name, field in form.fields.items():
                 # A question the page did not ask keeps no answer, whatever was posted for it.
-                answers[name] = "" if field.disabled else form.data.get(name, "")
+                if field.disabled:
+                    answers[name] = ""
+                elif isinstance(field, forms.MultipleChoiceField):
+                    answers[name] = request.POST.getlist(name)
+                else:
+                    answers[name] = form.data.get(name, "")
             # One key per journey, made before any sending: two requests racing to send the same
             # answers (a double click) save one item between them.
             answers.setdefault("submission_key", secrets.token_urlsafe(32))
@@ -330,6 +336,14 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
         row("Email address", cleaned.get("email", ""), "your-details"),
         row("Phone number", cleaned.get("phone", ""), "your-details"),
         row("NHS number", cleaned.get("nhs_number", ""), "your-details"),
+        row(
+            "Communication needs",
+            communication_needs_text(
+                cleaned.get("communication_needs") or [], cleaned.get("interpreter_language", "")
+            )
+            or "None",
+            "communication",
+        ),
     ]
     return rows
 

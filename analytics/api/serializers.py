@@ -15,6 +15,7 @@ from analytics.themes import THEMES
 from feedback.choices import (
     AnalysisState,
     Channel,
+    CommunicationNeed,
     FftRating,
     Kind,
     OrganisationKind,
@@ -203,6 +204,16 @@ class RegulatorFeedbackRowOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The patient's answer to the FFT question: 1 very good ... 5 very poor, "
         "6 don't know; null when it was not asked.",
+    )
+    communication_needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=CommunicationNeed.choices),
+        help_text="Accessible Information Standard: the formats and support the patient needs "
+        "(easy read, large print, braille, audio, British Sign Language, an interpreter); "
+        "empty when they gave none.",
+    )
+    interpreter_language = serializers.CharField(
+        allow_null=True,
+        help_text="The language the patient needs an interpreter for; null when none.",
     )
     question = serializers.CharField(
         allow_null=True,

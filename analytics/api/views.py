@@ -78,6 +78,8 @@ EXAMPLE_ROW: dict[str, Any] = {
     "ko41_service_area": "emergency",
     "ko41_profession": "nursing",
     "fft_rating": 4,
+    "communication_needs": ["large_print", "interpreter"],
+    "interpreter_language": "Polish",
     "question": None,
     "text": "Nurse [NAME] was rude to my father and we waited nine hours. Call me on [PHONE].",
 }

@@ -23,7 +23,9 @@ def csv_safe(value: str) -> str:
 
 
 _COLUMN = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
-_CSV_LISTS = tuple(_COLUMN[c] for c in ("themes", "risk_flags", "ko41_subjects"))
+_CSV_LISTS = tuple(
+    _COLUMN[c] for c in ("themes", "risk_flags", "ko41_subjects", "communication_needs")
+)
 _CSV_BOOLEANS = tuple(_COLUMN[c] for c in ("responded_within_target", "needs_review"))
 # Every text column whose value is not one of our own codes: anything typed by a person, or
 # loaded from a directory, may start with "=".
@@ -38,6 +40,7 @@ CSV_TEXT = tuple(
         "icb_name",
         "model_version",
         "route_rule",
+        "interpreter_language",
         "question",
         "text",
     )
@@ -45,7 +48,7 @@ CSV_TEXT = tuple(
 RISKY_FIRST = _FORMULA_STARTS | {" "}
 
 
-_THEMES_CELL, _RISKS_CELL, _SUBJECTS_CELL = _CSV_LISTS
+_THEMES_CELL, _RISKS_CELL, _SUBJECTS_CELL, _NEEDS_CELL = _CSV_LISTS
 _NUMBER_CELLS = tuple(
     _COLUMN[c] for c in ("paused_days", "sentiment", "sentiment_confidence", "fft_rating")
 )
@@ -82,6 +85,7 @@ def csv_line(row: tuple[Any, ...]) -> str:
     cells[_THEMES_CELL] = _csv_list(row[_THEMES_CELL])
     cells[_RISKS_CELL] = _csv_list(row[_RISKS_CELL])
     cells[_SUBJECTS_CELL] = _csv_list(row[_SUBJECTS_CELL])
+    cells[_NEEDS_CELL] = _csv_list(row[_NEEDS_CELL])
     for i in _CSV_BOOLEANS:
         value = row[i]
         if value is not None:

@@ -58,6 +58,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "ko41_service_area",
     "ko41_profession",
     "fft_rating",
+    "communication_needs",
+    "interpreter_language",
     "question",
     "text",
 )
@@ -126,6 +128,9 @@ _VALUE_FIELDS = (
     "ko41_service_area",
     "ko41_profession",
     "fft_rating",
+    # Accessible Information Standard: codes, and a language's name (letters only, checked on
+    # the way in); not identifiers.
+    "interpreter_language",
     "question",
     "text",
     # Redacted once, when the worker analysed the item (analytics.redaction). An item the worker
@@ -148,6 +153,7 @@ ROW_FIELDS: tuple[str, ...] = (
     *(f"{name}_day" for name in _DAYS),
     "themes_joined",
     "ko41_subjects_json",
+    "communication_needs_json",
 )
 ROW_PICK = itemgetter(*ROW_FIELDS)
 
@@ -166,6 +172,7 @@ def feedback_export_values(
     computed["themes_joined"] = _ThemesJoined("pk")
     # As JSON text: most items have no subjects, and "[]" is cheaper to recognise than to parse.
     computed["ko41_subjects_json"] = Cast("ko41_subjects", TextField())
+    computed["communication_needs_json"] = Cast("communication_needs", TextField())
     fields = (*_VALUE_FIELDS, "received_at") if for_pages else _VALUE_FIELDS
     return (
         feedback_filter(feedback_visible_to_token(token), filters)

@@ -68,7 +68,7 @@ _MENTAL_HEALTH_ACT = RiskFlag.MENTAL_HEALTH_ACT.value
 _SERIOUS_RISK = RiskFlag.SERIOUS_RISK.value
 
 # For ExportRowBuilder.csv_lines: the cells before the place (id ... service_type) and after it
-# (status ... fft_rating) hold codes, dates and numbers, written without quotes when none
+# (status ... interpreter_language) hold codes, dates and numbers, written without quotes when none
 # of them has a comma, a quote or a line break in it.
 _PLACE_COLUMNS = tuple(range(5, 12))
 assert EXPORT_COLUMNS[4:13] == (  # noqa: S101
@@ -215,6 +215,7 @@ class ExportRowBuilder:
             ko41_service_area,
             ko41_profession,
             fft_rating,
+            interpreter_language,
             question,
             text,
             text_redacted,
@@ -235,6 +236,7 @@ class ExportRowBuilder:
             agreed_due,
             themes,
             ko41_subjects,
+            communication_needs,
         ) = v
         place = self._place_records.get((provider_id, area_id, handled_by_id))
         if place is None:
@@ -292,6 +294,12 @@ class ExportRowBuilder:
             "ko41_service_area": ko41_service_area or None,
             "ko41_profession": ko41_profession or None,
             "fft_rating": fft_rating,
+            "communication_needs": (
+                []
+                if not communication_needs or communication_needs == "[]"
+                else list(json.loads(communication_needs) or ())
+            ),
+            "interpreter_language": interpreter_language or None,
             "question": _question_out(question, question_redacted, analysis_state),
             "text": _text_out(
                 text,
@@ -344,6 +352,7 @@ class ExportRowBuilder:
                     ko41_service_area,
                     ko41_profession,
                     fft_rating,
+                    interpreter_language,
                     question,
                     text,
                     text_redacted,
@@ -364,6 +373,7 @@ class ExportRowBuilder:
                     agreed_due,
                     themes,
                     ko41_subjects,
+                    communication_needs,
                 ) = v
                 place = place_cells.get((provider_id, area_id, handled_by_id))
                 if place is None:
@@ -376,6 +386,14 @@ class ExportRowBuilder:
                     subjects = ";".join(json.loads(ko41_subjects) or ())
                     if subjects and subjects[0] in risky:
                         subjects = csv_safe(subjects)
+                if not communication_needs or communication_needs == "[]":
+                    needs = ""
+                else:
+                    needs = ";".join(json.loads(communication_needs) or ())
+                    if needs and needs[0] in risky:
+                        needs = csv_safe(needs)
+                if interpreter_language and interpreter_language[0] in risky:
+                    interpreter_language = csv_safe(interpreter_language)
                 if model_version and model_version[0] in risky:
                     model_version = csv_safe(model_version)
                 if route_rule and route_rule[0] in risky:
@@ -401,7 +419,8 @@ class ExportRowBuilder:
                     f"{themes or ''},{risks},{model_version or ''},"
                     f"{_BOOLEAN_CELL[needs_review]},{route or ''},{route_rule or ''},"
                     f"{outcome or ''},{subjects},{ko41_service_area or ''},{ko41_profession or ''},"
-                    f"{'' if fft_rating is None else fft_rating}"
+                    f"{'' if fft_rating is None else fft_rating},{needs},"
+                    f"{interpreter_language or ''}"
                 )
                 codes = front + back
                 if (

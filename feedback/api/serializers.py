@@ -16,6 +16,7 @@ from rest_framework.fields import empty
 from analytics.themes import THEME_SLUGS
 from feedback.choices import (
     Channel,
+    CommunicationNeed,
     ComplainantStatus,
     FftRating,
     FftUploadStatus,
@@ -32,7 +33,9 @@ from feedback.models import Attachment, Feedback, FftUpload, Organisation
 from feedback.selectors import organisation_active_by_ods_code
 from feedback.services.fft_uploads import fft_upload_progress_text
 from feedback.services.intake import (
+    LANGUAGE_MAX_LENGTH,
     clean_text,
+    communication_needs_problems,
     nhs_number_problem,
     normalise_nhs_number,
     phone_problem,
@@ -200,6 +203,38 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
             )
         },
     )
+    communication_needs = serializers.MultipleChoiceField(
+        choices=CommunicationNeed.choices,
+        required=False,
+        default=set,
+        help_text=(
+            "Accessible Information Standard: the formats and support the patient needs, any of "
+            + ", ".join(CommunicationNeed.values)
+            + "; leave out or [] for none. interpreter needs interpreter_language."
+        ),
+        error_messages={
+            "invalid_choice": (
+                "communication_needs must be some of "
+                + ", ".join(CommunicationNeed.values)
+                + "; {input} is not one of them."
+            ),
+            "not_a_list": (
+                "communication_needs must be a list of "
+                + ", ".join(CommunicationNeed.values)
+                + ', like ["large_print"]; {input_type} is not a list.'
+            ),
+        },
+    )
+    interpreter_language = serializers.CharField(
+        max_length=LANGUAGE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "The language the patient needs an interpreter for, e.g. Polish (with interpreter "
+            "in communication_needs)."
+        ),
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
@@ -227,6 +262,16 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
         if not clean_text(value):
             raise serializers.ValidationError("Tell us about your experience.")
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A set from the field: a list in the standard's order, so a retry's digest is the same.
+        needs, language, problems = communication_needs_problems(
+            list(attrs.get("communication_needs") or ()), attrs.get("interpreter_language", "")
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
+        attrs["communication_needs"], attrs["interpreter_language"] = needs, language
+        return attrs
 
 
 class FeedbackSubmitOutputSerializer(serializers.Serializer):
@@ -272,6 +317,11 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
     assigned_to: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    communication_needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=CommunicationNeed.choices),
+        read_only=True,
+        help_text="Accessible Information Standard: the formats and support the patient needs",
+    )
     themes = serializers.SerializerMethodField()
     risk_flags = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField(
@@ -292,6 +342,8 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "question",
             "fft_rating",
             "safety_answer",
+            "communication_needs",
+            "interpreter_language",
             "text",
             "sentiment",
             "sentiment_label",

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 
 import phonenumbers
 from django.conf import settings
@@ -16,6 +17,7 @@ from feedback.audit import audit_record
 from feedback.choices import (
     SERVICE_FOR_PRACTICE_KIND,
     Channel,
+    CommunicationNeed,
     ComplainantStatus,
     FftRating,
     Kind,
@@ -33,6 +35,47 @@ logger = logging.getLogger(__name__)
 
 # "LS29 8TQ", "Leeds", "Ilkley, West Yorkshire": a postcode or a town, not an address.
 PLACE_MAX_LENGTH = 100
+# "Polish", "Chinese (Cantonese)", "Tigrinya": a language's name, not a sentence.
+LANGUAGE_MAX_LENGTH = 60
+_LANGUAGE_MARKS = frozenset(" -'()/")
+
+
+def communication_needs_problems(
+    needs: Sequence[str], language: str
+) -> tuple[list[str], str, dict[str, str]]:
+    """The needs in the standard's order without repeats, the language as kept, and what is
+    wrong with them, by field (Accessible Information Standard)."""
+    errors: dict[str, str] = {}
+    if isinstance(needs, str):
+        needs = [needs] if needs else []
+    unknown = [str(need) for need in needs if need not in CommunicationNeed.values]
+    if unknown:
+        errors["communication_needs"] = (
+            f"Communication needs must be some of {', '.join(CommunicationNeed.values)}; "
+            f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not."
+        )
+        needs = []
+    kept = [need for need in CommunicationNeed.values if need in needs]
+    language = " ".join(clean_text(language).split())
+    if CommunicationNeed.INTERPRETER in kept:
+        if not language:
+            errors["interpreter_language"] = "Enter the language the interpreter should speak."
+        elif len(language) > LANGUAGE_MAX_LENGTH:
+            errors["interpreter_language"] = (
+                f"The language must be {LANGUAGE_MAX_LENGTH} characters or fewer."
+            )
+        elif not (
+            language[0].isalpha() and all(c.isalpha() or c in _LANGUAGE_MARKS for c in language)
+        ):
+            errors["interpreter_language"] = (
+                "Enter the language in letters, like Polish or Chinese (Cantonese)."
+            )
+    elif language:
+        errors["interpreter_language"] = (
+            "A language is for an interpreter: choose an interpreter too, or leave the "
+            "language out."
+        )
+    return kept, language, errors
 
 
 def enqueue_analysis(feedback_id: int) -> None:
@@ -122,6 +165,8 @@ def feedback_submit(
     safety_answer: str = "",
     patient_age: str = "",
     complainant_status: str = "",
+    communication_needs: Sequence[str] = (),
+    interpreter_language: str = "",
     name: str = "",
     email: str = "",
     phone: str = "",
@@ -187,6 +232,10 @@ def feedback_submit(
     if problem := phone_problem(phone):
         errors["phone"] = problem
     phone = phone.strip()
+    communication_needs, interpreter_language, problems = communication_needs_problems(
+        communication_needs, interpreter_language
+    )
+    errors.update(problems)
     if errors:
         raise InvalidFeedback(errors)
 
@@ -213,6 +262,8 @@ def feedback_submit(
             safety_answer=safety_answer,
             patient_age=patient_age,
             complainant_status=complainant_status,
+            communication_needs=communication_needs,
+            interpreter_language=interpreter_language,
             text=text,
             identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
             actor=actor,

@@ -16,8 +16,13 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.choices import NotificationKind, NotificationState, Route
-from feedback.labels import CQC_EXPLAINED
+from feedback.choices import Kind, NotificationKind, NotificationState, Route
+from feedback.labels import (
+    COMPLAINT_HELP,
+    COMPLAINT_HELP_HEADING,
+    CQC_EXPLAINED,
+    communication_needs_text,
+)
 from feedback.models import Feedback, Identity, Notification
 
 logger = logging.getLogger(__name__)
@@ -52,6 +57,20 @@ def _tracking_url(item: Feedback) -> str:
     )
 
 
+def _needs(item: Feedback) -> str:
+    """What the patient said they need to communicate, said back to them (Accessible
+    Information Standard), as a paragraph; "" when they said nothing."""
+    needs = communication_needs_text(
+        item.communication_needs, item.interpreter_language, capitalise=False
+    )
+    if not needs:
+        return ""
+    return (
+        f"You told us you need: {needs}. We have passed this on to the team handling it, so "
+        "they can contact you in the way you need.\n\n"
+    )
+
+
 def _message(notification: Notification) -> tuple[str, str]:
     item = notification.feedback
     handler = item.handled_by.name if item.handled_by else "the NHS"
@@ -61,6 +80,7 @@ def _message(notification: Notification) -> tuple[str, str]:
             f"We have received your {kind}",
             f"Thank you. We have received your {kind} and will send it to the organisation "
             "that should act on it.\n\n"
+            f"{_needs(item)}"
             f"Keep this private link. It shows what happens next, and from it you can add "
             f"information, answer questions and read the reply: {_tracking_url(item)}\n\n"
             "Do not share the link: anyone who has it can see the progress of your feedback.\n",
@@ -76,7 +96,7 @@ def _message(notification: Notification) -> tuple[str, str]:
         return (
             f"The Care Quality Commission has received your {kind}",
             "\n\n".join(CQC_EXPLAINED)
-            + f"\n\nYou can follow what happens here: {_tracking_url(item)}\n",
+            + f"\n\n{_needs(item)}You can follow what happens here: {_tracking_url(item)}\n",
         )
     if notification.kind == NotificationKind.ACKNOWLEDGEMENT:
         due = (
@@ -84,10 +104,17 @@ def _message(notification: Notification) -> tuple[str, str]:
             if (item.response_due)
             else ""
         )
+        # Told again here, by the organisation that will answer (never on the CQC's message).
+        help_text = (
+            "\n\n" + COMPLAINT_HELP_HEADING + "\n\n" + "\n\n".join(COMPLAINT_HELP) + "\n"
+            if item.kind in (Kind.COMPLAINT, Kind.CONCERN)
+            else ""
+        )
         return (
             f"We have received your {kind}",
             f"{handler} has received your {kind} and is looking into it.{due}\n\n"
-            f"You can follow its progress here: {_tracking_url(item)}\n",
+            f"{_needs(item)}"
+            f"You can follow its progress here: {_tracking_url(item)}\n{help_text}",
         )
     if notification.kind == NotificationKind.MERGED:
         return (

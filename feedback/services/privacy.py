@@ -28,6 +28,7 @@ from analytics.redaction import IdentityTerms, redact
 from feedback.audit import audit_record
 from feedback.choices import Status
 from feedback.errors import InvalidFeedback
+from feedback.labels import communication_needs_text
 from feedback.models import Feedback, FeedbackReading, Identity, User
 from feedback.services.attachments import attachments_delete, attachments_of
 from feedback.services.intake import normalise_nhs_number
@@ -85,6 +86,9 @@ def _item_record(item: Feedback) -> dict[str, Any]:
         "handled_by": item.handled_by.name if item.handled_by else "",
         "status": item.get_status_display(),
         "what_you_told_us": item.text,
+        "communication_needs": communication_needs_text(
+            item.communication_needs, item.interpreter_language
+        ),
         "contact_details": {
             "name": identity.name if identity else "",
             "email": identity.email if identity else "",

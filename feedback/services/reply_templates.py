@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from feedback.choices import Role
 from feedback.errors import InvalidFeedback
+from feedback.labels import communication_needs_text
 from feedback.models import Feedback, ReplyTemplate, User
 from feedback.reply_templates import (
     OMBUDSMAN,
@@ -103,5 +104,12 @@ def reply_template_fill(*, item: Feedback, user: User, body: str, reveal_name: b
         "response_due": f"{item.response_due:%-d %B %Y}" if item.response_due else "",
         "handler_name": user.get_full_name() or user.get_username(),
         "organisation": item.handled_by.name if item.handled_by else "",
+        "communication_needs": (
+            communication_needs_text(
+                item.communication_needs, item.interpreter_language, capitalise=False
+            )
+            if item.communication_needs
+            else "none recorded"
+        ),
     }
     return render(body, values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from feedback import labels
@@ -56,3 +58,14 @@ def file_size(size: int) -> str:
 @register.simple_tag
 def cqc_explained() -> tuple[str, ...]:
     return labels.CQC_EXPLAINED
+
+
+@register.simple_tag
+def complaint_help() -> tuple[str, ...]:
+    return labels.COMPLAINT_HELP
+
+
+@register.filter
+def communication_needs(item: Any) -> str:
+    """An item's communication needs in words ("Large print, an interpreter (Polish)"), or ""."""
+    return labels.communication_needs_text(item.communication_needs, item.interpreter_language)

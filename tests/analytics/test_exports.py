@@ -85,9 +85,10 @@ def test_csv_cells_encode_lists_booleans_and_nulls(trust, cqc):
 
 # The encoding the streamed exports must reproduce exactly: the csv module over cells with lists
 # joined by ";", booleans as true/false and formula-like text neutralised; the json module.
-_LISTS = ("themes", "risk_flags", "ko41_subjects")
+_LISTS = ("themes", "risk_flags", "ko41_subjects", "communication_needs")
 _BOOLEANS = ("responded_within_target", "needs_review")
 _TEXTS = (
+    "interpreter_language",
     "provider_ods_code",
     "provider_name",
     "handled_by_ods_code",
@@ -139,6 +140,8 @@ def awkward(trust, cqc):
             sentiment_confidence=1e-05,
             fft_rating=5,
             ko41_subjects=["waiting_times", "communications"],
+            communication_needs=["large_print", "interpreter"],
+            interpreter_language="Chinese (Cantonese)",
             acknowledged_at=plain.received_at + dt.timedelta(days=1),
             responded_at=plain.received_at + dt.timedelta(days=40),
             response_due=plain.received_at.date() + dt.timedelta(days=28),
@@ -172,6 +175,8 @@ def test_the_streamed_csv_is_what_the_csv_module_writes(awkward, cqc):
     assert parsed[1]["ko41_subjects"] == "waiting_times;communications"
     assert parsed[1]["themes"] == "'-staff_manner;parking"
     assert parsed[1]["risk_flags"] == "safeguarding;serious_risk"
+    assert parsed[1]["communication_needs"] == "large_print;interpreter"
+    assert parsed[1]["interpreter_language"] == "Chinese (Cantonese)"
     assert [row["fft_rating"] for row in parsed] == ["", "5", "", ""]
     assert parsed[1]["provider_name"].startswith("'=Barking, Havering")
 
@@ -251,3 +256,35 @@ def test_the_stored_redaction_is_exported_and_an_unread_item_is_exported_without
     assert "Ravi" not in text and "900456" not in text and "Jane" not in text
     assert "Call [NAME] on [PHONE]." in text
     assert read.pk and unread.pk
+
+
+@pytest.mark.django_db
+def test_communication_needs_are_exported_and_an_odd_language_is_made_safe(trust, cqc):
+    needs = item(
+        provider=trust,
+        handled_by=trust,
+        text="Fine.",
+        communication_needs=["bsl", "interpreter"],
+        # Never let in by intake (a language is letters), but the cell is made safe all the same.
+        interpreter_language='=Farsi, "Dari"',
+    )
+    none = item(provider=trust, handled_by=trust, text="Fine.")
+    token, _ = issue(cqc)
+    values = feedback_export_values(token, ExportFilters())
+    records = {r["id"]: r for r in ExportRowBuilder().records(iterate_values(values))}
+    builder = ExportRowBuilder()
+    assert records[builder.pseudonym(needs.pk)]["communication_needs"] == ["bsl", "interpreter"]
+    assert records[builder.pseudonym(needs.pk)]["interpreter_language"] == '=Farsi, "Dari"'
+    assert records[builder.pseudonym(none.pk)]["communication_needs"] == []
+    assert records[builder.pseudonym(none.pk)]["interpreter_language"] is None
+    parsed = list(
+        csv.DictReader(
+            io.StringIO(
+                "\r\n".join([",".join(EXPORT_COLUMNS), *builder.csv_lines(iterate_values(values))])
+            )
+        )
+    )
+    by_id = {row["id"]: row for row in parsed}
+    assert by_id[builder.pseudonym(needs.pk)]["communication_needs"] == "bsl;interpreter"
+    assert by_id[builder.pseudonym(needs.pk)]["interpreter_language"] == '\'=Farsi, "Dari"'
+    assert by_id[builder.pseudonym(none.pk)]["communication_needs"] == ""

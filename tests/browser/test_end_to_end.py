@@ -45,6 +45,7 @@ def send_complaint(b: Browsing, trust_name: str) -> None:
     continue_()
     page.get_by_label("Email address").fill("patient@example.com")
     continue_()
+    continue_()  # no communication needs
     with page.expect_navigation():
         page.get_by_role("button", name="Send feedback").click()
 

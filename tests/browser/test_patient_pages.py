@@ -107,6 +107,21 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     check(b, "your details: filled")
     continue_(b)
 
+    check(b, "communication: empty")
+    language = page.get_by_label("Which language do you need an interpreter for?")
+    assert not language.is_visible()
+    page.get_by_label("An interpreter", exact=True).check()
+    # Ticking the box reveals the language question beneath it (NHS conditional checkboxes).
+    assert language.is_visible()
+    check(b, "communication: interpreter ticked")
+    continue_(b)
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    check(b, "communication: with errors")
+    page.get_by_label("Which language do you need an interpreter for?").fill("Polish")
+    page.get_by_label("Large print").check()
+    check(b, "communication: answered")
+    continue_(b)
+
     check(b, "check your answers")
     page.get_by_role("button", name="Send feedback").click()
     page.wait_for_load_state()
@@ -206,6 +221,10 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     page.get_by_label("I'm not sure", exact=True).check()
     continue_(b)
     continue_(b)  # contact details are optional
+    # Without JavaScript the language question is always shown, after its box.
+    page.get_by_label("An interpreter", exact=True).check()
+    page.get_by_label("Which language do you need an interpreter for?").fill("Urdu")
+    continue_(b)
     page.get_by_role("button", name="Send feedback").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Feedback sent"
@@ -214,6 +233,7 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     assert not b.problems, b.problems
     item = Feedback.objects.get()
     assert (item.kind, item.service_type, item.text) == ("concern", "", TEXT)
+    assert (item.communication_needs, item.interpreter_language) == (["interpreter"], "Urdu")
 
 
 FOCUS_STATE = """() => {
@@ -340,6 +360,14 @@ def test_whole_patient_journey_by_keyboard_with_focus_always_visible(
     keys.tab_to(is_button("Continue"))
     keys.go()
 
+    # Checkboxes are a tab stop each; the interpreter's reveals the language box next in order.
+    keys.tab_to(lambda s: s["id"] == "communication_needs-interpreter")
+    keys.press("Space")
+    keys.tab_to(lambda s: s["id"] == "interpreter_language")
+    keys.page.keyboard.type("Polish")
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
     assert "Check your answers" in keys.page.locator("h1").inner_text()
     keys.tab_to(is_button("Send feedback"))
     keys.go()
@@ -355,6 +383,7 @@ def test_whole_patient_journey_by_keyboard_with_focus_always_visible(
         trust.pk,
     )
     assert item.identity.name == "Ann Example"
+    assert (item.communication_needs, item.interpreter_language) == (["interpreter"], "Polish")
     # Every kind of control was reached and showed its focus.
     reached = {s["tag"] for s in keys.stops}
     assert {"a", "button", "input", "select", "textarea"} <= reached

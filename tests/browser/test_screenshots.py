@@ -97,6 +97,7 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
     page.get_by_label("No", exact=True).check()
     next_page(page)
     next_page(page)  # contact details are optional
+    next_page(page)  # no communication needs
     shot(patient, "4-check-your-answers")
     with page.expect_navigation():
         page.get_by_role("button", name="Send feedback").click()

@@ -83,8 +83,14 @@ def test_queue_empty_and_with_items(browsing: Browsing, trust: Any, handler: Any
     for status in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.INVESTIGATING):
         FeedbackFactory(provider=trust, handled_by=trust, status=status)
     FeedbackFactory(provider=trust, handled_by=trust, risk_safeguarding=True)
+    FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        communication_needs=["bsl", "interpreter"],
+        interpreter_language="Polish",
+    )
     browsing.page.reload()
-    assert browsing.page.locator("a[href^='/staff/items/']").count() == 4
+    assert browsing.page.locator("a[href^='/staff/items/']").count() == 5
     check(browsing, "staff queue: with items")
 
 
@@ -116,7 +122,12 @@ def test_queue_searched_with_a_saved_view_and_the_templates_page(
 
 
 def test_item_page_in_each_state(browsing: Browsing, trust: Any, handler: Any) -> None:
-    item = FeedbackFactory(provider=trust, handled_by=trust, route_rule="trust:default")
+    item = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        route_rule="trust:default",
+        communication_needs=["large_print"],
+    )
     sign_in(browsing, "handler")
     browsing.goto(f"/staff/items/{item.pk}/")
     check(browsing, "staff item: received")

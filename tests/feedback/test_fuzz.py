@@ -431,6 +431,7 @@ def test_the_whole_journey_keeps_the_text_as_written_and_shows_it_escaped(
         ("what-happened", {"text": text}),
         ("safety", {"safety_answer": "no"}),
         ("your-details", {"name": name}),
+        ("communication", {}),
     ]
     saved_before = Feedback.objects.count()
     for slug, data in steps:

@@ -141,6 +141,7 @@ def _check_page(client: Client) -> str:
     answer(client, "what-happened", {"text": "The receptionist was rude and I got no appointment."})
     answer(client, "safety", {"safety_answer": "no"})
     answer(client, "your-details", {"name": "", "email": "", "phone": "", "nhs_number": ""})
+    answer(client, "communication", {})
     response = client.get("/feedback/new/check/")
     assert response.status_code == 200
     return response.content.decode()

@@ -49,7 +49,7 @@ def complete_journey(client: Client, trust, **overrides: str):
     answer(client, "experience", {"fft_rating": answers["fft_rating"]})
     answer(client, "what-happened", {"text": answers["text"]})
     answer(client, "safety", {"safety_answer": answers["safety_answer"]})
-    return answer(
+    answer(
         client,
         "your-details",
         {
@@ -58,6 +58,7 @@ def complete_journey(client: Client, trust, **overrides: str):
             if k in answers
         },
     )
+    return answer(client, "communication", {})
 
 
 @pytest.mark.django_db
@@ -97,6 +98,10 @@ def test_each_page_asks_one_question_and_leads_to_the_next(client: Client, trust
     response = answer(
         client, "your-details", {"name": "", "email": "", "phone": "", "nhs_number": ""}
     )
+    assert response["Location"] == "/feedback/new/communication/"
+    page = client.get("/feedback/new/communication/").content.decode()
+    assert "Do you need information in another format, or support to talk to us?" in page
+    response = answer(client, "communication", {})
     assert response["Location"] == "/feedback/new/check/"
     assert Feedback.objects.count() == 0
 
@@ -448,3 +453,46 @@ def test_the_cqc_acknowledgement_email_explains_instead_of_promising_a_reply(tru
     assert message.subject.startswith("The Care Quality Commission has received")
     assert "does not investigate or reply to other individual complaints" in message.body
     assert "full response by" not in message.body
+
+
+@pytest.mark.django_db
+def test_the_cqc_acknowledgement_and_page_do_not_offer_complaints_advocacy(client: Client, cqc):
+    item = FeedbackFactory(kind="complaint", handled_by=cqc, route="cqc")
+    Identity.objects.create(feedback=item, email="pat@example.com")
+    workflow.complaint_acknowledge(feedback=item, actor=UserFactory(organisation=cqc))
+    notification_send(notification_id=item.notifications.get().pk)
+    assert "complaints advocate" not in mail.outbox[-1].body
+    page = client.get(f"/track/{item.tracking_token}/").content.decode()
+    assert "complaints advocate" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["complaint", "concern"])
+def test_the_acknowledgement_email_tells_of_free_advocacy_and_the_ombudsman(trust, kind):
+    item = FeedbackFactory(kind=kind, provider=trust, handled_by=trust, route="trust")
+    Identity.objects.create(feedback=item, email="pat@example.com")
+    workflow.complaint_acknowledge(feedback=item, actor=UserFactory(organisation=trust))
+    notification_send(notification_id=item.notifications.get().pk)
+    body = mail.outbox[-1].body
+    assert "Free help to make a complaint" in body
+    assert "independent NHS complaints advocate" in body
+    assert "Your local council arranges it" in body
+    assert "Parliamentary and Health Service Ombudsman" in body
+    assert "0345 015 4033" in body
+    # Plain words as the patient reads them: no markup.
+    assert "<" not in body and "&quot;" not in body
+
+
+@pytest.mark.django_db
+def test_the_tracking_page_tells_a_complainant_of_advocacy_but_not_a_compliment(
+    client: Client, trust
+):
+    complaint = FeedbackFactory(kind="complaint", provider=trust, handled_by=trust, route="trust")
+    page = client.get(f"/track/{complaint.tracking_token}/").content.decode()
+    assert "independent NHS complaints advocate" in page
+    assert "local council arranges it" in page
+    assert "Parliamentary and Health Service Ombudsman" in page
+    compliment = FeedbackFactory(kind="compliment", provider=trust, handled_by=trust, route="trust")
+    page = client.get(f"/track/{compliment.tracking_token}/").content.decode()
+    assert "complaints advocate" not in page
+    assert "Ombudsman" not in page

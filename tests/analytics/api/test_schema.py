@@ -72,6 +72,8 @@ def national_token(transactional_db) -> str:
         ko41_subjects=["waiting_times"],
         ko41_service_area="emergency",
         ko41_profession="nursing",
+        communication_needs=["large_print", "interpreter"],
+        interpreter_language="Polish",
         text="=cmd Dr Patel ignored me. Call 07700 900123.",
     )
     FeedbackTheme.objects.create(feedback=answered, theme="timeliness_of_care", score=0.8)
