@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from feedback.choices import Role, Status
 from feedback.models import AuditEvent, Feedback, FeedbackLink
@@ -47,7 +48,8 @@ def test_the_item_page_lists_possible_duplicates_with_why_and_buttons(trust, cli
     page = section(client.get(f"/staff/items/{again.pk}/").content.decode())
     assert "Possible duplicates" in page
     assert f'href="/staff/items/{first.pk}/">#{first.pk}</a>' in page
-    assert first.received_at.strftime("%-d %b %Y") in page
+    # The day in England, as the page shows it (just after midnight in summer UTC is a day behind).
+    assert timezone.localtime(first.received_at).strftime("%-d %b %Y") in page
     assert "Same NHS number; same email address; same phone number; text " in page
     assert f"#{unrelated.pk}" not in page
     # One form a button, each with its CSRF token: link, and merge either way round.
