@@ -117,6 +117,17 @@ def first_names() -> frozenset[str]:
 
 
 def faker_first_names() -> set[str]:
+    return _faker_names(("first_names", "first_names_male", "first_names_female"))
+
+
+@cache
+def family_names() -> frozenset[str]:
+    """Family names of Faker's locales, lower case, in the Latin alphabet (the learnt
+    recogniser reads membership as one of its features)."""
+    return frozenset(_faker_names(("last_names", "last_names_male", "last_names_female")))
+
+
+def _faker_names(attributes: tuple[str, ...]) -> set[str]:
     import importlib
     import pkgutil
 
@@ -125,7 +136,7 @@ def faker_first_names() -> set[str]:
     found: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):
         provider = importlib.import_module(f"{person.__name__}.{module.name}").Provider
-        for attribute in ("first_names", "first_names_male", "first_names_female"):
+        for attribute in attributes:
             lists = getattr(provider, attribute, ())
             if isinstance(lists, dict):
                 lists = lists.keys()
