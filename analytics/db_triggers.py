@@ -10,9 +10,11 @@ from __future__ import annotations
 # The item's columns that any dashboard figure reads; an UPDATE touching none of them (a worker
 # claiming a batch, say) is not a change to the figures. The FFT rating is not among them: it is
 # given when the item is made and never changed, and an item first counts when it is routed
-# (handled_by, watched).
+# (handled_by, watched). An FFT answer counts for its provider wherever it is routed, so a
+# change also notes the provider's month when another organisation handles the item.
 WATCHED = (
     "handled_by_id",
+    "provider_id",
     "received_at",
     "kind",
     "service_type",
@@ -36,6 +38,18 @@ def _values(row: str) -> str:
     return f"{row}.handled_by_id, {row}.received_at, {row}.response_due, {row}.responded_at, {row}.resolved_at"
 
 
+def _provider_values(row: str) -> str:
+    return f"{row}.provider_id, {row}.received_at, NULL, NULL, NULL"
+
+
+def _provider_elsewhere(row: str) -> str:
+    """The item counts (it is routed) and its provider is not its handler."""
+    return (
+        f"{row}.handled_by_id IS NOT NULL AND {row}.provider_id IS NOT NULL "
+        f"AND {row}.provider_id <> {row}.handled_by_id"
+    )
+
+
 THEME_VALUES = (
     "SELECT handled_by_id, received_at, NULL, NULL, NULL FROM feedback_feedback "
     "WHERE id = {row}.feedback_id AND handled_by_id IS NOT NULL"
@@ -47,8 +61,14 @@ BEGIN
     IF TG_OP <> 'INSERT' AND OLD.handled_by_id IS NOT NULL THEN
         INSERT INTO analytics_statchange ({CHANGE_COLUMNS}) VALUES ({_values("OLD")});
     END IF;
+    IF TG_OP <> 'INSERT' AND {_provider_elsewhere("OLD")} THEN
+        INSERT INTO analytics_statchange ({CHANGE_COLUMNS}) VALUES ({_provider_values("OLD")});
+    END IF;
     IF TG_OP <> 'DELETE' AND NEW.handled_by_id IS NOT NULL THEN
         INSERT INTO analytics_statchange ({CHANGE_COLUMNS}) VALUES ({_values("NEW")});
+    END IF;
+    IF TG_OP <> 'DELETE' AND {_provider_elsewhere("NEW")} THEN
+        INSERT INTO analytics_statchange ({CHANGE_COLUMNS}) VALUES ({_provider_values("NEW")});
     END IF;
     RETURN NULL;
 END
@@ -90,6 +110,8 @@ def _sqlite_feedback(name: str, event: str, rows: tuple[str, ...], when: str = "
     inserts = "".join(
         f"INSERT INTO analytics_statchange ({CHANGE_COLUMNS}) "
         f"SELECT {_values(row)} WHERE {row}.handled_by_id IS NOT NULL;\n"
+        f"INSERT INTO analytics_statchange ({CHANGE_COLUMNS}) "
+        f"SELECT {_provider_values(row)} WHERE {_provider_elsewhere(row)};\n"
         for row in rows
     )
     return f"CREATE TRIGGER {name} AFTER {event} ON feedback_feedback FOR EACH ROW {when}\nBEGIN\n{inserts}END;"
@@ -125,5 +147,6 @@ SQLITE_TRIGGERS = (
     "analytics_theme_update",
 )
 
-# The migration that first made them.
+# The migration that first made them (0006_stat_triggers_provider made them again, noting the
+# provider's month too).
 MIGRATION = "0003_stat_triggers"

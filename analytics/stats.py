@@ -1,12 +1,13 @@
 """The dashboards' monthly aggregates: counted from the items, kept correct as items change.
 
-Database triggers (migration 0003) write a :class:`StatChange` row, in the same transaction, for
-every insert, delete or relevant update of an item or its themes: the organisation and the dates
-that place the item in a month before and after the change. :func:`stats_refresh` takes the
-changes committed so far, recounts the (month, organisation) buckets they touch from the items
-themselves, and deletes exactly the change rows it has counted. A change committed while a
-refresh runs leaves a row the refresh did not see, so the next refresh counts it; nothing is
-lost and nothing is counted from a stale copy.
+Database triggers (migrations 0003, 0006) write a :class:`StatChange` row, in the same
+transaction, for every insert, delete or relevant update of an item or its themes: the
+organisation and the dates that place the item in a month before and after the change (and the
+item's provider, when another organisation handles it: its FFT answer counts for the provider).
+:func:`stats_refresh` takes the changes committed so far, recounts the (month, organisation)
+buckets they touch from the items themselves, and deletes exactly the change rows it has
+counted. A change committed while a refresh runs leaves a row the refresh did not see, so the
+next refresh counts it; nothing is lost and nothing is counted from a stale copy.
 
 Refreshes run one at a time: on PostgreSQL under a transaction-level advisory lock, on SQLite
 behind the database's single writer (the refresh starts with a write). The worker runs
@@ -97,6 +98,7 @@ ITEM_FIELDS = (
     "response_due",
     "responded_at",
     "resolved_at",
+    "provider_id",
 )
 
 
@@ -127,6 +129,7 @@ def count_items(rows: Iterable[tuple[Any, ...]], wanted: set[Bucket] | None) -> 
         response_due,
         responded_at,
         resolved_at,
+        provider,
     ) in rows:
         received = local_day(received_at)
         responded = local_day(responded_at) if responded_at else None
@@ -137,8 +140,6 @@ def count_items(rows: Iterable[tuple[Any, ...]], wanted: set[Bucket] | None) -> 
             n[f"channel_{channel}"] += 1
             if sentiment:
                 n[f"sentiment_{sentiment}"] += 1
-            if fft_rating:
-                n[f"fft_{fft_rating}"] += 1
             if route:
                 n[f"route_{route}"] += 1
             n["risk_safeguarding"] += safeguarding
@@ -147,6 +148,12 @@ def count_items(rows: Iterable[tuple[Any, ...]], wanted: set[Bucket] | None) -> 
             if kind in CLOCKED_KINDS and acknowledge_due and acknowledged_at:
                 on_time = answered_on_time(local_day(acknowledged_at), acknowledge_due)
                 n["acknowledged_on_time" if on_time else "acknowledged_late"] += 1
+        if fft_rating:
+            # An FFT answer counts for the provider that gave the care, wherever triage sent
+            # the item (the CQC, an ICB...); one with no provider known, for its handler.
+            c = slot(received, provider or org, service, kind)
+            if c is not None:
+                c.numbers[f"fft_{fft_rating}"] += 1
         if kind in CLOCKED_KINDS and response_due and responded:
             c = slot(response_due, org, service, kind)
             if c is not None:
@@ -181,10 +188,19 @@ def count_themes(
 
 
 def _bucket_filter(buckets: Iterable[Bucket], prefix: str = "") -> Q:
-    """Items that may count in any of the buckets: one of their event dates falls in its month."""
+    """Items that may count in any of the buckets: one of their event dates falls in its month,
+    or (an FFT answer, counted for its provider) it was received in the month."""
     query = Q()
     for month, org in buckets:
         start, end = month_start(month), month_start(next_month(month))
+        query |= Q(
+            **{
+                f"{prefix}provider_id": org,
+                f"{prefix}fft_rating__isnull": False,
+                f"{prefix}received_at__gte": start,
+                f"{prefix}received_at__lt": end,
+            }
+        )
         query |= Q(**{f"{prefix}handled_by_id": org}) & (
             Q(**{f"{prefix}received_at__gte": start, f"{prefix}received_at__lt": end})
             | Q(

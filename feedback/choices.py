@@ -303,3 +303,11 @@ FFT_UPLOAD_RUNNING: tuple[str, ...] = (
     FftUploadStatus.CHECKING,
     FftUploadStatus.SAVING,
 )
+
+# What a done FFT upload's rows were, as its audit records them (the result page shows them):
+# answers to the FFT question, comments on other questions of the survey (kept as feedback with
+# no FFT rating), and other questions' rows without a comment (not taken).
+FFT_ANSWERS = "fft_answers"
+OTHER_QUESTION_COMMENTS = "other_question_comments"
+OTHER_QUESTION_SKIPPED = "other_question_skipped"
+FFT_ROW_KINDS = (FFT_ANSWERS, OTHER_QUESTION_COMMENTS, OTHER_QUESTION_SKIPPED)

@@ -9,7 +9,16 @@ an ``EncryptedPackage`` stream (as is an old ``.xls``, without it); anything els
 Columns are found by their headings, whatever their case and punctuation, under the names trusts'
 survey systems give them ("Rating", "FFT response", "Free text", "Comments", "Date completed",
 ...); rating, free text and date are required (a free-text cell may be blank: a rating alone is an
-answer too), question and service are optional. The header may sit below a few title lines.
+answer too), question, response ID, site (ward, location...) and service are optional. The header
+may sit below a few title lines.
+
+Only a row answering the FFT question has an FFT rating: in an export of one row per question of
+the survey, the other questions' rows are read for their free text, their answer cells left
+alone (``FftRow.rating`` is None).
+
+A problem's message names the column and the rule broken, never the patient's words: a bad
+rating is shown only when it is short enough not to be a sentence (RATING_SHOWN_MAX), no other
+cell ever (an export's cells hold free text, names, dates of birth in the wrong column...).
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ from feedback.fft_vocabulary import (
     RATING_WORDS,
     REQUIRED,
     SERVICES,
+    is_fft_question,
     normalised,
 )
 from feedback.services.intake import clean_text
@@ -55,6 +65,11 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 # How far down the header is looked for (survey systems put a title and a date range above it).
 HEADER_SEARCH_ROWS = 10
 READ_CHUNK = 1024 * 1024
+# A bad rating longer than this is not quoted back (it may be a patient's sentence).
+RATING_SHOWN_MAX = 20
+# The longest heading or response ID kept: a heading is quoted in messages, an ID in a digest.
+HEADING_SHOWN_MAX = 40
+RESPONSE_ID_MAX = 100
 
 
 class FftFileError(ValueError):
@@ -67,11 +82,21 @@ class FftRow:
 
     line: int
     received_at: dt.datetime
-    rating: int
+    rating: int | None  # None: the row answers another question of the survey than the FFT's
     question: str
     text: str
     service_type: str  # a ServiceType value, or "" when the file's service is not one we know
     service: str  # the service as the file wrote it, normalised: part of the row's identity
+    # Also parts of its identity, "" when the file has no such column: the survey system's id
+    # of the response, the site (ward, location...), and another question's answer, normalised.
+    response_id: str = ""
+    site: str = ""
+    answer: str = ""
+
+    @property
+    def is_fft(self) -> bool:
+        """Whether the row answers the FFT question (and so counts in the FFT figures)."""
+        return self.rating is not None
 
 
 @dataclass(frozen=True)
@@ -103,7 +128,19 @@ def _match_header(cells: Sequence[object]) -> dict[str, int]:
 
 def _missing_message(found: dict[str, int], cells: Sequence[object]) -> str:
     missing = [c for c in REQUIRED if c.field not in found]
-    shown = [str(cell).strip() for cell in cells if cell is not None and str(cell).strip()]
+    # The cells are quoted only when the row is a header (one heading at least was known) and
+    # each is short as a heading is: a row of answers is never quoted back.
+    shown = (
+        [
+            " ".join(str(cell).split())
+            for cell in cells
+            if cell is not None
+            and str(cell).strip()
+            and len(str(cell).strip()) <= HEADING_SHOWN_MAX
+        ]
+        if found
+        else []
+    )
     parts = [
         f"The file has no {c.label} column: name it “{c.names[0].capitalize()}” "
         f"(or {', '.join('“' + n.capitalize() + '”' for n in c.names[1:3])})."
@@ -112,12 +149,20 @@ def _missing_message(found: dict[str, int], cells: Sequence[object]) -> str:
     parts.append(
         "Columns found in the first row: " + ", ".join(shown[:20]) + "."
         if shown
-        else "The first row is empty."
+        else f"No row among the first {HEADER_SEARCH_ROWS} has the headings of an FFT export."
     )
     return " ".join(parts)
 
 
 # --- Values ----------------------------------------------------------------------------------
+
+
+def _shown_rating(value: object) -> str:
+    """A bad rating as a message may quote it: short, or not at all."""
+    text = " ".join(str(value).split())
+    if len(text) > RATING_SHOWN_MAX:
+        return f"of {len(text):,} characters (not shown: more than {RATING_SHOWN_MAX})"
+    return f"“{text}”"
 
 
 def parse_rating(value: object) -> tuple[int | None, str]:
@@ -136,13 +181,13 @@ def parse_rating(value: object) -> tuple[int | None, str]:
         return RATING_WORDS[words], ""
     if re.fullmatch(r"[1-6](?: 0+)?", words):  # "3", "3.0" (punctuation became a space)
         return int(words[0]), ""
-    shown = str(value).strip()[:40]
+    shown = _shown_rating(value)
     if words in OLD_SCALE:
         return None, (
-            f"The rating “{shown}” answers the question asked before April 2020 (“How likely "
+            f"The rating {shown} answers the question asked before April 2020 (“How likely "
             f"are you to recommend...”), not “{FFT_QUESTION}”: {RATING_HELP}."
         )
-    return None, f"The rating “{shown}” is not an FFT answer: {RATING_HELP}."
+    return None, f"The rating {shown} is not an FFT answer: {RATING_HELP}."
 
 
 def service_type_for(value: str) -> str:
@@ -226,7 +271,7 @@ def parse_date(value: object, *, now: dt.datetime) -> tuple[dt.datetime | None, 
     elif isinstance(value, int | float) and not isinstance(value, bool):
         # A workbook's date cell that lost its date format: a serial day number.
         if not 1 <= value < 2958466:
-            return None, f"The date “{value:g}” is not a date: {DATE_HELP}."
+            return None, f"The date is a number that is not a day of Excel's calendar: {DATE_HELP}."
         moment = (_EXCEL_EPOCH + dt.timedelta(days=float(value))).replace(tzinfo=LONDON)
         has_time = value != int(value)
     else:
@@ -235,15 +280,17 @@ def parse_date(value: object, *, now: dt.datetime) -> tuple[dt.datetime | None, 
             return None, f"The date is blank: {DATE_HELP}."
         moment, has_time = _parse_date_text(text)
         if moment is None:
-            return None, f"The date “{text[:40]}” is not a date: {DATE_HELP}."
+            # The cell is not quoted: it may hold anything (a comment in the wrong column).
+            return None, f"The date is not a date that can be read: {DATE_HELP}."
     local = moment.astimezone(LONDON)
     today = now.astimezone(LONDON).date()
+    # The date read is not quoted either: a date of birth in the wrong column is personal.
     if (has_time and moment > now + CLOCK_SKEW) or local.date() > today:
-        return None, f"The date {local:%d/%m/%Y} is in the future."
+        return None, f"The date is in the future (after {today:%d/%m/%Y})."
     if local.date() < FFT_STARTED:
         return None, (
-            f"The date {local:%d/%m/%Y} is before the Friends and Family Test began (April "
-            f"2013): check the dates are day/month/year."
+            "The date is before the Friends and Family Test began (April 2013): check the "
+            "dates are day/month/year."
         )
     return moment, ""
 
@@ -256,6 +303,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _in_column(message: str, heading: str) -> str:
+    """The message with the file's heading of the column it is about ("... (column “Rating”)")."""
+    if not heading:
+        return message
+    return f"{message[:-1] if message.endswith('.') else message} (column “{heading}”)."
+
+
 def check_row(
     line: int,
     cells: Sequence[object],
@@ -263,8 +317,11 @@ def check_row(
     *,
     now: dt.datetime,
     text_max_length: int,
+    headings: dict[str, str] | None = None,
 ) -> FftRow | RowProblem:
-    """One data row checked: the row to save, or every problem found in it."""
+    """One data row checked: the row to save, or every problem found in it. ``headings`` are the
+    file's headings of the columns, by field, for the messages to name them."""
+    headings = headings or {}
 
     def cell(field: str) -> object:
         position = columns.get(field)
@@ -273,24 +330,48 @@ def check_row(
         return cells[position]
 
     problems = []
-    rating, why = parse_rating(cell("rating") if cell("rating") is not None else "")
-    if rating is None:
-        problems.append(why)
-    received_at, why = parse_date(cell("date"), now=now)
-    if received_at is None:
-        problems.append(why)
-    text = clean_text(_cell_text(cell("text")))
-    if len(text) > text_max_length:
-        problems.append(
-            f"The free text is {len(text):,} characters: the limit is {text_max_length:,}."
-        )
     question = clean_text(_cell_text(cell("question"))) or FFT_QUESTION
     if len(question) > QUESTION_MAX_LENGTH:
         problems.append(
-            f"The question is {len(question):,} characters: the limit is {QUESTION_MAX_LENGTH:,}."
+            _in_column(
+                f"The question is {len(question):,} characters: the limit is "
+                f"{QUESTION_MAX_LENGTH:,}.",
+                headings.get("question", ""),
+            )
+        )
+    fft = is_fft_question(question)
+    rating: int | None = None
+    answer = ""
+    if fft:
+        rating, why = parse_rating(cell("rating") if cell("rating") is not None else "")
+        if rating is None:
+            problems.append(_in_column(why, headings.get("rating", "")))
+    else:
+        # Another question's answer ("Yes, always", "Very clean"): not an FFT rating, whatever
+        # its words; kept only as part of the row's identity.
+        answer = normalised(_cell_text(cell("rating")))
+    received_at, why = parse_date(cell("date"), now=now)
+    if received_at is None:
+        problems.append(_in_column(why, headings.get("date", "")))
+    text = clean_text(_cell_text(cell("text")))
+    if len(text) > text_max_length:
+        problems.append(
+            _in_column(
+                f"The free text is {len(text):,} characters: the limit is {text_max_length:,}.",
+                headings.get("text", ""),
+            )
+        )
+    response_id = " ".join(_cell_text(cell("response_id")).split())
+    if len(response_id) > RESPONSE_ID_MAX:
+        problems.append(
+            _in_column(
+                f"The response ID is {len(response_id):,} characters: the limit is "
+                f"{RESPONSE_ID_MAX:,}.",
+                headings.get("response_id", ""),
+            )
         )
     service = " ".join(_cell_text(cell("service")).split())
-    if problems or rating is None or received_at is None:
+    if problems or (fft and rating is None) or received_at is None:
         return RowProblem(line, tuple(problems))
     return FftRow(
         line=line,
@@ -300,6 +381,9 @@ def check_row(
         text=text,
         service_type=service_type_for(service),
         service=normalised(service),
+        response_id=response_id,
+        site=normalised(_cell_text(cell("site"))),
+        answer=answer,
     )
 
 
@@ -474,14 +558,24 @@ def rows_of(file: IO[bytes], file_format: str) -> Iterator[tuple[int, Sequence[o
     raise ValueError(f"unknown FFT file format {file_format!r}")
 
 
-def _header(rows: Iterator[tuple[int, Sequence[object]]]) -> tuple[int, dict[str, int]]:
-    """The header's line and where each field is, from the first rows; FftFileError when no row
-    among them has every required column."""
+def _headings(found: dict[str, int], cells: Sequence[object]) -> dict[str, str]:
+    """The file's own heading of each field's column, as messages name it."""
+    return {
+        field: " ".join(str(cells[position]).split())[:HEADING_SHOWN_MAX]
+        for field, position in found.items()
+    }
+
+
+def _header(
+    rows: Iterator[tuple[int, Sequence[object]]],
+) -> tuple[int, dict[str, int], dict[str, str]]:
+    """The header's line, where each field is and its heading, from the first rows;
+    FftFileError when no row among them has every required column."""
     best: tuple[dict[str, int], Sequence[object]] | None = None
     for _, (line, cells) in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
         found = _match_header(cells)
         if all(c.field in found for c in REQUIRED):
-            return line, found
+            return line, found, _headings(found, cells)
         if best is None or len(found) > len(best[0]):
             best = (found, cells)
     if best is None:
@@ -501,7 +595,7 @@ def read_export(
     with the file as a whole: no header with the required columns, more than ``max_rows`` rows,
     no rows at all, or content that is not a readable CSV or workbook."""
     rows = rows_of(file, file_format)
-    _, columns = _header(rows)
+    _, columns, headings = _header(rows)
     count = 0
     for line, cells in rows:
         count += 1
@@ -510,6 +604,8 @@ def read_export(
                 f"The file has more than {max_rows:,} rows, the most one upload can take: "
                 "split the export (by month, or by service) and upload each part."
             )
-        yield check_row(line, cells, columns, now=now, text_max_length=text_max_length)
+        yield check_row(
+            line, cells, columns, now=now, text_max_length=text_max_length, headings=headings
+        )
     if count == 0:
         raise FftFileError("The file has a header but no rows under it.")

@@ -108,6 +108,54 @@ COLUMNS: tuple[Column, ...] = (
         ("question", "fft question", "question text", "survey question", "question asked"),
     ),
     Column(
+        # What tells one response from another in the survey system: part of an answer's
+        # identity when the file has it (docs/adr/0017, amendment).
+        "response_id",
+        "response ID",
+        False,
+        (
+            "response id",
+            "responseid",
+            "respondent id",
+            "respondentid",
+            "survey id",
+            "survey response id",
+            "record id",
+            "recordid",
+            "submission id",
+            "response number",
+            "response reference",
+            "respondent number",
+            "unique id",
+            "unique response id",
+        ),
+    ),
+    Column(
+        # Where the care was given, finer than the service: two wards' identical answers are
+        # two answers.
+        "site",
+        "site",
+        False,
+        (
+            "site",
+            "site name",
+            "ward",
+            "ward name",
+            "location",
+            "location name",
+            "department",
+            "department name",
+            "unit",
+            "team",
+            "team name",
+            "clinic",
+            "hospital",
+            "hospital site",
+            "practice",
+            "practice name",
+        ),
+    ),
+    Column(
         "service",
         "service",
         False,
@@ -124,6 +172,41 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 REQUIRED = tuple(c for c in COLUMNS if c.required)
+
+
+# The FFT question as survey systems word it (normalised): NHS England's wording, which a provider
+# may fit to its service ("Overall, how was your experience of our ward?"), sometimes after
+# "Thinking about ...". A row answering any other question of the survey ("How was your
+# experience of the food?", "Were you treated with dignity?") is not an FFT answer.
+FFT_QUESTION_WORDS = "overall how was your experience"
+FFT_QUESTION_END = "how was your experience of our service"
+FFT_QUESTIONS = frozenset(
+    {
+        "overall how was your experience of our service",
+        "how was your experience of our service",
+        "overall how was your experience",
+        "how was your experience",
+        "fft",
+        "fft question",
+        "friends and family test",
+        "friends and family test question",
+        "the friends and family test",
+    }
+)
+# The question asked before April 2020, which is not the FFT question any more.
+OLD_QUESTION_WORDS = "how likely are you to recommend"
+
+
+def is_fft_question(question: str) -> bool:
+    """Whether a row's question is the FFT question (a blank one is: the file has no question
+    column, or only the FFT's answers in it)."""
+    words = normalised(question)
+    # NHS England's published FFT data labels its rows "FFT Why?" and the like.
+    if not words or words in FFT_QUESTIONS or words.split()[0] == "fft":
+        return True
+    if OLD_QUESTION_WORDS in words:
+        return False
+    return FFT_QUESTION_WORDS in words or words.endswith(FFT_QUESTION_END)
 
 
 RATING_WORDS: dict[str, int] = {normalised(label): value for value, label in FftRating.choices}

@@ -25,6 +25,8 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from feedback.choices import (
+    FFT_ANSWERS,
+    FFT_ROW_KINDS,
     PRACTICE_KINDS,
     Channel,
     FftUploadStatus,
@@ -34,7 +36,15 @@ from feedback.choices import (
     Status,
 )
 from feedback.clocks import LONDON
-from feedback.models import Feedback, FftUpload, Organisation, ReplyTemplate, SavedView, User
+from feedback.models import (
+    AuditEvent,
+    Feedback,
+    FftUpload,
+    Organisation,
+    ReplyTemplate,
+    SavedView,
+    User,
+)
 from feedback.reply_templates import DEFAULTS, Template
 
 CQC_ODS_CODE = "CQC"
@@ -193,6 +203,25 @@ def fft_upload_get_for_user(user: User, pk: int) -> FftUpload:
         return fft_uploads_for(user).get(pk=pk)
     except FftUpload.DoesNotExist as exc:
         raise Http404("No such FFT upload for your organisation.") from exc
+
+
+def fft_upload_row_kinds(upload: FftUpload) -> dict[str, int] | None:
+    """Of a done upload's rows: answers to the FFT question, comments on other questions and
+    other questions' rows without a comment, as its worker recorded them in the audit when it
+    finished (``choices.FFT_ROW_KINDS``); None for an upload not done, or done before they
+    were recorded."""
+    if upload.status != FftUploadStatus.DONE:
+        return None
+    detail = (
+        AuditEvent.objects.filter(
+            feedback__isnull=True, action="fft_upload_done", detail__fft_upload=upload.pk
+        )
+        .values_list("detail", flat=True)
+        .first()
+    )
+    if not detail or FFT_ANSWERS not in detail:
+        return None
+    return {name: int(detail.get(name) or 0) for name in FFT_ROW_KINDS}
 
 
 def fft_upload_earlier_same_file(upload: FftUpload) -> FftUpload | None:

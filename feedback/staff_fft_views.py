@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from feedback.models import User
 from feedback.selectors import (
     fft_upload_earlier_same_file,
     fft_upload_get_for_user,
+    fft_upload_row_kinds,
     fft_uploads_for,
 )
 from feedback.services import fft_uploads
@@ -75,5 +77,7 @@ def staff_fft_upload(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": fft_uploads.fft_upload_progress_text(upload),
             "earlier": fft_upload_earlier_same_file(upload),
             "more_errors": max(0, upload.row_error_count - len(upload.row_errors)),
+            "row_kinds": fft_upload_row_kinds(upload),
+            "row_errors_days": settings.FFT_UPLOAD_ROW_ERRORS_DAYS,
         },
     )

@@ -112,7 +112,9 @@ def clear_expired_sessions() -> None:
 
 @shared_task(acks_late=True, time_limit=1800)
 def anonymise_after_retention() -> int:
-    """Anonymise items past their retention period, daily (feedback/services/privacy.py)."""
-    from feedback.services.privacy import retention_anonymise
+    """Anonymise items past their retention period, and clear old FFT uploads' lists of rows
+    with problems, daily (feedback/services/privacy.py)."""
+    from feedback.services.privacy import fft_upload_row_errors_expire, retention_anonymise
 
+    fft_upload_row_errors_expire()
     return retention_anonymise()

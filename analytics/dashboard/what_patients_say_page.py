@@ -26,7 +26,9 @@ FFT_FIELDS = ("fft_1", "fft_2", "fft_3", "fft_4", "fft_5", "fft_6")
 FFT_NOTE = (
     "As NHS England publishes the Friends and Family Test: the share of all answers that were "
     "Very good or Good (positive) and Poor or Very poor (negative). Don't know counts in the "
-    "answers, in neither share. Counted once the answers' free text is read and routed."
+    "answers, in neither share. Only answers to the FFT question count, each for the provider "
+    "that gave the care, wherever it was routed. Counted once the answers' free text is read and "
+    "routed."
 )
 CHANNEL_FIELDS = {f"channel_{value}": label for value, label in Channel.choices}
 ROUTE_FIELDS = {f"route_{value}": label for value, label in Route.choices}

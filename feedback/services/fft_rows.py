@@ -9,10 +9,17 @@ The upload's record, its statuses and the worker's task around these are in
 - **Saved** a chunk at a time, each one transaction with its audit rows and the upload's
   progress, the analysis messages sent once it is committed (one per ANALYSIS_BATCH_SIZE items,
   on the bulk analysis queue). On PostgreSQL a chunk is one statement (``_insert_postgresql``).
-- **Never twice**: a row's digest, in the unique ``submission_key``, is the organisation, the
-  moment, the rating, the question, the text, the service, and how many identical rows came
-  before it in the same file (two patients may give the same rating on the same day without a
-  comment: both count).
+- **Only the FFT question counts**: a row answering another question of the survey (an export
+  of one row per question) is an item with no FFT rating when it has a comment, and is not taken
+  when it has none (``CheckResult`` counts each kind, for the upload's result page).
+- **Never twice**: a row's digest, in the unique ``submission_key`` (``row_digest``): the
+  organisation, the response ID when the file has one, else the day, the answer, the text and
+  the service; the site (ward, location) and the question always; and how many identical rows
+  came before it in the same file (two patients may give the same rating on the same day
+  without a comment: both count). The day, not the time: a survey system's CSV may hold minutes
+  or the date alone where its workbook holds seconds, and the same answers must be recognised
+  in either. Answers saved before this identity was used are recognised by the digest they were
+  saved under (``legacy_row_digest``).
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from django.utils import timezone
 
 from feedback.audit import audit_record_all
 from feedback.choices import Channel, FftRating, Kind, OrganisationKind, Status
+from feedback.clocks import LONDON
 from feedback.fft_reader import FftRow, RowProblem, read_export
+from feedback.fft_vocabulary import normalised
 from feedback.models import (
     AuditEvent,
     Feedback,
@@ -55,16 +64,57 @@ PROGRESS_EVERY = 5000
 class CheckedRow:
     digest: str
     received_at: dt.datetime
-    rating: int
+    rating: int | None  # None: a comment on another question than the FFT's
     question: str
     text: str
     service_type: str
+    # The digest the row would have been saved under before row_digest took the response ID and
+    # the site ("" when there was none: a row of another question was never an answer then).
+    legacy: str = ""
 
 
 def row_digest(organisation_id: int, row: FftRow, occurrence: int) -> str:
-    """What identifies an answer of an organisation's export across uploads: the organisation,
-    when, the rating, the question, the text, the service, and how many identical rows came
-    before it in the same file."""
+    """What identifies an answer of an organisation's export across uploads and formats.
+
+    With a response ID: the organisation, the ID, the site, the service and the question (one
+    response answers several questions). Without: the organisation, the day (in England) it was
+    given, the rating or other answer, the question, the text, the site and the service. And
+    always how many identical rows came before it in the same file: identical rows are distinct
+    answers, yet the same file, or the same data in the other format, gives the same digests.
+    """
+    question = "fft" if row.is_fft else normalised(row.question)
+    if row.response_id:
+        parts: tuple[str, ...] = (
+            "fft2",
+            str(organisation_id),
+            "id",
+            row.response_id,
+            row.site,
+            row.service,
+            question,
+            str(occurrence),
+        )
+    else:
+        parts = (
+            "fft2",
+            str(organisation_id),
+            row.received_at.astimezone(LONDON).date().isoformat(),
+            str(row.rating or ""),
+            row.answer,
+            question,
+            row.text,
+            row.site,
+            row.service,
+            str(occurrence),
+        )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def legacy_row_digest(organisation_id: int, row: FftRow, occurrence: int) -> str:
+    """The digest an FFT answer was saved under before ``row_digest`` (2026-12): the
+    organisation, the moment, the rating, the question, the text, the service, and how many
+    identical rows came before it in the same file. Kept so that a file uploaded before is still
+    recognised when uploaded again."""
     parts = (
         "fft",
         str(organisation_id),
@@ -82,6 +132,11 @@ def row_digest(organisation_id: int, row: FftRow, occurrence: int) -> str:
 class CheckResult:
     rows: int = 0
     bad_rows: int = 0
+    # Of the good rows: answers to the FFT question, comments on other questions (taken as
+    # feedback without an FFT rating), and other questions' rows without a comment (not taken).
+    fft_rows: int = 0
+    other_rows: int = 0
+    other_skipped: int = 0
     # The first FFT_UPLOAD_ERRORS_KEPT bad rows: {"line": 12, "messages": [...]}.
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -89,7 +144,10 @@ class CheckResult:
 def write_chunk(target: IO[bytes], chunk: list[CheckedRow]) -> None:
     target.write(
         orjson.dumps(
-            [(r.digest, r.received_at, r.rating, r.question, r.text, r.service_type) for r in chunk]
+            [
+                (r.digest, r.received_at, r.rating, r.question, r.text, r.service_type, r.legacy)
+                for r in chunk
+            ]
         )
         + b"\n"
     )
@@ -99,8 +157,10 @@ def read_chunks(source: IO[bytes]) -> Iterator[list[CheckedRow]]:
     source.seek(0)
     for line in source:
         yield [
-            CheckedRow(digest, dt.datetime.fromisoformat(at), rating, question, text, service)
-            for digest, at, rating, question, text, service in orjson.loads(line)
+            CheckedRow(
+                digest, dt.datetime.fromisoformat(at), rating, question, text, service, legacy
+            )
+            for digest, at, rating, question, text, service, legacy in orjson.loads(line)
         ]
 
 
@@ -121,8 +181,10 @@ def fft_export_check(
     chunk_rows = settings.FFT_UPLOAD_CHUNK_ROWS
     kept = settings.FFT_UPLOAD_ERRORS_KEPT
     result = CheckResult()
-    # Identical rows seen so far, by a short digest of the row: bounded by the row limit.
+    # Identical rows seen so far, by a short digest of the row (and by its legacy digest):
+    # bounded by the row limit.
     seen: dict[bytes, int] = {}
+    seen_legacy: dict[bytes, int] = {}
     chunk: list[CheckedRow] = []
     for row in read_export(
         file,
@@ -136,21 +198,25 @@ def fft_export_check(
             result.bad_rows += 1
             if len(result.errors) < kept:
                 result.errors.append({"line": row.line, "messages": list(row.messages)})
+        elif not row.is_fft and not row.text:
+            # Another question's answer with no comment: nothing to read, nothing to count.
+            result.other_skipped += 1
         elif not result.bad_rows:
-            first = row_digest(organisation_id, row, 0)
-            key = bytes.fromhex(first[:32])
-            occurrence = seen.get(key, 0)
-            seen[key] = occurrence + 1
+            if row.is_fft:
+                result.fft_rows += 1
+            else:
+                result.other_rows += 1
             chunk.append(
                 CheckedRow(
-                    digest=first
-                    if not occurrence
-                    else row_digest(organisation_id, row, occurrence),
+                    digest=_nth_digest(row_digest, organisation_id, row, seen),
                     received_at=row.received_at,
                     rating=row.rating,
                     question=row.question,
                     text=row.text,
                     service_type=row.service_type,
+                    legacy=_nth_digest(legacy_row_digest, organisation_id, row, seen_legacy)
+                    if row.is_fft
+                    else "",
                 )
             )
             if len(chunk) >= chunk_rows:
@@ -161,6 +227,15 @@ def fft_export_check(
     if chunk and not result.bad_rows:
         write_chunk(checked, chunk)
     return result
+
+
+def _nth_digest(digest: Any, organisation_id: int, row: FftRow, seen: dict[bytes, int]) -> str:
+    """The row's digest, counting the identical rows before it in the file (``seen``)."""
+    first: str = digest(organisation_id, row, 0)
+    key = bytes.fromhex(first[:32])
+    occurrence = seen.get(key, 0)
+    seen[key] = occurrence + 1
+    return first if not occurrence else str(digest(organisation_id, row, occurrence))
 
 
 # --- Saving ----------------------------------------------------------------------------------
@@ -191,10 +266,24 @@ def fft_rows_save(*, upload: FftUpload, rows: Sequence[CheckedRow]) -> tuple[lis
     committed."""
     keys = [row.digest for row in rows]
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            added_keys = _insert_postgresql(upload, rows)
-        else:
-            added_keys = _insert_portable(upload, rows)
+        # Answers saved before the digest took the response ID and the site are held already
+        # under the digest they were saved with.
+        legacy = [row.legacy for row in rows if row.legacy]
+        legacy_held = (
+            set(
+                Feedback.objects.filter(submission_key__in=legacy).values_list(
+                    "submission_key", flat=True
+                )
+            )
+            if legacy
+            else set()
+        )
+        fresh = [row for row in rows if row.legacy not in legacy_held] if legacy_held else rows
+        added_keys: list[tuple[int, str]] = []
+        if fresh and connection.vendor == "postgresql":
+            added_keys = _insert_postgresql(upload, fresh)
+        elif fresh:
+            added_keys = _insert_portable(upload, fresh)
         added = [pk for pk, _ in added_keys]
         held = set(keys) - {key for _, key in added_keys}
         # A second attempt at this upload (its worker died) finds what the first one saved:

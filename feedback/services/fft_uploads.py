@@ -42,8 +42,11 @@ from django.utils import timezone
 
 from feedback.audit import audit_record
 from feedback.choices import (
+    FFT_ANSWERS,
     FFT_UPLOAD_RUNNING,
     FFT_UPLOAD_TRANSITIONS,
+    OTHER_QUESTION_COMMENTS,
+    OTHER_QUESTION_SKIPPED,
     FftUploadStatus,
     OrganisationKind,
 )
@@ -189,9 +192,17 @@ def _audit_detail(upload: FftUpload, **extra: Any) -> dict[str, Any]:
 # --- Moving between statuses -----------------------------------------------------------------
 
 
-def _move(upload: FftUpload, to: str, *, actor: User | None = None, **fields: Any) -> bool:
-    """Move ``upload`` from the status it has (as read) to ``to``, with ``fields``, and audit it;
-    False when it was no longer in that status (someone else moved it first)."""
+def _move(
+    upload: FftUpload,
+    to: str,
+    *,
+    actor: User | None = None,
+    audit: dict[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move ``upload`` from the status it has (as read) to ``to``, with ``fields``, and audit it
+    (with ``audit`` besides); False when it was no longer in that status (someone else moved it
+    first)."""
     if to not in FFT_UPLOAD_TRANSITIONS[upload.status]:
         raise IllegalTransition(f"An upload cannot go from {upload.status} to {to}.")
     with transaction.atomic():
@@ -213,6 +224,7 @@ def _move(upload: FftUpload, to: str, *, actor: User | None = None, **fields: An
                     for k, v in fields.items()
                     if k.startswith("rows_") or k in ("problem", "row_error_count")
                 },
+                **(audit or {}),
             ),
         )
     upload.status = to
@@ -310,6 +322,14 @@ def fft_upload_process(*, upload_id: int) -> FftUpload | None:
                 _move(
                     upload,
                     FftUploadStatus.DONE,
+                    # What the file's rows were (the result page reads it from here): answers to
+                    # the FFT question, comments on other questions, other questions' rows
+                    # without a comment (not taken).
+                    audit={
+                        FFT_ANSWERS: result.fft_rows,
+                        OTHER_QUESTION_COMMENTS: result.other_rows,
+                        OTHER_QUESTION_SKIPPED: result.other_skipped,
+                    },
                     finished_at=timezone.now(),
                     rows_saved=upload.rows_saved,
                     rows_added=upload.rows_added,
@@ -382,9 +402,15 @@ def fft_upload_progress_text(upload: FftUpload) -> str:
             f"({upload.rows_added:,} new, {upload.rows_duplicate:,} held already)."
         )
     if status == FftUploadStatus.DONE:
+        skipped = max(0, upload.rows_total - upload.rows_saved)
         return (
             f"Done: {upload.rows_added:,} of {upload.rows_total:,} rows added as new FFT "
             f"feedback; {upload.rows_duplicate:,} were held already and not added again."
+        ) + (
+            f" {skipped:,} row{'s' if skipped != 1 else ''} answering other questions without "
+            f"a comment {'were' if skipped != 1 else 'was'} not taken."
+            if skipped
+            else ""
         )
     if status == FftUploadStatus.REJECTED:
         if upload.problem:

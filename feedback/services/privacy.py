@@ -9,7 +9,9 @@
   they close, then anonymised; compliments and suggestions, which carry no case, for less. The
   figures the dashboards and KO41 count (kind, dates, organisation, status, outcome, sentiment,
   themes) stay; identity, free text, the response and attached files go. A scheduled task runs
-  it daily.
+  it daily. The same task clears the lists of rows with problems of rejected FFT uploads older
+  than FFT_UPLOAD_ROW_ERRORS_DAYS (``fft_upload_row_errors_expire``): they name lines, columns
+  and rules, not patients' words, but an upload's record should hold nothing it no longer needs.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from feedback.audit import audit_record
 from feedback.choices import Status
 from feedback.errors import InvalidFeedback
 from feedback.labels import communication_needs_text
-from feedback.models import Feedback, FeedbackReading, Identity, User
+from feedback.models import Feedback, FeedbackReading, FftUpload, Identity, User
 from feedback.services.attachments import attachments_delete, attachments_of
 from feedback.services.intake import normalise_nhs_number
 
@@ -199,3 +201,26 @@ def retention_anonymise(*, now: dt.datetime | None = None, limit: int = 1000) ->
             )
             count += 1
     return count
+
+
+def fft_upload_row_errors_expire(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Clear the rows with problems kept for rejected FFT uploads that finished more than
+    FFT_UPLOAD_ROW_ERRORS_DAYS ago (their count stays, for the page to say how many there were);
+    each audited. Returns how many uploads were cleared."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.FFT_UPLOAD_ROW_ERRORS_DAYS)
+    # Every upload's finish is recorded; one without (stopped mid-way) ages by its upload time.
+    due = FftUpload.objects.filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, uploaded_at__lt=cutoff)
+    ).exclude(row_errors=[])
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    with transaction.atomic():
+        cleared = FftUpload.objects.filter(pk__in=ids).update(row_errors=[])
+        for pk in ids:
+            audit_record(
+                feedback=None,
+                actor=None,
+                action="fft_upload_row_errors_cleared",
+                detail={"fft_upload": pk, "after_days": settings.FFT_UPLOAD_ROW_ERRORS_DAYS},
+            )
+    return cleared

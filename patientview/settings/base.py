@@ -85,6 +85,10 @@ FFT_UPLOAD_MAX_BYTES = env.int("FFT_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 FFT_UPLOAD_MAX_ROWS = env.int("FFT_UPLOAD_MAX_ROWS", default=200_000)
 # The refused rows kept and shown (the count of all of them is kept too).
 FFT_UPLOAD_ERRORS_KEPT = 100
+# A rejected upload's list of rows with problems is cleared this long after the upload finished
+# (by the daily retention task, feedback/services/privacy.py): it serves only until the file is
+# corrected, and the file itself is not kept (docs/adr/0017).
+FFT_UPLOAD_ROW_ERRORS_DAYS = env.int("FFT_UPLOAD_ROW_ERRORS_DAYS", default=30)
 # Rows saved a transaction (and one analysis message each ANALYSIS_BATCH_SIZE of them).
 FFT_UPLOAD_CHUNK_ROWS = env.int("FFT_UPLOAD_CHUNK_ROWS", default=2000)
 # An upload whose worker has said nothing for this long is handed out again (the rows' digests

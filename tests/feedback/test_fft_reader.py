@@ -172,12 +172,12 @@ def test_dates_are_read_day_first_as_england_writes_them(value, expected):
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ("10/13/2026", "“10/13/2026” is not a date"),
-        ("31/02/2026", "“31/02/2026” is not a date"),
-        ("yesterday", "“yesterday” is not a date"),
+        ("10/13/2026", "The date is not a date that can be read"),
+        ("31/02/2026", "The date is not a date that can be read"),
+        ("yesterday", "The date is not a date that can be read"),
         ("", "The date is blank"),
-        ("04/11/2026", "04/11/2026 is in the future"),
-        ("2026-11-03 14:00", "03/11/2026 is in the future"),
+        ("04/11/2026", "The date is in the future (after 03/11/2026)"),
+        ("2026-11-03 14:00", "The date is in the future (after 03/11/2026)"),
         ("01/01/2012", "before the Friends and Family Test began"),
     ],
 )
@@ -185,6 +185,8 @@ def test_a_date_that_cannot_be_taken_says_why(value, words):
     moment, why = parse_date(value, now=NOW)
     assert moment is None
     assert words in why
+    # Never the cell's own words: a date column may hold anything.
+    assert not value or value not in why
 
 
 def test_today_is_not_the_future():
@@ -225,8 +227,11 @@ def test_every_problem_of_a_row_is_given_with_its_line_and_the_rest_are_still_re
     assert bad_date_and_rating.line == 3
     assert len(bad_date_and_rating.messages) == 2
     assert "“Superb” is not an FFT answer" in bad_date_and_rating.messages[0]
-    assert "“31/13/2026” is not a date" in bad_date_and_rating.messages[1]
-    assert too_long.messages == ("The free text is 5,001 characters: the limit is 5,000.",)
+    assert "The date is not a date that can be read" in bad_date_and_rating.messages[1]
+    assert "31/13/2026" not in bad_date_and_rating.messages[1]
+    assert too_long.messages == (
+        "The free text is 5,001 characters: the limit is 5,000 (column “Free text”).",
+    )
 
 
 def test_line_numbers_count_text_over_several_lines_and_skip_blank_rows():
@@ -317,3 +322,30 @@ def test_a_workbook_that_unpacks_to_far_more_than_an_export_is_refused_before_it
         sniff_format(io.BytesIO(packed.getvalue()))
     # The export itself still reads.
     assert sniff_format(io.BytesIO(normal)) == "xlsx"
+
+
+@pytest.mark.parametrize(
+    ("question", "counts"),
+    [
+        ("", True),
+        (QUESTION, True),
+        ("Overall, how was your experience of our ward?", True),
+        ("Thinking about your visit, overall how was your experience of our A&E?", True),
+        ("FFT Why?", True),
+        ("How likely are you to recommend our service to friends and family?", False),
+        ("Were you treated with dignity?", False),
+        ("How was your experience of the food?", False),
+    ],
+)
+def test_only_the_fft_question_and_its_wordings_give_an_fft_rating(question, counts):
+    header = ("Date", "Question", "Rating", "Free text")
+    (row,) = read(csv_bytes([("01/10/2026", question, "Good", "Fine")], header=header))
+    assert isinstance(row, FftRow)
+    assert row.is_fft is counts
+    assert row.rating == (FftRating.GOOD if counts else None)
+
+
+def test_a_long_bad_rating_is_not_quoted_back():
+    rating, why = parse_rating("My name is Jane Smith and it was fine")
+    assert rating is None
+    assert "Jane" not in why and "not shown: more than 20" in why

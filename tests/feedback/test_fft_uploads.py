@@ -208,7 +208,9 @@ def test_an_export_with_bad_rows_saves_nothing_and_lists_them_by_line(worker, br
     assert "Nothing was saved: 3 rows of 5 have a problem." in page
     assert "Rows to correct" in page
     assert "The rating “Excellent” is not an FFT answer" in page
-    assert "The date “31/09/2026” is not a date" in page
+    # The date cell is not quoted back (it may hold anything): the column and the rule are.
+    assert "The date is not a date that can be read" in page and "(column “Date”)" in page
+    assert "31/09/2026" not in page
     assert "is in the future" in page and "The free text is 5,001 characters" in page
     result = api.get(f"/api/v1/fft-uploads/{FftUpload.objects.get().pk}/").json()
     assert result["status"] == "rejected"
@@ -499,3 +501,198 @@ def test_the_schema_describes_the_endpoints(api):
         output
     )
     assert "get" in schema["paths"]["/api/v1/fft-uploads/{id}/"]
+
+
+# --- Only the FFT question counts as a rating (review, item 1) -------------------------------
+
+RECOMMEND = "How likely are you to recommend our ward to friends and family?"
+DIGNITY = "Were you treated with dignity?"
+CLEAN = "How clean was the ward?"
+
+
+def test_answers_to_other_questions_are_kept_as_feedback_but_never_counted_as_fft_ratings(
+    worker, browser, api, monkeypatch, trust, cqc
+):
+    """A survey system's one-row-per-question export: only the rows answering the FFT question
+    (or a recognised wording of it) count in the FFT percentages; the other questions' comments
+    are still read, and the result page says how many rows were which."""
+    from analytics.stats import stats_refresh
+
+    day = timezone.localdate().replace(day=1).strftime("%d/%m/%Y")
+    rows = [
+        (day, QUESTION, "Very good", "Kind staff throughout.", "Inpatient"),
+        (day, "Overall, how was your experience of our ward?", "Poor", "", "Inpatient"),
+        (day, RECOMMEND, "Extremely likely", "Would send my mum here.", "Inpatient"),
+        (day, DIGNITY, "Yes, always", "", "Inpatient"),
+        (day, CLEAN, "Very good", "Spotless bathrooms.", "Inpatient"),
+    ]
+    response = post_page(worker, browser, "survey.csv", csv_bytes(rows))
+    upload_row = FftUpload.objects.get()
+    assert upload_row.status == "done", (upload_row.problem, upload_row.row_errors)
+    items = {i.text: i for i in Feedback.objects.all()}
+    assert set(items) == {
+        "Kind staff throughout.",
+        "",
+        "Would send my mum here.",
+        "Spotless bathrooms.",
+    }
+    assert items["Kind staff throughout."].fft_rating == 1
+    assert items[""].fft_rating == 4
+    assert items["Would send my mum here."].fft_rating is None
+    assert items["Would send my mum here."].question == RECOMMEND
+    assert items["Spotless bathrooms."].fft_rating is None
+
+    page = browser.get(response["Location"]).content.decode()
+    assert "Answers to the FFT question</dt>" in page and ">2</dd>" in page
+    assert "Comments on other questions (kept as feedback, no FFT rating)" in page
+    assert "Rows of other questions without a comment (not taken)" in page
+
+    routed_by_rules(monkeypatch)
+    stats_refresh()
+    fft = browser.get("/staff/dashboard/feedback/?period=this_month").context["fft"]
+    assert fft == {"positive": 50.0, "negative": 50.0, "answers": 2}
+
+
+# --- Row identity (review, item 2) -----------------------------------------------------------
+
+WARD_HEADER = ("Date", "Rating", "Free text", "Ward")
+
+
+def test_two_wards_identical_answers_uploaded_apart_both_count(worker, api):
+    post_api(
+        worker,
+        api,
+        "ward 7.csv",
+        csv_bytes([("01/10/2026", "Good", "", "Ward 7")], header=WARD_HEADER),
+    )
+    post_api(
+        worker,
+        api,
+        "ward 9.csv",
+        csv_bytes([("01/10/2026", "Good", "", "Ward 9")], header=WARD_HEADER),
+    )
+    assert Feedback.objects.count() == 2
+    post_api(
+        worker,
+        api,
+        "ward 9 again.csv",
+        csv_bytes([("01/10/2026", "Good", "", "Ward 9")], header=WARD_HEADER),
+    )
+    assert Feedback.objects.count() == 2
+
+
+def test_a_response_id_tells_answers_apart_and_recognises_them_again(worker, api):
+    header = ("Response ID", "Date", "Rating", "Free text")
+    post_api(worker, api, "a.csv", csv_bytes([("R-1", "01/10/2026", "Good", "")], header=header))
+    post_api(worker, api, "b.csv", csv_bytes([("R-2", "01/10/2026", "Good", "")], header=header))
+    assert Feedback.objects.count() == 2
+    # A later export of the same response, its time written to the minute: the same answer.
+    again = [("R-1", "01/10/2026 09:15", "Good", ""), ("R-2", "01/10/2026", "Good", "")]
+    response = post_api(worker, api, "again.csv", csv_bytes(again, header=header))
+    assert api.get(response.json()["url"]).json()["rows_duplicate"] == 2
+    assert Feedback.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("csv_time", "xlsx_time"),
+    [
+        ("01/10/2026 14:32", dt.datetime(2026, 10, 1, 14, 32, 17)),
+        ("01/10/2026", dt.datetime(2026, 10, 1, 14, 32, 17)),
+        ("2026-10-01 14:32:17", 46296.6058912037),  # a serial day number, float noise and all
+    ],
+)
+def test_the_same_answers_as_csv_and_as_workbook_count_once(worker, api, csv_time, xlsx_time):
+    rows = [(csv_time, "Good", "Quick and kind."), (csv_time, "Good", "Quick and kind.")]
+    post_api(worker, api, "october.csv", csv_bytes(rows, header=("Date", "Rating", "Comments")))
+    assert Feedback.objects.count() == 2
+    cells = [(xlsx_time, "Good", "Quick and kind.")] * 2
+    response = post_api(
+        worker, api, "october.xlsx", xlsx_bytes(cells, header=("Date", "Rating", "Comments"))
+    )
+    result = api.get(response.json()["url"]).json()
+    assert (result["status"], result["rows_added"], result["rows_duplicate"]) == ("done", 0, 2)
+    assert Feedback.objects.count() == 2
+
+
+# --- Counted under the provider (review, item 3) ---------------------------------------------
+
+
+def test_an_answer_routed_to_another_organisation_still_counts_in_the_trusts_fft(
+    worker, api, browser, monkeypatch, trust, cqc, icb
+):
+    from analytics.models import MonthlyStat
+    from analytics.stats import stats_refresh
+
+    day = timezone.localdate().replace(day=1).strftime("%d/%m/%Y")
+    rows = [
+        (day, "", rating, f"Answer {n}", "")
+        for n, rating in enumerate(
+            ["Very good", "Very good", "Good", "Poor", "Very poor", "Don't know"]
+        )
+    ]
+    post_api(worker, api, "this month.csv", csv_bytes(rows))
+    items = list(Feedback.objects.order_by("pk"))
+    # Triage sends two straight to the CQC (a safeguarding concern) and one to the ICB.
+    Feedback.objects.filter(pk__in=[items[0].pk, items[4].pk]).update(handled_by=cqc, route="cqc")
+    routed_by_rules(monkeypatch)
+    Feedback.objects.filter(pk=items[3].pk).update(handled_by=icb, route="icb")
+    stats_refresh()
+    fft = browser.get("/staff/dashboard/feedback/?period=this_month").context["fft"]
+    assert fft == {"positive": 50.0, "negative": 33.3, "answers": 6}
+    # England counts each answer once.
+    england = MonthlyStat.objects.filter(organisation__isnull=True)
+    assert sum(r.fft_1 + r.fft_2 + r.fft_4 + r.fft_5 + r.fft_6 for r in england) == 6
+
+
+# --- Patient words are not kept in row errors (review, item 5) -------------------------------
+
+
+def test_row_problems_name_the_column_and_rule_but_never_quote_a_patients_words(
+    worker, browser, api
+):
+    long_text = "Mrs Jane Smith of 4 Elm Road was left alone. " * 120
+    rows = [
+        ("Jane Smith 07700900123", "", "Good", "Fine", ""),
+        ("01/10/2026", "", "Excellentt", "Fine", ""),
+        ("01/10/2026", "", "My name is John Smith and I was angry", "Fine", ""),
+        ("01/10/2026", "", "Good", long_text, ""),
+        ("03/02/1961", "", "Good", "Fine", ""),
+    ]
+    response = post_page(worker, browser, "october.csv", csv_bytes(rows))
+    upload_row = FftUpload.objects.get()
+    assert upload_row.status == "rejected"
+    stored = str(upload_row.row_errors) + str(
+        list(AuditEvent.objects.values_list("detail", flat=True))
+    )
+    for words in ("Jane", "Smith", "07700900123", "Elm Road", "angry", "1961"):
+        assert words not in stored
+    page = browser.get(response["Location"]).content.decode()
+    for words in ("Jane", "Smith", "07700900123", "Elm Road", "angry", "1961"):
+        assert words not in page
+    messages = {e["line"]: " ".join(e["messages"]) for e in upload_row.row_errors}
+    assert "date" in messages[2] and "Date" in messages[2]
+    assert "“Excellentt” is not an FFT answer" in messages[3]
+    assert "“My name is John Smi…”" not in messages[4] and "Rating" in messages[4]
+    assert "5,000" in messages[5] and "Free text" in messages[5]
+    assert "before the Friends and Family Test began" in messages[6]
+
+
+def test_row_problems_are_cleared_once_past_their_retention(worker, browser, settings):
+    from feedback.tasks import anonymise_after_retention
+
+    rows = [("01/10/2026", "", "Excellentt", "Fine", "")]
+    post_page(worker, browser, "old.csv", csv_bytes(rows))
+    response = post_page(worker, browser, "new.csv", csv_bytes(rows * 2))
+    old, new = FftUpload.objects.order_by("pk")
+    days = settings.FFT_UPLOAD_ROW_ERRORS_DAYS
+    FftUpload.objects.filter(pk=old.pk).update(
+        finished_at=timezone.now() - dt.timedelta(days=days + 1)
+    )
+    anonymise_after_retention.apply()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.row_errors, old.row_error_count) == ([], 1)
+    assert len(new.row_errors) == 2
+    page = browser.get(f"/staff/fft-uploads/{old.pk}/").content.decode()
+    assert f"removed {days} days after the upload" in page
+    assert "Excellentt" in browser.get(response["Location"]).content.decode()
