@@ -36,6 +36,8 @@ class IdentityTerms(NamedTuple):
     email: str = ""
     phone: str = ""
     nhs_number: str = ""
+    # When someone wrote on the patient's behalf: the patient's name, redacted like the writer's.
+    patient_name: str = ""
 
 
 def _words(text: str) -> frozenset[str]:
@@ -107,8 +109,10 @@ def _redact_identity(text: str, identity: IdentityTerms) -> str:
         for variant in variants:
             if variant in text_digits:
                 text = _replace_digits(text, variant, label)
-    name = (identity.name or "").strip()
-    if name:
+    for name in (identity.name, identity.patient_name):
+        name = (name or "").strip()
+        if not name:
+            continue
         lowered = text.lower()
         if name.lower() in lowered:
             text = _replace_term(text, name, NAME)
@@ -117,6 +121,7 @@ def _redact_identity(text: str, identity: IdentityTerms) -> str:
             part = part.strip(_NAME_PART_EDGES)
             if len(part) >= 2 and part.lower() in lowered and part.capitalize() not in _NOT_NAMES:
                 text = _replace_term(text, part, NAME)
+                lowered = text.lower()
     return text
 
 

@@ -53,14 +53,20 @@ from feedback.choices import (
     AnalysisState,
     Channel,
     ComplainantStatus,
+    Consent,
     InvestigationApproach,
     Kind,
     OrganisationKind,
+    Relationship,
     Route,
     ServiceType,
     Status,
 )
 from feedback.ko41 import Profession, Subject
+
+# A representative's relationship and the patient's consent (mostly given, some not needed).
+_RELATIONSHIPS = tuple(Relationship.values[:-1])  # "someone else" needs words of their own
+_CONSENTS = (Consent.GIVEN,) * 6 + (Consent.DIED, Consent.LACKS_CAPACITY)
 
 # Model versions by age: items analysed before the current model was trained show the one before.
 PREVIOUS_MODEL_VERSION = "minilm-l6-heads-20260301-3b1c9e20"
@@ -335,6 +341,11 @@ class _Generator:
                 ComplainantStatus.ON_BEHALF if rng.random() < 0.3 else ComplainantStatus.PATIENT
             )
             values["patient_age"] = _pick(rng, _PATIENT_AGE_TABLE)
+            if values["complainant_status"] == ComplainantStatus.ON_BEHALF:
+                # Who they are to the patient and the patient's consent, taken from what is
+                # already drawn so the random sequence (and every figure after it) is unchanged.
+                values["relationship"] = _RELATIONSHIPS[len(body) % len(_RELATIONSHIPS)]
+                values["consent"] = _CONSENTS[received.minute % len(_CONSENTS)]
         themes: list[tuple[str, float]] = []
         if received > self.now - dt.timedelta(hours=24) and rng.random() < 0.03:
             # Still in the analysis queue (a backlog while the worker was down): not routed yet.

@@ -135,6 +135,48 @@ class ComplainantStatus(models.TextChoices):
     ON_BEHALF = "on_behalf", "Someone on the patient's behalf"
 
 
+class Relationship(models.TextChoices):
+    """How someone writing on the patient's behalf knows them."""
+
+    PARENT = "parent", "Parent or guardian"
+    PARTNER = "partner", "Partner, husband or wife"
+    CHILD = "child", "Son or daughter"
+    RELATIVE = "relative", "Another relative"
+    FRIEND = "friend", "Friend"
+    CARER = "carer", "Carer"
+    ADVOCATE = "advocate", "Advocate"
+    OTHER = "other", "Someone else"
+
+
+class Consent(models.TextChoices):
+    """Whether a representative may act for the patient (regulation 5 of the NHS complaints
+    regulations 2009): the patient agreed, agreement is still to be asked for, agreement is not
+    needed (the patient died, lacks capacity, or is a child and the representative has parental
+    responsibility), or the patient refused (recorded by staff)."""
+
+    GIVEN = "given", "The patient has agreed"
+    TO_BE_SOUGHT = "to_be_sought", "To be asked for"
+    DIED = "died", "Not needed: the patient has died"
+    LACKS_CAPACITY = "lacks_capacity", "Not needed: the patient lacks capacity"
+    CHILD = "child", "Not needed: a child, and the representative has parental responsibility"
+    REFUSED = "refused", "The patient refused"
+
+
+# What the person writing may say; refusal is for staff to record.
+CONSENT_ANSWERS: tuple[str, ...] = (
+    Consent.GIVEN,
+    Consent.TO_BE_SOUGHT,
+    Consent.DIED,
+    Consent.LACKS_CAPACITY,
+    Consent.CHILD,
+)
+# What staff record once asked for it.
+CONSENT_OUTCOMES: tuple[str, ...] = (Consent.GIVEN, Consent.REFUSED)
+# The same as (value, label) choices, for the API's fields and their schema's enums.
+CONSENT_ANSWER_CHOICES: list[tuple[str, str]] = [(v, Consent(v).label) for v in CONSENT_ANSWERS]
+CONSENT_OUTCOME_CHOICES: list[tuple[str, str]] = [(v, Consent(v).label) for v in CONSENT_OUTCOMES]
+
+
 class SafetyAnswer(models.TextChoices):
     """The patient's own answer to "Is anyone at risk of harm?" ("" when it was not asked).
 

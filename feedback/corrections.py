@@ -24,7 +24,9 @@ def _identity(item: Feedback) -> IdentityTerms | None:
         identity = item.identity
     except Identity.DoesNotExist:
         return None
-    return IdentityTerms(identity.name, identity.email, identity.phone, identity.nhs_number)
+    return IdentityTerms(
+        identity.name, identity.email, identity.phone, identity.nhs_number, identity.patient_name
+    )
 
 
 def _decided(corrections: list[Correction]) -> dict[str, Any]:

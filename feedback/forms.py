@@ -16,9 +16,11 @@ from feedback.choices import (
     PRACTICE_KIND_FOR_SERVICE,
     CommunicationNeed,
     ComplainantStatus,
+    Consent,
     FftRating,
     Kind,
     PatientAge,
+    Relationship,
     SafetyAnswer,
     ServiceType,
 )
@@ -26,7 +28,9 @@ from feedback.models import Organisation
 from feedback.selectors import organisation_icbs, organisation_practices, organisation_trusts
 from feedback.services.intake import (
     LANGUAGE_MAX_LENGTH,
+    PATIENT_NAME_MAX_LENGTH,
     PLACE_MAX_LENGTH,
+    RELATIONSHIP_OTHER_MAX_LENGTH,
     communication_needs_problems,
 )
 from feedback.services.intake import clean_text as text_as_kept
@@ -240,22 +244,113 @@ class SafetyForm(StepForm):
     )
 
 
-class DetailsForm(StepForm):
-    # Both optional, asked of complaints for the NHS's KO41 returns (who complains, and how old
-    # the patients are); the page says they can be left out.
+CONSENT_CHOICES: list[tuple[str, str]] = [
+    (Consent.GIVEN, "The patient has agreed"),
+    (Consent.TO_BE_SOUGHT, "I will need to ask them"),
+    (Consent.DIED, "Not needed: the patient has died"),
+    (
+        Consent.LACKS_CAPACITY,
+        "Not needed: the patient cannot decide for themselves (lacks capacity)",
+    ),
+    (Consent.CHILD, "Not needed: the patient is a child and I have parental responsibility"),
+]
+CONSENT_HINTS: dict[str, str] = {
+    Consent.TO_BE_SOUGHT: (
+        "We will send you a form for the patient to sign. We wait for it before we reply"
+    ),
+    Consent.LACKS_CAPACITY: (
+        "For example, because of dementia or a serious illness, and they cannot understand or "
+        "decide about this complaint"
+    ),
+}
+
+
+class PatientForm(StepForm):
+    """Who is writing: the patient, or someone on their behalf (regulation 5), who says how
+    they know the patient, the patient's name and whether the patient has agreed."""
+
     complainant_status = forms.ChoiceField(
-        label="Are you the person who had the care?",
+        label="Are you the patient?",
+        help_text="The patient is the person who had the care",
         choices=[
-            (ComplainantStatus.PATIENT, "Yes, it was my care"),
-            (
-                ComplainantStatus.ON_BEHALF,
-                "No, I am writing for someone else, like a relative or someone I care for",
-            ),
+            (ComplainantStatus.PATIENT, "Yes"),
+            (ComplainantStatus.ON_BEHALF, "No, I am writing for someone else"),
         ],
-        widget=forms.RadioSelect,
-        required=False,
-        error_messages={"invalid_choice": "Select one of the answers shown"},
+        widget=Radios(),
+        error_messages={
+            "required": "Select yes if you are the patient, or no if you are writing for "
+            "someone else",
+            "invalid_choice": "Select yes if you are the patient, or no if you are writing for "
+            "someone else",
+        },
     )
+    relationship = forms.ChoiceField(
+        label="How do you know the patient?",
+        choices=Relationship.choices,
+        widget=Radios(),
+        required=False,
+        error_messages={"invalid_choice": "Select how you know the patient"},
+    )
+    relationship_other = forms.CharField(
+        label="If someone else, how do you know them?",
+        help_text="For example, neighbour or support worker",
+        max_length=RELATIONSHIP_OTHER_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": (
+                f"How you know the patient must be {RELATIONSHIP_OTHER_MAX_LENGTH} characters "
+                "or fewer"
+            )
+        },
+    )
+    patient_name = forms.CharField(
+        label="The patient's full name",
+        help_text="We need this to find the patient's records. We keep it apart from what you "
+        "tell us",
+        max_length=PATIENT_NAME_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": (
+                f"The patient's name must be {PATIENT_NAME_MAX_LENGTH} characters or fewer"
+            )
+        },
+    )
+    consent = forms.ChoiceField(
+        label="Has the patient agreed to you doing this for them?",
+        help_text="We need the patient's agreement before we can share details of their care "
+        "with you",
+        choices=CONSENT_CHOICES,
+        widget=Radios(hints=CONSENT_HINTS),
+        required=False,
+        error_messages={"invalid_choice": "Select whether the patient has agreed"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("complainant_status") != ComplainantStatus.ON_BEHALF:
+            # The patient writing: answers typed before they chose "yes" are not theirs.
+            for name in ("relationship", "relationship_other", "patient_name", "consent"):
+                cleaned[name] = ""
+            return cleaned
+        relationship = cleaned.get("relationship", "")
+        if relationship != Relationship.OTHER:
+            cleaned["relationship_other"] = ""
+        if not relationship and "relationship" not in self.errors:
+            self.add_error("relationship", "Select how you know the patient")
+        elif (
+            relationship == Relationship.OTHER
+            and not text_as_kept(cleaned.get("relationship_other", ""))
+            and "relationship_other" not in self.errors
+        ):
+            self.add_error("relationship_other", "Enter how you know the patient")
+        if not cleaned.get("consent") and "consent" not in self.errors:
+            self.add_error("consent", "Select whether the patient has agreed")
+        return cleaned
+
+
+class DetailsForm(StepForm):
+    # Optional, asked of complaints for the NHS's KO41 returns (how old the patients are; who
+    # complains is the "Are you the patient?" page's answer); the page says it can be left out.
     patient_age = forms.ChoiceField(
         label="How old is the person who had the care?",
         choices=PatientAge.choices,
@@ -352,6 +447,7 @@ class FeedbackForm(
     RatingForm,
     TextForm,
     SafetyForm,
+    PatientForm,
     DetailsForm,
     CommunicationForm,
 ):
@@ -403,6 +499,7 @@ STEPS: list[tuple[str, type[StepForm]]] = [
     ("experience", RatingForm),
     ("what-happened", TextForm),
     ("safety", SafetyForm),
+    ("patient", PatientForm),
     ("your-details", DetailsForm),
     ("communication", CommunicationForm),
 ]

@@ -6,7 +6,7 @@ Staff pages, emails and the patient's pages show these, never the codes themselv
 from __future__ import annotations
 
 from analytics.themes import THEMES
-from feedback.choices import CommunicationNeed, RiskCheck, RiskFlag, Status
+from feedback.choices import CommunicationNeed, Relationship, RiskCheck, RiskFlag, Status
 from feedback.ko41 import Subject
 
 ROUTE_RULES: dict[str, str] = {
@@ -125,3 +125,12 @@ def communication_needs_text(
         return ""
     joined = ", ".join(words)
     return joined[0].upper() + joined[1:] if capitalise else joined
+
+
+def relationship_text(relationship: str, other: str = "") -> str:
+    """How the person writing knows the patient, in words: "Parent or guardian", or their own
+    words for someone else ("Someone else: neighbour"); "" when not said."""
+    if relationship not in Relationship.values:
+        return ""
+    label = Relationship(relationship).label
+    return f"{label}: {other}" if relationship == Relationship.OTHER and other else label

@@ -16,6 +16,7 @@ from feedback.choices import (
     AnalysisState,
     Channel,
     ComplainantStatus,
+    Consent,
     CorrectionKind,
     FftRating,
     FftUploadStatus,
@@ -25,6 +26,7 @@ from feedback.choices import (
     NotificationState,
     OrganisationKind,
     PatientAge,
+    Relationship,
     RiskCheck,
     Role,
     Route,
@@ -218,6 +220,18 @@ class Feedback(models.Model):
     complainant_status = models.CharField(
         max_length=10, choices=ComplainantStatus.choices, blank=True, default="", db_default=""
     )
+    # Someone writing on the patient's behalf (complainant_status "on_behalf"): how they know
+    # the patient ("other" with their own words), and the patient's consent (regulation 5).
+    # Consent still to be asked for pauses a complaint's clock until staff record it. Codes, not
+    # identifiers: exported; the words for "other" are not. The patient's name is in Identity.
+    relationship = models.CharField(
+        max_length=12, choices=Relationship.choices, blank=True, default="", db_default=""
+    )
+    relationship_other = models.CharField(max_length=60, blank=True, default="", db_default="")
+    consent = models.CharField(
+        max_length=16, choices=Consent.choices, blank=True, default="", db_default=""
+    )
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
     # The patient's communication needs (Accessible Information Standard): CommunicationNeed
     # values, and the language when they need an interpreter. Not identifiers: exported.
     communication_needs = models.JSONField(default=list, blank=True)
@@ -487,6 +501,9 @@ class Identity(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     nhs_number = models.CharField(max_length=10, blank=True)
+    # When someone wrote on the patient's behalf, ``name`` and the contact details are theirs and
+    # this is the patient's name (the NHS number is the patient's either way).
+    patient_name = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         # The duplicate check finds the same patient's other items by any of these.

@@ -14,11 +14,15 @@ from typing import NamedTuple
 # The steps with text a template can fill: the step's name and the form field it fills.
 TEMPLATE_STEPS: dict[str, tuple[str, str]] = {
     "request-information": ("Asking the complainant for information", "note"),
+    "request-consent": ("Asking for the patient's consent", "note"),
     "respond": ("Final response", "response_text"),
 }
 # What a template may use, and what each holds.
 PLACEHOLDERS: dict[str, str] = {
     "patient_name": "the complainant's name (or 'Dear patient' wording when none was given)",
+    "on_behalf_of": (
+        "when someone wrote for the patient: the patient's name ('the patient' when none was given)"
+    ),
     "reference": "the item's number, like 1234",
     "received_date": "the day the feedback was received, like 3 December 2026",
     "response_due": "the response date, like 31 December 2026",
@@ -53,12 +57,19 @@ DEFAULTS: tuple[Template, ...] = (
     ),
     Template(
         "default-consent",
-        "request-information",
+        "request-consent",
         "Asking for the patient's consent",
-        "Dear {patient_name},\n\nThank you for your complaint (reference {reference}). Because "
-        "it is about someone else's care, we need their agreement before we can share details "
-        "of their care with you. Please ask them to sign the enclosed consent form, or tell us "
-        "if they cannot give consent and why.\n\nYours sincerely,\n{handler_name}\n{organisation}",
+        "Dear {patient_name},\n\nThank you for your complaint (reference {reference}) about the "
+        "care of {on_behalf_of}, which we received on {received_date}.\n\nBecause it is about "
+        "someone else's care, we need {on_behalf_of}'s agreement before we can look at their "
+        "records and tell you what we find. Please ask them to read, sign and date the enclosed "
+        "consent form, and send it back to us. You can post it, or add a photo of it through "
+        "your tracking link.\n\nIf they cannot agree because they lack capacity to decide, or "
+        "if they have died, or if they are a child and you have parental responsibility, please "
+        "tell us so instead.\n\nWe have paused the time we take to reply until we have their "
+        "answer. If they do not agree, we will still look into your concerns, but we will not "
+        "be able to share their personal information with you.\n\nYours sincerely,\n"
+        "{handler_name}\n{organisation}",
     ),
     Template(
         "default-response",

@@ -11,11 +11,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics.themes import THEMES
 from feedback.choices import (
+    CONSENT_ANSWERS,
     ROUTE_FOR_QUEUE_KIND,
     Channel,
     ComplainantStatus,
+    Consent,
     InvestigationApproach,
     PatientAge,
+    Relationship,
     RiskFlag,
 )
 from feedback.forms import FeedbackForm, OrganisationChoiceField
@@ -39,6 +42,41 @@ class RequestInformationForm(forms.Form):
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RequestConsentForm(forms.Form):
+    note = forms.CharField(
+        label="Letter asking for the patient's consent",
+        help_text=(
+            "Choose the template above to start from. It goes to the person who wrote, with a "
+            "consent form for the patient to sign. The clock pauses until you record the answer"
+        ),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Enter the letter asking for the patient's consent."},
+    )
+
+
+class RecordConsentForm(forms.Form):
+    consent = forms.ChoiceField(
+        label="What did the patient say?",
+        help_text=(
+            "If they refused, still look into the complaint, but do not share the patient's "
+            "personal information with the person who wrote"
+        ),
+        choices=[
+            (Consent.GIVEN, "They agreed (signed consent received)"),
+            (Consent.REFUSED, "They refused"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the patient agreed or refused."},
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -258,6 +296,28 @@ class StaffEntryForm(FeedbackForm):
             field = cast(forms.ChoiceField, self.fields[name])
             field.label = f"{label} (for the KO41 return, if they said)"
             field.choices = [("", "Not said"), *choices]
+            field.required = False
+        # Someone on the patient's behalf (regulation 5): who they are to the patient, and the
+        # patient's consent as the caller or letter gave it.
+        self.fields["relationship"].label = "If on the patient's behalf: how they know the patient"
+        cast(forms.ChoiceField, self.fields["relationship"]).choices = [
+            ("", "Not on behalf"),
+            *Relationship.choices,
+        ]
+        self.fields["relationship_other"].label = "If someone else: how they know the patient"
+        self.fields["relationship_other"].help_text = ""
+        self.fields["patient_name"].label = "If on the patient's behalf: the patient's full name"
+        self.fields["patient_name"].help_text = ""
+        self.fields["consent"].label = "If on the patient's behalf: the patient's consent"
+        self.fields[
+            "consent"
+        ].help_text = (
+            "To be asked for: the clock pauses once you ask for it, until you record the answer"
+        )
+        cast(forms.ChoiceField, self.fields["consent"]).choices = [
+            ("", "Not on behalf"),
+            *((value, Consent(value).label) for value in CONSENT_ANSWERS),
+        ]
         self.fields["communication_needs"].label = (
             "Communication needs: does the patient need information in another format, or "
             "support to communicate? (Accessible Information Standard)"

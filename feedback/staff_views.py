@@ -65,7 +65,9 @@ from feedback.staff_forms import (
     LinkForm,
     MergeForm,
     PersonForm,
+    RecordConsentForm,
     ReopenForm,
+    RequestConsentForm,
     RequestInformationForm,
     RerouteForm,
     RespondForm,
@@ -182,6 +184,8 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
 STEP_FORMS: dict[str, type[forms.Form]] = {
     "investigate": InvestigateForm,
     "request-information": RequestInformationForm,
+    "request-consent": RequestConsentForm,
+    "record-consent": RecordConsentForm,
     "respond": RespondForm,
     "close": CloseForm,
     "withdraw": WithdrawForm,

@@ -29,6 +29,7 @@ from feedback.choices import (
     Kind,
     OrganisationKind,
     PatientAge,
+    Relationship,
     SafetyAnswer,
     ServiceType,
     Status,
@@ -36,6 +37,7 @@ from feedback.choices import (
 from feedback.downloads import attachment_response
 from feedback.errors import IllegalTransition, InvalidFeedback, SubmissionKeyReused
 from feedback.forms import (
+    CONSENT_CHOICES,
     STEPS,
     AddInformationForm,
     AttachmentForm,
@@ -102,6 +104,8 @@ def _render_step(
         "show_handler_choice": answers.get("kind") in KINDS_WITH_HANDLER_CHOICE,
         # The KO41 return counts complaints only: other kinds are not asked about the patient.
         "asks_about_patient": answers.get("kind") == Kind.COMPLAINT,
+        # Someone writing for the patient: the contact details asked next are theirs.
+        "on_behalf": answers.get("complainant_status") == ComplainantStatus.ON_BEHALF,
         "change": change,
     }
     if slug == "where":
@@ -156,10 +160,8 @@ def step_form_for_answers(form: StepForm, answers: dict[str, Any]) -> None:
             field.queryset = field.queryset.filter(kind=kind)
         else:
             field.disabled = True
-    if answers.get("kind") != Kind.COMPLAINT:
-        for name in ("complainant_status", "patient_age"):
-            if name in form.fields:
-                form.fields[name].disabled = True
+    if answers.get("kind") != Kind.COMPLAINT and "patient_age" in form.fields:
+        form.fields["patient_age"].disabled = True
 
 
 @require_http_methods(["GET", "POST"])
@@ -228,7 +230,7 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
     if cleaned.get("kind") != Kind.COMPLAINT:
         # Asked of complaints only (for the KO41 return): an answer kept from before the patient
         # changed the kind is not sent.
-        cleaned["patient_age"] = cleaned["complainant_status"] = ""
+        cleaned["patient_age"] = ""
     if request.method == "POST":
         wait = submission_window_hit(client_address(request))
         if wait:
@@ -321,18 +323,40 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
             "safety",
         ),
     ]
-    if cleaned["kind"] == Kind.COMPLAINT:
-        status, age = cleaned.get("complainant_status"), cleaned.get("patient_age")
+    on_behalf = cleaned.get("complainant_status") == ComplainantStatus.ON_BEHALF
+    rows.append(
+        row(
+            "Are you the patient?",
+            "No, I am writing for someone else" if on_behalf else "Yes",
+            "patient",
+        )
+    )
+    if on_behalf:
+        relationship = cleaned.get("relationship", "")
         rows += [
             row(
-                "Who is writing",
-                ComplainantStatus(status).label if status else "",
-                "your-details",
+                "How you know the patient",
+                cleaned.get("relationship_other", "")
+                if relationship == Relationship.OTHER
+                else Relationship(relationship).label
+                if relationship
+                else "",
+                "patient",
             ),
-            row("Age of the patient", PatientAge(age).label if age else "", "your-details"),
+            row("The patient's name", cleaned.get("patient_name", ""), "patient"),
+            row(
+                "Has the patient agreed?",
+                dict(CONSENT_CHOICES).get(cleaned.get("consent", ""), ""),
+                "patient",
+            ),
         ]
+    if cleaned["kind"] == Kind.COMPLAINT:
+        age = cleaned.get("patient_age")
+        rows.append(row("Age of the patient", PatientAge(age).label if age else "", "your-details"))
     rows += [
-        row("Full name", cleaned.get("name", ""), "your-details"),
+        row(
+            "Your full name" if on_behalf else "Full name", cleaned.get("name", ""), "your-details"
+        ),
         row("Email address", cleaned.get("email", ""), "your-details"),
         row("Phone number", cleaned.get("phone", ""), "your-details"),
         row("NHS number", cleaned.get("nhs_number", ""), "your-details"),

@@ -16,9 +16,11 @@ from feedback.choices import (
     AnalysisState,
     Channel,
     CommunicationNeed,
+    Consent,
     FftRating,
     Kind,
     OrganisationKind,
+    Relationship,
     RiskFlag,
     Route,
     ServiceType,
@@ -214,6 +216,23 @@ class RegulatorFeedbackRowOutputSerializer(serializers.Serializer):
     interpreter_language = serializers.CharField(
         allow_null=True,
         help_text="The language the patient needs an interpreter for; null when none.",
+    )
+    on_behalf = serializers.BooleanField(
+        allow_null=True,
+        help_text="True when someone wrote on the patient's behalf (a representative), false "
+        "when the patient wrote; null when not said. Neither person is named.",
+    )
+    relationship = serializers.ChoiceField(
+        choices=Relationship.choices,
+        allow_null=True,
+        help_text="How the representative knows the patient; null when the patient wrote.",
+    )
+    consent = serializers.ChoiceField(
+        choices=Consent.choices,
+        allow_null=True,
+        help_text="The patient's consent to the representative (regulation 5): given, "
+        "to_be_sought, died, lacks_capacity, child (not needed) or refused; null when the "
+        "patient wrote.",
     )
     question = serializers.CharField(
         allow_null=True,

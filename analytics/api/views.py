@@ -80,6 +80,9 @@ EXAMPLE_ROW: dict[str, Any] = {
     "fft_rating": 4,
     "communication_needs": ["large_print", "interpreter"],
     "interpreter_language": "Polish",
+    "on_behalf": True,
+    "relationship": "child",
+    "consent": "given",
     "question": None,
     "text": "Nurse [NAME] was rude to my father and we waited nine hours. Call me on [PHONE].",
 }

@@ -26,7 +26,7 @@ _COLUMN = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
 _CSV_LISTS = tuple(
     _COLUMN[c] for c in ("themes", "risk_flags", "ko41_subjects", "communication_needs")
 )
-_CSV_BOOLEANS = tuple(_COLUMN[c] for c in ("responded_within_target", "needs_review"))
+_CSV_BOOLEANS = tuple(_COLUMN[c] for c in ("responded_within_target", "needs_review", "on_behalf"))
 # Every text column whose value is not one of our own codes: anything typed by a person, or
 # loaded from a directory, may start with "=".
 CSV_TEXT = tuple(

@@ -60,6 +60,9 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "fft_rating",
     "communication_needs",
     "interpreter_language",
+    "on_behalf",
+    "relationship",
+    "consent",
     "question",
     "text",
 )
@@ -131,6 +134,11 @@ _VALUE_FIELDS = (
     # Accessible Information Standard: codes, and a language's name (letters only, checked on
     # the way in); not identifiers.
     "interpreter_language",
+    # Who wrote (regulation 5): the patient or a representative, how they know the patient and
+    # the patient's consent, as codes; never the names, nor a representative's own words.
+    "complainant_status",
+    "relationship",
+    "consent",
     "question",
     "text",
     # Redacted once, when the worker analysed the item (analytics.redaction). An item the worker
@@ -143,6 +151,7 @@ _VALUE_FIELDS = (
     "identity__email",
     "identity__phone",
     "identity__nhs_number",
+    "identity__patient_name",
 )
 # The JSON pages go forward by received time; the key breaks ties but never leaves the service.
 EXPORT_ORDERING = ("received_at", "id")

@@ -18,7 +18,7 @@ from analytics.exports.cells import CSV_TEXT, RISKY_FIRST, csv_line, csv_quoted,
 from analytics.exports.query import EXPORT_COLUMNS, ROW_PICK
 from analytics.pseudonym import pseudonymiser
 from analytics.redaction import IdentityTerms, redact
-from feedback.choices import AnalysisState, OrganisationKind, RiskFlag
+from feedback.choices import AnalysisState, ComplainantStatus, OrganisationKind, RiskFlag
 from feedback.models import Organisation
 
 _PLACE_NAMES = EXPORT_COLUMNS[5:12]  # provider_ods_code ... icb_name
@@ -68,7 +68,7 @@ _MENTAL_HEALTH_ACT = RiskFlag.MENTAL_HEALTH_ACT.value
 _SERIOUS_RISK = RiskFlag.SERIOUS_RISK.value
 
 # For ExportRowBuilder.csv_lines: the cells before the place (id ... service_type) and after it
-# (status ... interpreter_language) hold codes, dates and numbers, written without quotes when none
+# (status ... consent) hold codes, dates and numbers, written without quotes when none
 # of them has a comma, a quote or a line break in it.
 _PLACE_COLUMNS = tuple(range(5, 12))
 assert EXPORT_COLUMNS[4:13] == (  # noqa: S101
@@ -84,6 +84,11 @@ assert EXPORT_COLUMNS[4:13] == (  # noqa: S101
 )
 _CODE_COMMAS = (5 - 1) + (len(EXPORT_COLUMNS) - 12 - 2 - 1)
 _BOOLEAN_CELL = {True: "true", False: "false", None: ""}
+# "Written on the patient's behalf?" from who wrote: not said is null.
+_ON_BEHALF: dict[str, bool] = {
+    ComplainantStatus.ON_BEHALF.value: True,
+    ComplainantStatus.PATIENT.value: False,
+}
 _RISK_CELL = {
     (safeguarding, mental_health_act, serious): ";".join(
         flag
@@ -216,6 +221,9 @@ class ExportRowBuilder:
             ko41_profession,
             fft_rating,
             interpreter_language,
+            complainant_status,
+            relationship,
+            consent,
             question,
             text,
             text_redacted,
@@ -224,6 +232,7 @@ class ExportRowBuilder:
             identity_email,
             identity_phone,
             identity_nhs_number,
+            identity_patient_name,
             received_date,
             acknowledged_date,
             responded_date,
@@ -300,6 +309,9 @@ class ExportRowBuilder:
                 else list(json.loads(communication_needs) or ())
             ),
             "interpreter_language": interpreter_language or None,
+            "on_behalf": _ON_BEHALF.get(complainant_status),
+            "relationship": relationship or None,
+            "consent": consent or None,
             "question": _question_out(question, question_redacted, analysis_state),
             "text": _text_out(
                 text,
@@ -309,7 +321,11 @@ class ExportRowBuilder:
                 None
                 if identity_name is None
                 else IdentityTerms(
-                    identity_name, identity_email, identity_phone, identity_nhs_number
+                    identity_name,
+                    identity_email,
+                    identity_phone,
+                    identity_nhs_number,
+                    identity_patient_name or "",
                 ),
             ),
         }
@@ -353,6 +369,9 @@ class ExportRowBuilder:
                     ko41_profession,
                     fft_rating,
                     interpreter_language,
+                    complainant_status,
+                    relationship,
+                    consent,
                     question,
                     text,
                     text_redacted,
@@ -361,6 +380,7 @@ class ExportRowBuilder:
                     identity_email,
                     identity_phone,
                     identity_nhs_number,
+                    identity_patient_name,
                     received_date,
                     acknowledged_date,
                     responded_date,
@@ -420,7 +440,9 @@ class ExportRowBuilder:
                     f"{_BOOLEAN_CELL[needs_review]},{route or ''},{route_rule or ''},"
                     f"{outcome or ''},{subjects},{ko41_service_area or ''},{ko41_profession or ''},"
                     f"{'' if fft_rating is None else fft_rating},{needs},"
-                    f"{interpreter_language or ''}"
+                    f"{interpreter_language or ''},"
+                    f"{_BOOLEAN_CELL[_ON_BEHALF.get(complainant_status)]},{relationship or ''},"
+                    f"{consent or ''}"
                 )
                 codes = front + back
                 if (
@@ -444,7 +466,11 @@ class ExportRowBuilder:
                         None
                         if identity_name is None
                         else IdentityTerms(
-                            identity_name, identity_email, identity_phone, identity_nhs_number
+                            identity_name,
+                            identity_email,
+                            identity_phone,
+                            identity_nhs_number,
+                            identity_patient_name or "",
                         ),
                     )
                     or ""

@@ -15,6 +15,10 @@ from rest_framework.fields import empty
 
 from analytics.themes import THEME_SLUGS
 from feedback.choices import (
+    CONSENT_ANSWER_CHOICES,
+    CONSENT_ANSWERS,
+    CONSENT_OUTCOME_CHOICES,
+    CONSENT_OUTCOMES,
     Channel,
     CommunicationNeed,
     ComplainantStatus,
@@ -24,6 +28,7 @@ from feedback.choices import (
     Kind,
     OrganisationKind,
     PatientAge,
+    Relationship,
     RiskFlag,
     SafetyAnswer,
     ServiceType,
@@ -34,11 +39,14 @@ from feedback.selectors import organisation_active_by_ods_code
 from feedback.services.fft_uploads import fft_upload_progress_text
 from feedback.services.intake import (
     LANGUAGE_MAX_LENGTH,
+    PATIENT_NAME_MAX_LENGTH,
+    RELATIONSHIP_OTHER_MAX_LENGTH,
     clean_text,
     communication_needs_problems,
     nhs_number_problem,
     normalise_nhs_number,
     phone_problem,
+    representative_problems,
 )
 from feedback.services.steps import available_steps
 
@@ -182,12 +190,65 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text=(
-            "For complaints (KO41 return): patient when the patient writes, on_behalf when "
-            "someone writes for them; leave out when not known."
+            "Who is writing: patient when the patient writes, on_behalf when someone writes for "
+            "them (then relationship and consent are needed); leave out when not known."
         ),
         error_messages={
             "invalid_choice": (
                 "complainant_status must be patient or on_behalf; {input} is not one of them."
+            )
+        },
+    )
+    relationship = serializers.ChoiceField(
+        choices=Relationship.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "With complainant_status on_behalf: how the person writing knows the patient, one of "
+            + ", ".join(Relationship.values)
+            + " (other needs relationship_other)."
+        ),
+        error_messages={
+            "invalid_choice": (
+                "relationship must be one of "
+                + ", ".join(Relationship.values)
+                + "; {input} is not one of them."
+            )
+        },
+    )
+    relationship_other = serializers.CharField(
+        max_length=RELATIONSHIP_OTHER_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With relationship other: how the person writing knows the patient, in words.",
+    )
+    patient_name = serializers.CharField(
+        max_length=PATIENT_NAME_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "With complainant_status on_behalf: the patient's name (name, email and phone are "
+            "then the person writing's). Kept apart from the text, like them."
+        ),
+    )
+    consent = serializers.ChoiceField(
+        choices=CONSENT_ANSWER_CHOICES,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "With complainant_status on_behalf: the patient's consent (regulation 5), one of "
+            + ", ".join(CONSENT_ANSWERS)
+            + ". to_be_sought pauses a complaint's clock once the organisation asks for it."
+        ),
+        error_messages={
+            "invalid_choice": (
+                "consent must be one of "
+                + ", ".join(CONSENT_ANSWERS)
+                + "; {input} is not one of them."
             )
         },
     )
@@ -268,9 +329,18 @@ class FeedbackSubmitInputSerializer(serializers.Serializer):
         needs, language, problems = communication_needs_problems(
             list(attrs.get("communication_needs") or ()), attrs.get("interpreter_language", "")
         )
+        representative, more = representative_problems(
+            complainant_status=attrs.get("complainant_status", ""),
+            relationship=attrs.get("relationship", ""),
+            relationship_other=attrs.get("relationship_other", ""),
+            consent=attrs.get("consent", ""),
+            patient_name=attrs.get("patient_name", ""),
+        )
+        problems.update(more)
         if problems:
             raise serializers.ValidationError(problems)
         attrs["communication_needs"], attrs["interpreter_language"] = needs, language
+        attrs.update(representative)
         return attrs
 
 
@@ -344,6 +414,10 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "safety_answer",
             "communication_needs",
             "interpreter_language",
+            "complainant_status",
+            "relationship",
+            "consent",
+            "consent_recorded_at",
             "text",
             "sentiment",
             "sentiment_label",
@@ -398,6 +472,19 @@ class InvestigationInputSerializer(serializers.Serializer):
 
 
 class InformationRequestInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ConsentRecordInputSerializer(serializers.Serializer):
+    consent = serializers.ChoiceField(
+        choices=CONSENT_OUTCOME_CHOICES,
+        help_text="What the patient said: given (the clock runs again) or refused.",
+        error_messages={
+            "invalid_choice": (
+                "consent must be " + " or ".join(CONSENT_OUTCOMES) + "; {input} is not one of them."
+            )
+        },
+    )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -474,6 +561,10 @@ class IdentityOutputSerializer(serializers.Serializer):
     email = serializers.CharField()
     phone = serializers.CharField()
     nhs_number = serializers.CharField()
+    patient_name = serializers.CharField(
+        help_text="When someone wrote on the patient's behalf: the patient's name (the other "
+        "details are then the person writing's)"
+    )
 
 
 class AuditEventOutputSerializer(serializers.Serializer):

@@ -64,6 +64,8 @@ def _assignee(user: User, username: str | None) -> User | None:
 STEP_INPUTS: dict[str, type[serializers.Serializer]] = {
     "investigate": s.InvestigationInputSerializer,
     "request-information": s.InformationRequestInputSerializer,
+    "request-consent": s.InformationRequestInputSerializer,
+    "record-consent": s.ConsentRecordInputSerializer,
     "respond": s.ResponseInputSerializer,
     "close": s.CloseInputSerializer,
     "withdraw": s.WithdrawInputSerializer,
@@ -121,7 +123,9 @@ class QueueItemIdentityApi(APIView):
         item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
         identity = workflow.identity_reveal(feedback=item, actor=request.user)  # type: ignore[arg-type]
         if identity is None:
-            return Response({"name": "", "email": "", "phone": "", "nhs_number": ""})
+            return Response(
+                {"name": "", "email": "", "phone": "", "nhs_number": "", "patient_name": ""}
+            )
         return Response(s.IdentityOutputSerializer(identity).data)
 
 

@@ -218,7 +218,7 @@ def _redacted_texts(items: Sequence[Feedback]) -> dict[int, tuple[str, str]]:
     """Each item's (text, question) with direct identifiers replaced, the writer's own details
     included: made here, once, so exports stream what is stored and never redact."""
     identities = {
-        i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number)
+        i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number, i.patient_name)
         for i in Identity.objects.filter(feedback_id__in=[item.pk for item in items])
     }
     texts = redact_many([item.text for item in items], [identities.get(item.pk) for item in items])

@@ -15,6 +15,7 @@ from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
 from feedback.choices import (
+    CONSENT_ANSWERS,
     SERVICE_FOR_PRACTICE_KIND,
     Channel,
     CommunicationNeed,
@@ -24,6 +25,7 @@ from feedback.choices import (
     NotificationKind,
     OrganisationKind,
     PatientAge,
+    Relationship,
     SafetyAnswer,
     ServiceType,
 )
@@ -76,6 +78,85 @@ def communication_needs_problems(
             "language out."
         )
     return kept, language, errors
+
+
+RELATIONSHIP_OTHER_MAX_LENGTH = 60
+PATIENT_NAME_MAX_LENGTH = 200
+
+
+def representative_problems(
+    *,
+    complainant_status: str,
+    relationship: str,
+    relationship_other: str,
+    consent: str,
+    patient_name: str,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Who is writing, as kept, and what is wrong with it, by field (regulation 5: the patient,
+    or a representative with the patient's consent or a reason it is not needed).
+
+    Someone writing on the patient's behalf says how they know the patient and where the
+    patient's consent stands; the patient writing for themselves says neither."""
+    errors: dict[str, str] = {}
+    relationship_other = " ".join(clean_text(relationship_other).split())
+    patient_name = " ".join(clean_text(patient_name).split())
+    if complainant_status and complainant_status not in ComplainantStatus.values:
+        errors["complainant_status"] = "Answer patient or on_behalf, or leave it out."
+    elif complainant_status == ComplainantStatus.ON_BEHALF:
+        if not relationship:
+            errors["relationship"] = (
+                "Say how the person writing knows the patient: one of "
+                f"{', '.join(Relationship.values)}."
+            )
+        elif relationship not in Relationship.values:
+            errors["relationship"] = (
+                f"relationship must be one of {', '.join(Relationship.values)}; "
+                f"{relationship} is not."
+            )
+        elif relationship == Relationship.OTHER and not relationship_other:
+            errors["relationship_other"] = "Say how the person writing knows the patient."
+        if relationship != Relationship.OTHER and relationship_other:
+            errors["relationship_other"] = (
+                "relationship_other is for relationship other: leave it out, or choose other."
+            )
+        if len(relationship_other) > RELATIONSHIP_OTHER_MAX_LENGTH:
+            errors["relationship_other"] = (
+                f"How you know the patient must be {RELATIONSHIP_OTHER_MAX_LENGTH} characters "
+                "or fewer."
+            )
+        if not consent:
+            errors["consent"] = (
+                f"Say whether the patient has agreed: one of {', '.join(CONSENT_ANSWERS)}."
+            )
+        elif consent not in CONSENT_ANSWERS:
+            errors["consent"] = (
+                f"consent must be one of {', '.join(CONSENT_ANSWERS)}; {consent} is not."
+            )
+        if len(patient_name) > PATIENT_NAME_MAX_LENGTH:
+            errors["patient_name"] = (
+                f"The patient's name must be {PATIENT_NAME_MAX_LENGTH} characters or fewer."
+            )
+    else:
+        # The patient writing (or not said): nothing about a representative is theirs to give.
+        given = {
+            "relationship": relationship,
+            "relationship_other": relationship_other,
+            "consent": consent,
+            "patient_name": patient_name,
+        }
+        for name, value in given.items():
+            if value:
+                errors[name] = (
+                    f"{name} is for someone writing on the patient's behalf: set "
+                    "complainant_status to on_behalf, or leave it out."
+                )
+    kept = {
+        "relationship": relationship,
+        "relationship_other": relationship_other,
+        "consent": consent,
+        "patient_name": patient_name,
+    }
+    return kept, errors
 
 
 def enqueue_analysis(feedback_id: int) -> None:
@@ -167,6 +248,10 @@ def feedback_submit(
     complainant_status: str = "",
     communication_needs: Sequence[str] = (),
     interpreter_language: str = "",
+    relationship: str = "",
+    relationship_other: str = "",
+    consent: str = "",
+    patient_name: str = "",
     name: str = "",
     email: str = "",
     phone: str = "",
@@ -199,8 +284,14 @@ def feedback_submit(
         )
     if patient_age and patient_age not in PatientAge.values:
         errors["patient_age"] = "Give the age band as 0_17, 18_64 or 65_plus, or leave it out."
-    if complainant_status and complainant_status not in ComplainantStatus.values:
-        errors["complainant_status"] = "Answer patient or on_behalf, or leave it out."
+    representative, problems = representative_problems(
+        complainant_status=complainant_status,
+        relationship=relationship,
+        relationship_other=relationship_other,
+        consent=consent,
+        patient_name=patient_name,
+    )
+    errors.update(problems)
     if safety_answer and safety_answer not in SafetyAnswer.values:
         errors["safety_answer"] = "Answer harm, detained, no or unsure, or leave it out."
     if not text:
@@ -265,7 +356,16 @@ def feedback_submit(
             communication_needs=communication_needs,
             interpreter_language=interpreter_language,
             text=text,
-            identity={"name": name, "email": email, "phone": phone, "nhs_number": nhs_number},
+            relationship=representative["relationship"],
+            relationship_other=representative["relationship_other"],
+            consent=representative["consent"],
+            identity={
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "nhs_number": nhs_number,
+                "patient_name": representative["patient_name"],
+            },
             actor=actor,
             area_from_place=place_found,
             submission_key=submission_key or None,

@@ -16,7 +16,14 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.choices import Kind, NotificationKind, NotificationState, Route
+from feedback.choices import (
+    ComplainantStatus,
+    Consent,
+    Kind,
+    NotificationKind,
+    NotificationState,
+    Route,
+)
 from feedback.labels import (
     COMPLAINT_HELP,
     COMPLAINT_HELP_HEADING,
@@ -71,6 +78,20 @@ def _needs(item: Feedback) -> str:
     )
 
 
+def _on_behalf(item: Feedback) -> str:
+    """For someone writing for the patient, what happens about the patient's consent
+    (regulation 5), as a paragraph; "" when the patient wrote or consent is not an issue."""
+    if item.complainant_status != ComplainantStatus.ON_BEHALF:
+        return ""
+    if item.consent == Consent.TO_BE_SOUGHT:
+        return (
+            "You told us you are writing for someone else and will need to ask them. The team "
+            "handling it will send you a consent form for the patient to sign. They wait for it "
+            "before they reply, and the time they take to reply stops until then.\n\n"
+        )
+    return "You told us you are writing for someone else. We will write to you, not to them.\n\n"
+
+
 def _message(notification: Notification) -> tuple[str, str]:
     item = notification.feedback
     handler = item.handled_by.name if item.handled_by else "the NHS"
@@ -81,6 +102,7 @@ def _message(notification: Notification) -> tuple[str, str]:
             f"Thank you. We have received your {kind} and will send it to the organisation "
             "that should act on it.\n\n"
             f"{_needs(item)}"
+            f"{_on_behalf(item)}"
             f"Keep this private link. It shows what happens next, and from it you can add "
             f"information, answer questions and read the reply: {_tracking_url(item)}\n\n"
             "Do not share the link: anyone who has it can see the progress of your feedback.\n",

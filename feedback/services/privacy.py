@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from analytics.redaction import IdentityTerms, redact
 from feedback.audit import audit_record
-from feedback.choices import Status
+from feedback.choices import ComplainantStatus, Status
 from feedback.errors import InvalidFeedback
-from feedback.labels import communication_needs_text
+from feedback.labels import communication_needs_text, relationship_text
 from feedback.models import Feedback, FeedbackReading, FftUpload, Identity, User
 from feedback.services.attachments import attachments_delete, attachments_of
 from feedback.services.intake import normalise_nhs_number
@@ -91,11 +91,22 @@ def _item_record(item: Feedback) -> dict[str, Any]:
         "communication_needs": communication_needs_text(
             item.communication_needs, item.interpreter_language
         ),
+        # Who wrote: the patient, or a representative (regulation 5) and the patient's consent.
+        "written_by": (
+            "Someone on the patient's behalf"
+            if item.complainant_status == ComplainantStatus.ON_BEHALF
+            else "The patient"
+            if item.complainant_status == ComplainantStatus.PATIENT
+            else "Not said"
+        ),
+        "relationship_to_patient": relationship_text(item.relationship, item.relationship_other),
+        "patient_consent": item.get_consent_display() if item.consent else "",
         "contact_details": {
             "name": identity.name if identity else "",
             "email": identity.email if identity else "",
             "phone": identity.phone if identity else "",
             "nhs_number": identity.nhs_number if identity else "",
+            "patient_name": identity.patient_name if identity else "",
         },
         "response": item.response_text,
         # The files themselves are on the item's page, for the manager to send with this.
@@ -132,7 +143,11 @@ def identity_erase(*, user: User, nhs_number: str = "", email: str = "") -> int:
         for item in items:
             identity = item.identity
             terms = IdentityTerms(
-                identity.name, identity.email, identity.phone, identity.nhs_number
+                identity.name,
+                identity.email,
+                identity.phone,
+                identity.nhs_number,
+                identity.patient_name,
             )
             item.text = redact(item.text, terms)
             item.text_redacted = redact(item.text_redacted or item.text, terms)

@@ -18,7 +18,7 @@ from feedback.reply_templates import (
 from feedback.services import workflow
 
 NAME_MAX_LENGTH = 80
-BODY_MAX_LENGTH = {"request-information": 2000, "respond": 20000}
+BODY_MAX_LENGTH = {"request-information": 2000, "request-consent": 2000, "respond": 20000}
 
 
 def _manager(user: User) -> int:
@@ -93,12 +93,14 @@ def reply_template_delete(*, user: User, pk: int) -> None:
 def reply_template_fill(*, item: Feedback, user: User, body: str, reveal_name: bool = True) -> str:
     """The template's wording for this item. Filling in the complainant's name reads their
     contact details, so it is recorded in the audit trail as viewing them."""
-    name = ""
-    if reveal_name and "{patient_name}" in body:
+    name = patient = ""
+    if reveal_name and ("{patient_name}" in body or "{on_behalf_of}" in body):
         identity = workflow.identity_reveal(feedback=item, actor=user)
         name = identity.name if identity and identity.name else ""
+        patient = identity.patient_name if identity and identity.patient_name else ""
     values = {
         "patient_name": name or "Sir or Madam",
+        "on_behalf_of": patient or "the patient",
         "reference": str(item.pk),
         "received_date": f"{timezone.localtime(item.received_at):%-d %B %Y}",
         "response_due": f"{item.response_due:%-d %B %Y}" if item.response_due else "",

@@ -17,7 +17,7 @@ from feedback.choices import (
 )
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Feedback, User
-from feedback.services import triage
+from feedback.services import representatives, triage
 from feedback.services.workflow import (
     REOPEN,
     RESUME,
@@ -63,6 +63,16 @@ WORKFLOW_STEPS: dict[str, WorkflowStep] = {
         "Ask the complainant for information",
         Status.AWAITING_COMPLAINANT,
         lambda f, u, d: complaint_request_information(feedback=f, actor=u, **d),
+    ),
+    "request-consent": WorkflowStep(
+        "Ask for the patient's consent",
+        Status.AWAITING_COMPLAINANT,
+        lambda f, u, d: representatives.complaint_request_consent(feedback=f, actor=u, **d),
+    ),
+    "record-consent": WorkflowStep(
+        "Record the patient's consent",
+        None,
+        lambda f, u, d: representatives.complaint_record_consent(feedback=f, actor=u, **d),
     ),
     "resume": WorkflowStep(
         "Resume: the complainant has replied",
@@ -122,9 +132,19 @@ def available_steps(item: Feedback) -> list[str]:
     """The steps that make sense from the item's state: what the pages and the API offer."""
     allowed = allowed_moves(item)
     names = []
+    consent_awaited = representatives.consent_awaited(item)
     for name, step in WORKFLOW_STEPS.items():
+        if name == "request-consent":
+            if representatives.can_request_consent(item):
+                names.append(name)
+            continue
+        if name == "record-consent":
+            if consent_awaited:
+                names.append(name)
+            continue
         if name == "resume":
-            if allowed_moves(item, RESUME):
+            # Waiting for the patient's consent, the way on is recording it.
+            if allowed_moves(item, RESUME) and not consent_awaited:
                 names.append(name)
             continue
         if name == "reopen":

@@ -69,3 +69,9 @@ def complaint_help() -> tuple[str, ...]:
 def communication_needs(item: Any) -> str:
     """An item's communication needs in words ("Large print, an interpreter (Polish)"), or ""."""
     return labels.communication_needs_text(item.communication_needs, item.interpreter_language)
+
+
+@register.filter
+def relationship_text(item: Any) -> str:
+    """How the person who wrote for the patient knows them, in words, or ""."""
+    return labels.relationship_text(item.relationship, item.relationship_other)

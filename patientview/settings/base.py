@@ -250,6 +250,11 @@ SPECTACULAR_SETTINGS = {
         # An item's status and an FFT upload's are both "status": each its own name.
         "StatusEnum": "feedback.choices.Status",
         "FftUploadStatusEnum": "feedback.choices.FftUploadStatus",
+        # A representative's consent: every state (items, exports), what the person writing
+        # may say, and what staff record.
+        "ConsentEnum": "feedback.choices.Consent",
+        "ConsentAnswerEnum": "feedback.choices.CONSENT_ANSWER_CHOICES",
+        "ConsentOutcomeEnum": "feedback.choices.CONSENT_OUTCOME_CHOICES",
     },
 }
 

@@ -86,7 +86,7 @@ def test_csv_cells_encode_lists_booleans_and_nulls(trust, cqc):
 # The encoding the streamed exports must reproduce exactly: the csv module over cells with lists
 # joined by ";", booleans as true/false and formula-like text neutralised; the json module.
 _LISTS = ("themes", "risk_flags", "ko41_subjects", "communication_needs")
-_BOOLEANS = ("responded_within_target", "needs_review")
+_BOOLEANS = ("responded_within_target", "needs_review", "on_behalf")
 _TEXTS = (
     "interpreter_language",
     "provider_ods_code",
@@ -142,6 +142,10 @@ def awkward(trust, cqc):
             ko41_subjects=["waiting_times", "communications"],
             communication_needs=["large_print", "interpreter"],
             interpreter_language="Chinese (Cantonese)",
+            complainant_status="on_behalf",
+            relationship="other",
+            relationship_other="=neighbour, friend",
+            consent="to_be_sought",
             acknowledged_at=plain.received_at + dt.timedelta(days=1),
             responded_at=plain.received_at + dt.timedelta(days=40),
             response_due=plain.received_at.date() + dt.timedelta(days=28),
@@ -177,6 +181,9 @@ def test_the_streamed_csv_is_what_the_csv_module_writes(awkward, cqc):
     assert parsed[1]["risk_flags"] == "safeguarding;serious_risk"
     assert parsed[1]["communication_needs"] == "large_print;interpreter"
     assert parsed[1]["interpreter_language"] == "Chinese (Cantonese)"
+    assert [row["on_behalf"] for row in parsed] == ["", "true", "", ""]
+    assert (parsed[1]["relationship"], parsed[1]["consent"]) == ("other", "to_be_sought")
+    assert "neighbour" not in expected  # a representative's own words stay in the service
     assert [row["fft_rating"] for row in parsed] == ["", "5", "", ""]
     assert parsed[1]["provider_name"].startswith("'=Barking, Havering")
 

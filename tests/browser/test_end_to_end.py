@@ -43,6 +43,8 @@ def send_complaint(b: Browsing, trust_name: str) -> None:
     continue_()
     page.get_by_label("No", exact=True).check()
     continue_()
+    page.get_by_label("Yes", exact=True).check()  # the patient
+    continue_()
     page.get_by_label("Email address").fill("patient@example.com")
     continue_()
     continue_()  # no communication needs

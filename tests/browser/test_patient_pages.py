@@ -97,6 +97,25 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     check(b, "safety: answered")
     continue_(b)
 
+    # Are you the patient? "No" reveals who they are to the patient and the patient's consent.
+    check(b, "patient: empty")
+    relationship = page.get_by_label("Son or daughter")
+    assert not relationship.is_visible()
+    continue_(b)
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    check(b, "patient: with errors")
+    page.get_by_label("No, I am writing for someone else").check()
+    assert page.get_by_label("Son or daughter").is_visible()
+    check(b, "patient: someone else, revealed")
+    continue_(b)
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    check(b, "patient: someone else, with errors")
+    page.get_by_label("Son or daughter").check()
+    page.get_by_label("The patient's full name").fill("Edith Example")
+    page.get_by_label("I will need to ask them").check()
+    check(b, "patient: someone else, answered")
+    continue_(b)
+
     check(b, "your details: empty")
     page.get_by_label("Email address").fill("not an email")
     continue_(b)
@@ -220,6 +239,12 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     continue_(b)
     page.get_by_label("I'm not sure", exact=True).check()
     continue_(b)
+    # Without JavaScript the questions for someone writing for the patient are always shown.
+    page.get_by_label("No, I am writing for someone else").check()
+    page.get_by_label("Someone else", exact=True).check()
+    page.get_by_label("If someone else, how do you know them?").fill("Neighbour")
+    page.get_by_label("Not needed: the patient has died").check()
+    continue_(b)
     continue_(b)  # contact details are optional
     # Without JavaScript the language question is always shown, after its box.
     page.get_by_label("An interpreter", exact=True).check()
@@ -233,6 +258,11 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     assert not b.problems, b.problems
     item = Feedback.objects.get()
     assert (item.kind, item.service_type, item.text) == ("concern", "", TEXT)
+    assert (item.relationship, item.relationship_other, item.consent) == (
+        "other",
+        "Neighbour",
+        "died",
+    )
     assert (item.communication_needs, item.interpreter_language) == (["interpreter"], "Urdu")
 
 
@@ -350,6 +380,12 @@ def test_whole_patient_journey_by_keyboard_with_focus_always_visible(
     keys.press("ArrowDown")
     keys.press("ArrowDown")
     assert keys.assert_focus_visible()["id"] == "safety_answer-3"  # No
+    keys.tab_to(is_button("Continue"))
+    keys.go()
+
+    keys.tab_to(lambda s: s["name"] == "complainant_status")
+    keys.press("Space")
+    assert keys.assert_focus_visible()["id"] == "complainant_status"  # Yes
     keys.tab_to(is_button("Continue"))
     keys.go()
 

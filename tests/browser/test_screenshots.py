@@ -96,6 +96,8 @@ def test_screenshots_of_the_main_pages(new_browsing: Callable[..., Browsing]) ->
     next_page(page)
     page.get_by_label("No", exact=True).check()
     next_page(page)
+    page.get_by_label("Yes", exact=True).check()  # the patient
+    next_page(page)
     next_page(page)  # contact details are optional
     next_page(page)  # no communication needs
     shot(patient, "4-check-your-answers")

@@ -430,6 +430,7 @@ def test_the_whole_journey_keeps_the_text_as_written_and_shows_it_escaped(
         ("experience", {"fft_rating": "5"}),
         ("what-happened", {"text": text}),
         ("safety", {"safety_answer": "no"}),
+        ("patient", {"complainant_status": "patient"}),
         ("your-details", {"name": name}),
         ("communication", {}),
     ]

@@ -15,22 +15,30 @@ from tests.feedback.test_views import answer, complete_journey
 def test_a_complainant_says_who_is_writing_and_how_old_the_patient_is(client: Client, trust):
     answer(client, "kind", {"kind": "complaint"})
     page = client.get("/feedback/new/your-details/").content.decode()
-    assert "Are you the person who had the care?" in page
     assert "How old is the person who had the care?" in page
-    complete_journey(client, trust, complainant_status="on_behalf", patient_age="65_plus")
+    # Who is writing is the "Are you the patient?" page's answer, asked once.
+    assert "Are you the patient?" in client.get("/feedback/new/patient/").content.decode()
+    complete_journey(
+        client,
+        trust,
+        complainant_status="on_behalf",
+        relationship="child",
+        consent="given",
+        patient_age="65_plus",
+    )
     check = client.get("/feedback/new/check/").content.decode()
-    assert "Someone on the patient&#x27;s behalf" in check and "65 or over" in check
+    assert "No, I am writing for someone else" in check and "65 or over" in check
     client.post("/feedback/new/check/")
     item = Feedback.objects.get()
     assert (item.complainant_status, item.patient_age) == ("on_behalf", "65_plus")
 
 
 @pytest.mark.django_db
-def test_the_questions_are_optional(client: Client, trust):
-    complete_journey(client, trust, complainant_status="", patient_age="")
+def test_the_age_question_is_optional(client: Client, trust):
+    complete_journey(client, trust, complainant_status="patient", patient_age="")
     client.post("/feedback/new/check/")
     item = Feedback.objects.get()
-    assert (item.complainant_status, item.patient_age) == ("", "")
+    assert (item.complainant_status, item.patient_age) == ("patient", "")
 
 
 @pytest.mark.django_db

@@ -140,6 +140,7 @@ def _check_page(client: Client) -> str:
     answer(client, "experience", {"fft_rating": "4"})
     answer(client, "what-happened", {"text": "The receptionist was rude and I got no appointment."})
     answer(client, "safety", {"safety_answer": "no"})
+    answer(client, "patient", {"complainant_status": "patient"})
     answer(client, "your-details", {"name": "", "email": "", "phone": "", "nhs_number": ""})
     answer(client, "communication", {})
     response = client.get("/feedback/new/check/")

@@ -51,10 +51,19 @@ def complete_journey(client: Client, trust, **overrides: str):
     answer(client, "safety", {"safety_answer": answers["safety_answer"]})
     answer(
         client,
+        "patient",
+        {
+            k: answers.get(k, "")
+            for k in ("relationship", "relationship_other", "patient_name", "consent")
+        }
+        | {"complainant_status": answers.get("complainant_status") or "patient"},
+    )
+    answer(
+        client,
         "your-details",
         {
             k: answers[k]
-            for k in ("name", "email", "phone", "nhs_number", "complainant_status", "patient_age")
+            for k in ("name", "email", "phone", "nhs_number", "patient_age")
             if k in answers
         },
     )
@@ -94,6 +103,9 @@ def test_each_page_asks_one_question_and_leads_to_the_next(client: Client, trust
     assert "Is anyone at risk of harm?" in page
     assert "If someone is in danger now" in page and "Call 999" in page
     response = answer(client, "safety", {"safety_answer": "no"})
+    assert response["Location"] == "/feedback/new/patient/"
+    assert "Are you the patient?" in client.get("/feedback/new/patient/").content.decode()
+    response = answer(client, "patient", {"complainant_status": "patient"})
     assert response["Location"] == "/feedback/new/your-details/"
     response = answer(
         client, "your-details", {"name": "", "email": "", "phone": "", "nhs_number": ""}

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             if not batch:
                 break
             identities = {
-                i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number)
+                i.feedback_id: IdentityTerms(i.name, i.email, i.phone, i.nhs_number, i.patient_name)
                 for i in Identity.objects.filter(feedback_id__in=[pk for pk, _ in batch])
             }
             with transaction.atomic():
