@@ -21,3 +21,8 @@ class IllegalTransition(DomainError):
 
 class SubmissionKeyReused(DomainError):
     """A submission key already used for different content (a client's Idempotency-Key)."""
+
+
+class NotPermitted(DomainError):
+    """A step the user's organisation may not take on an item it can see (a joint complaint's
+    partner inviting others, or the lead adding a partner's part): 403 in the API."""

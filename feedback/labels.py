@@ -51,6 +51,10 @@ AUDIT_ACTIONS: dict[str, str] = {
     "merged": "Merged into another item and closed as a duplicate",
     "duplicate_merged": "Another item merged into this one as a duplicate",
     "response_shared": "Final response of the item it was merged into sent to the complainant",
+    "joint_partner_invited": "Partner organisation invited (joint complaint)",
+    "joint_partner_removed": "Partner organisation removed (joint complaint)",
+    "joint_findings_added": "Partner's part of the findings added",
+    "joint_findings_changed": "Partner's part of the findings changed",
 }
 
 THEME_LABELS: dict[str, str] = {t.slug: t.label for t in THEMES}

@@ -140,13 +140,24 @@ def organisations_visible_to(viewer: Viewer) -> frozenset[int] | None:
 
 
 class FeedbackQuerySet(models.QuerySet["Feedback"]):
-    def visible_to(self, viewer: Viewer) -> FeedbackQuerySet:
+    def visible_to(self, viewer: Viewer, *, joint: bool = False) -> FeedbackQuerySet:
         """The one scoping rule: items in the queues the viewer may see (see
         ``organisations_visible_to``). Staff pages narrow it to their own queue; dashboards,
-        exports and KO41 read it whole."""
+        exports and KO41 read it whole.
+
+        ``joint``: also the joint complaints (regulation 9) those organisations were invited to
+        as partners (``JointPartner``). Only the staff pages and staff API that show a partner
+        its part ask for them; dashboards, exports, tokens and KO41 never do, so a joint
+        complaint counts once, for its lead, which owns the clock and the response (ADR 0018).
+        """
         organisations = organisations_visible_to(viewer)
         if organisations is None:
             return self.filter(handled_by__isnull=False)
+        if joint:
+            partner = JointPartner.objects.filter(
+                feedback_id=models.OuterRef("pk"), organisation_id__in=organisations
+            )
+            return self.filter(models.Q(handled_by_id__in=organisations) | models.Exists(partner))
         return self.filter(handled_by_id__in=organisations)
 
 
@@ -466,6 +477,48 @@ class FeedbackLink(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback #{self.first_id} linked to #{self.second_id}"
+
+
+class JointPartner(models.Model):
+    """A partner organisation of a joint complaint (NHS complaints regulation 9): a complaint
+    about several organisations has a lead (the organisation handling the item) and partners.
+    The lead invited this organisation, with a reason; its staff see the item (read only) and add
+    their part of the findings here, editable until the lead sends the one coordinated response.
+    The response clock stays the lead's (docs/adr/0018-joint-complaints.md)."""
+
+    feedback = models.ForeignKey(
+        Feedback, on_delete=models.CASCADE, related_name="joint_partners", db_index=False
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="joint_items"
+    )
+    reason = models.CharField(max_length=500)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    invited_at = models.DateTimeField(default=timezone.now)
+    # The partner's part of the findings: "" until it adds it.
+    findings = models.TextField(blank=True)
+    contributed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contributed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invited_at", "pk"]
+        constraints = [
+            # Also the index for an item's partners (feedback first).
+            models.UniqueConstraint(
+                fields=["feedback", "organisation"], name="unique_joint_partner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} on feedback #{self.feedback_id}"
+
+    @property
+    def has_contributed(self) -> bool:
+        return bool(self.findings.strip())
 
 
 class PhoneDigits(models.Func):

@@ -32,6 +32,10 @@ PLACEHOLDERS: dict[str, str] = {
         "the formats and support the patient needs, like 'large print, an interpreter (Polish)' "
         "('none recorded' when they gave none)"
     ),
+    "partner_organisations": (
+        "the partner organisations of a joint complaint, like 'Whittington Health NHS Trust and "
+        "Camden GP Federation' (empty when the complaint is not joint)"
+    ),
 }
 OMBUDSMAN = "Ombudsman"
 
@@ -83,6 +87,21 @@ DEFAULTS: tuple[Template, ...] = (
         "Health Service Ombudsman to look at your complaint. It is free and independent: "
         "www.ombudsman.org.uk or 0345 015 4033.\n\nYours sincerely,\n{handler_name}\n"
         "{organisation}",
+    ),
+    Template(
+        "default-joint-response",
+        "respond",
+        "Final response to a joint complaint",
+        "Dear {patient_name},\n\nThank you for your complaint (reference {reference}), which we "
+        "received on {received_date}. Because it is about care from more than one organisation, "
+        "{organisation} has looked into it together with {partner_organisations}, and this is "
+        "our one response for all of us. I am sorry for the distress this has caused.\n\n"
+        "What happened:\n[what each organisation's investigation found]\n\nWhat we have done:\n"
+        "[apologies, changes made, lessons learnt]\n\nIf you are not satisfied with this "
+        "response, please contact us and we will try to resolve it. You can also ask the "
+        "Parliamentary and Health Service Ombudsman to look at your complaint. It is free and "
+        "independent: www.ombudsman.org.uk or 0345 015 4033.\n\nYours sincerely,\n"
+        "{handler_name}\n{organisation}",
     ),
 )
 

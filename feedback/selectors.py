@@ -12,8 +12,10 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -40,6 +42,7 @@ from feedback.models import (
     AuditEvent,
     Feedback,
     FftUpload,
+    JointPartner,
     Organisation,
     ReplyTemplate,
     SavedView,
@@ -182,6 +185,49 @@ def feedback_get_for_user(user: User, pk: int) -> Feedback:
         return feedback_queue(user).select_related("area").get(pk=pk)
     except Feedback.DoesNotExist as exc:
         raise Http404("No such item in your organisation's queue.") from exc
+
+
+def _partner_is(organisation_id: int) -> Exists:
+    return Exists(
+        JointPartner.objects.filter(feedback_id=OuterRef("pk"), organisation_id=organisation_id)
+    )
+
+
+def feedback_joint_for(user: User) -> QuerySet[Feedback]:
+    """The joint complaints the user's organisation was invited to as a partner ("Joint
+    complaints: your part"), newest first: the scoping rule with its partners' items, narrowed
+    to the user's own organisation as a partner (never its own queue)."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Feedback.objects.none()
+    return (
+        Feedback.objects.visible_to(user, joint=True)
+        .filter(_partner_is(user.organisation_id))
+        .exclude(handled_by_id=user.organisation_id)
+        .select_related("handled_by")
+        .order_by("-received_at", "-pk")
+    )
+
+
+def feedback_get_readable(user: User, pk: int) -> Feedback:
+    """One item of the user's queue, or a joint complaint their organisation is a partner in
+    (which they may read and add their part to, nothing else); otherwise 404."""
+    if not user.is_authenticated or user.organisation_id is None:
+        raise Http404("No such item in your organisation's queue.")
+    readable = Feedback.objects.visible_to(user, joint=True).filter(
+        Q(handled_by_id=user.organisation_id) | _partner_is(user.organisation_id)
+    )
+    try:
+        return readable.select_related("handled_by", "provider", "area").get(pk=pk)
+    except Feedback.DoesNotExist as exc:
+        raise Http404("No such item in your organisation's queue.") from exc
+
+
+def organisation_by_ods_code(ods_code: str) -> Organisation | None:
+    """The active organisation of any kind with this ODS code (any case), or None."""
+    code = ods_code.strip().upper()
+    if not code or not re.fullmatch(r"[A-Z0-9]{2,10}", code):
+        return None
+    return Organisation.objects.filter(ods_code=code, is_active=True).first()
 
 
 def fft_uploads_for(user: User) -> QuerySet[FftUpload]:

@@ -441,3 +441,36 @@ class MergeForm(forms.Form):
         min_value=1, error_messages={"required": "Choose the item to merge it into."}
     )
     back = forms.IntegerField(min_value=1, required=False)
+
+
+class JointInviteForm(forms.Form):
+    """The lead invites a partner organisation to a joint complaint (regulation 9)."""
+
+    organisation = forms.CharField(
+        label="ODS code of the partner organisation",
+        help_text="For example, RKE for Whittington Health NHS Trust, or a GP practice's code",
+        max_length=10,
+        error_messages={"required": "Enter the ODS code of the partner organisation."},
+    )
+    reason = forms.CharField(
+        label="Why is this organisation part of the complaint?",
+        help_text="For example, the patient's discharge to the community nursing team",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why this organisation is part of the complaint."},
+    )
+
+
+class JointFindingsForm(forms.Form):
+    """A partner organisation's part of the findings of a joint complaint."""
+
+    findings = forms.CharField(
+        label="Your organisation's part of the findings",
+        help_text=(
+            "What your investigation found about your part of the patient's care. The lead "
+            "organisation puts it into the one response; you can change it until they send it."
+        ),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Enter your organisation's part of the findings."},
+    )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
 from feedback import clocks
-from feedback.choices import CLOCK_RUNNING_STATUSES, Role
+from feedback.choices import CLOCK_RUNNING_STATUSES, TERMINAL_STATUSES, Role, Status
 from feedback.downloads import attachment_response
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.filters import QueueFilter
@@ -35,6 +35,7 @@ from feedback.selectors import (
     MATCH_STOP,
     SEARCH_RANK_LIMIT,
     feedback_get_for_user,
+    feedback_get_readable,
     feedback_queue,
     feedback_visible_to,
     reply_templates_for,
@@ -45,6 +46,7 @@ from feedback.services import (
     attachments,
     duplicates,
     fft_uploads,
+    joint,
     privacy,
     reply_templates,
     saved_views,
@@ -62,6 +64,8 @@ from feedback.staff_forms import (
     CorrectAnalysisForm,
     DismissRiskForm,
     InvestigateForm,
+    JointFindingsForm,
+    JointInviteForm,
     LinkForm,
     MergeForm,
     PersonForm,
@@ -247,6 +251,7 @@ def _render_item(
     bound: tuple[str, forms.Form] | None = None,
     identity: Any = None,
     attachment_form: forms.Form | None = None,
+    joint_form: forms.Form | None = None,
     status: int = 200,
 ) -> HttpResponse:
     steps = []
@@ -289,7 +294,34 @@ def _render_item(
             "attachment_hint": attachments.attachment_limits_hint(),
             "attachment_accept": attachments.ACCEPT,
             **_duplicates_context(item, user),
+            "joint": joint.joint_view(feedback=item, user=user),
+            "joint_refusal": joint.joint_refusal(item),
+            "joint_form": joint_form or JointInviteForm(prefix="joint"),
         },
+        status=status,
+    )
+
+
+def render_partner_item(
+    request: HttpRequest,
+    item: Feedback,
+    user: User,
+    *,
+    findings_form: forms.Form | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A joint complaint as a partner organisation's staff see it: what the patient said, the
+    lead and its clock, and their own part of the findings to add. No workflow step, contact
+    details, attachments or timeline: those stay with the lead (ADR 0018)."""
+    view = joint.joint_view(feedback=item, user=user)
+    editable = item.status not in (Status.RESPONDED, *TERMINAL_STATUSES)
+    if findings_form is None:
+        initial = {"findings": view.own.findings} if view.own is not None else None
+        findings_form = JointFindingsForm(prefix="joint", initial=initial)
+    return render(
+        request,
+        "staff/joint_item.html",
+        {"item": item, "joint": view, "editable": editable, "findings_form": findings_form},
         status=status,
     )
 
@@ -380,6 +412,10 @@ def staff_item_merge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def staff_item(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    item = feedback_get_readable(user, pk)
+    if item.handled_by_id != user.organisation_id:
+        # A joint complaint the user's organisation is a partner in.
+        return render_partner_item(request, item, user)
     return _render_item(request, feedback_get_for_user(user, pk), user)
 
 

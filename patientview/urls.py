@@ -7,7 +7,7 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics import views as dashboard_views
-from feedback import staff_fft_views, staff_views, views
+from feedback import staff_fft_views, staff_joint_views, staff_views, views
 from patientview.health import health
 from patientview.metrics import metrics
 
@@ -68,6 +68,23 @@ urlpatterns = [
     ),
     path("staff/items/<int:pk>/links/", staff_views.staff_item_link, name="staff-item-link"),
     path("staff/items/<int:pk>/merge/", staff_views.staff_item_merge, name="staff-item-merge"),
+    path("staff/joint/", staff_joint_views.staff_joint, name="staff-joint"),
+    path(
+        "staff/items/<int:pk>/partners/",
+        staff_joint_views.staff_item_partner_invite,
+        name="staff-item-partner-invite",
+    ),
+    path(
+        "staff/items/<int:pk>/partners/<str:ods_code>/remove/",
+        staff_joint_views.staff_item_partner_remove,
+        name="staff-item-partner-remove",
+    ),
+    # Before the steps' pattern, which would take "partners" or "contribution" for a step.
+    path(
+        "staff/items/<int:pk>/contribution/",
+        staff_joint_views.staff_item_contribution,
+        name="staff-item-contribution",
+    ),
     path("staff/items/<int:pk>/<slug:step>/", staff_views.staff_item_step, name="staff-item-step"),
     path("staff/entries/new/", staff_views.staff_entry, name="staff-entry"),
     path("staff/privacy/", staff_views.staff_privacy, name="staff-privacy"),

@@ -21,7 +21,7 @@ from feedback.models import Attachment, AuditEvent, Identity
 from feedback.services.attachments import attachment_add
 from tests.analytics.regulator import client_for, issue, item, reset_throttles
 from tests.attachment_files import PDF, upload
-from tests.factories import UserFactory
+from tests.factories import TrustFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,7 @@ STAFF_URLS = [
     ("post", "/api/v1/queue/{pk}/merge/"),
     ("post", "/staff/items/{pk}/links/"),
     ("post", "/staff/items/{pk}/merge/"),
+    ("get", "/api/v1/queue/{pk}/partners/"),
 ]
 
 
@@ -374,3 +375,130 @@ def test_tokens_and_the_signed_out_reach_no_fft_upload(
         sent = client.post(url, {"file": fft_file("fft.csv", csv_bytes())}, format="multipart")
         assert sent.status_code in (302, 401, 403), (viewer, sent.status_code)
     assert FftUpload.objects.count() == len(fft_uploads)
+
+
+# Joint complaints (regulation 9, ADR 0018): the trust's own complaint, with the other trust
+# invited as a partner. The lead works it; the partner reads it and adds its part, nothing else;
+# everyone else (the lead's ICB and the CQC included: staff work their own queue) gets 404.
+# What each viewer gets from each joint URL: the lead, the partner, anyone else.
+JOINT_URLS = [
+    ("get", "/staff/items/{pk}/", {"lead": 200, "partner": 200}),
+    ("post", "/staff/items/{pk}/partners/", {"lead": 302, "partner": 302}),
+    ("post", "/staff/items/{pk}/partners/RYR/remove/", {"lead": 302, "partner": 302}),
+    ("post", "/staff/items/{pk}/contribution/", {"lead": 302, "partner": 302}),
+    ("get", "/api/v1/queue/{pk}/partners/", {"lead": 200, "partner": 200}),
+    ("post", "/api/v1/queue/{pk}/partners/", {"lead": 201, "partner": 403}),
+    ("delete", "/api/v1/queue/{pk}/partners/RYR/", {"lead": 200, "partner": 403}),
+    ("post", "/api/v1/queue/{pk}/contribution/", {"lead": 403, "partner": 200}),
+]
+JOINT_ROLES = {
+    "trust staff": "lead",
+    "other trust staff": "partner",
+    "icb staff": "none",
+    "cqc staff": "none",
+}
+# The lead's steps and the patient's details stay the lead's: 404 for a partner as for anyone.
+LEAD_ONLY_URLS = [
+    (method, url)
+    for method, url in STAFF_URLS
+    if not url.endswith("partners/") and url != "/staff/items/{pk}/"
+]
+
+
+@pytest.fixture
+def joint_world(world, trust, other_trust) -> dict[str, Any]:
+    from feedback.services.joint import joint_partner_invite
+
+    joint_partner_invite(
+        feedback=world["items"]["own"],
+        organisation=other_trust,
+        reason="Transferred from their hospital",
+        actor=world["staff"]["trust staff"],
+    )
+    TrustFactory(ods_code="RKE", name="Whittington Health NHS Trust")
+    return world
+
+
+def _joint_body(url: str) -> dict[str, Any]:
+    if url.endswith("contribution/"):
+        return {"findings": "Our part.", "joint-findings": "Our part."}
+    if url.endswith("partners/"):
+        return {
+            "organisation": "RKE",
+            "reason": "District nurses",
+            "joint-organisation": "RKE",
+            "joint-reason": "District nurses",
+        }
+    return {}
+
+
+@pytest.mark.parametrize(("method", "url", "expected"), JOINT_URLS)
+@pytest.mark.parametrize("viewer", list(JOINT_ROLES))
+def test_joint_complaint_urls_by_lead_partner_and_everyone_else(
+    joint_world, viewer, method, url, expected
+):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(joint_world["staff"][viewer])
+    feedback = joint_world["items"]["own"]
+    path = url.format(pk=feedback.pk)
+    body = _joint_body(url)
+    if url.startswith("/api/"):
+        response = getattr(client, method)(path, body, format="json")
+    else:
+        response = getattr(client, method)(path, body)
+    want = expected.get(JOINT_ROLES[viewer], 404)
+    assert response.status_code == want, (viewer, url, response.status_code)
+    assert b"Pat Example" not in response.content
+
+
+@pytest.mark.parametrize(("method", "url", "expected"), JOINT_URLS)
+def test_nobody_signed_out_reaches_a_joint_complaint(joint_world, method, url, expected):
+    feedback = joint_world["items"]["own"]
+    response = getattr(Client(), method)(url.format(pk=feedback.pk))
+    assert response.status_code in (302, 401, 403)
+    assert b"Pat Example" not in response.content
+
+
+@pytest.mark.parametrize(("method", "url"), LEAD_ONLY_URLS)
+def test_a_partner_reaches_none_of_the_leads_steps(joint_world, method, url):
+    client = Client()
+    client.force_login(joint_world["staff"]["other trust staff"])
+    feedback = joint_world["items"]["own"]
+    body = _body(url, feedback)
+    kind = {} if url.startswith("/staff/") else {"content_type": "application/json"}
+    response = getattr(client, method)(url.format(pk=feedback.pk), body, **kind)
+    assert response.status_code == 404, (url, response.status_code)
+    assert b"Pat Example" not in response.content
+
+
+def test_the_partner_lists_the_joint_complaint_but_its_queue_does_not(joint_world):
+    feedback = joint_world["items"]["own"]
+    client = Client()
+    client.force_login(joint_world["staff"]["other trust staff"])
+    assert feedback.pk in {r["id"] for r in client.get("/api/v1/joint/").json()["results"]}
+    assert f"/staff/items/{feedback.pk}/" in client.get("/staff/joint/").content.decode()
+    assert feedback.pk not in {r["id"] for r in client.get("/api/v1/queue/").json()["results"]}
+    for viewer in ("trust staff", "icb staff", "cqc staff"):
+        other = Client()
+        other.force_login(joint_world["staff"][viewer])
+        assert feedback.pk not in {r["id"] for r in other.get("/api/v1/joint/").json()["results"]}
+
+
+@pytest.mark.parametrize("viewer", list(TOKEN_SEES))
+def test_tokens_count_a_joint_complaint_for_its_lead_only(joint_world, viewer):
+    """A partner's token exports and counts what it did before: the joint complaint is the
+    lead's (ADR 0018)."""
+    test_tokens_export_what_their_organisations_staff_oversee(joint_world, viewer)
+    client = client_for(joint_world["tokens"][viewer])
+    ko41 = client.get("/api/v1/ko41/", {"year": 2026, "quarter": 3})
+    assert ko41.status_code == 200, ko41.content
+    counted = {r["organisation"]["ods_code"]: r["new_complaints"] for r in ko41.json()["returns"]}
+    # The joint complaint is the Royal Free's (RAL) new complaint; never the partner's (RYR).
+    assert counted and set(counted.values()) == {1}, counted
+
+
+@pytest.mark.parametrize("viewer", list(STAFF_SEES))
+def test_dashboards_count_a_joint_complaint_for_its_lead_only(joint_world, viewer):
+    test_dashboards_count_only_the_queues_the_viewer_oversees(joint_world, viewer)

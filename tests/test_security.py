@@ -131,6 +131,17 @@ ACCESS = {
     "api/v1/queue/<int:pk>/attachments/<int:attachment_pk>/": (
         "staff: own organisation (audited); never a regulator token"
     ),
+    "api/v1/joint/": "staff: the joint complaints their organisation is a partner in",
+    "api/v1/queue/<int:pk>/partners/": (
+        "staff: the lead (own organisation) or a partner reads; the lead invites (a partner "
+        "403, anyone else 404); audited (tests/test_permission_matrix.py)"
+    ),
+    "api/v1/queue/<int:pk>/partners/<str:ods_code>/": (
+        "staff: the lead removes a partner (a partner 403, anyone else 404); audited"
+    ),
+    "api/v1/queue/<int:pk>/contribution/": (
+        "staff: a partner organisation adds its part (the lead 403, anyone else 404); audited"
+    ),
     "api/v1/fft-uploads/": (
         "staff: their own organisation's uploads; trusts and ICBs upload (others 403); audited"
     ),
@@ -156,13 +167,24 @@ ACCESS = {
         "staff: their own organisation's uploads; trusts and ICBs upload (others 403); audited"
     ),
     "staff/fft-uploads/<int:pk>/": "staff: own organisation's uploads only",
-    "staff/items/<int:pk>/": "staff: own organisation",
+    "staff/items/<int:pk>/": (
+        "staff: own organisation; a joint complaint's partner organisation reads it (no steps, "
+        "no contact details)"
+    ),
     "staff/items/<int:pk>/<slug:step>/": "staff: own organisation",
     "staff/items/<int:pk>/identity/": "staff: own organisation (audited)",
     "staff/items/<int:pk>/attachments/": "staff: own organisation; audited",
     "staff/items/<int:pk>/links/": "staff: own organisation; both items in their queue; audited",
     "staff/items/<int:pk>/merge/": "staff: own organisation; both items in their queue; audited",
     "staff/items/<int:pk>/attachments/<int:attachment_pk>/": "staff: own organisation (audited)",
+    "staff/joint/": "staff: the joint complaints their organisation is a partner in",
+    "staff/items/<int:pk>/partners/": "staff: the lead (own organisation) invites; audited",
+    "staff/items/<int:pk>/partners/<str:ods_code>/remove/": (
+        "staff: the lead (own organisation) removes a partner; audited"
+    ),
+    "staff/items/<int:pk>/contribution/": (
+        "staff: a partner organisation of the joint complaint adds its part; audited"
+    ),
     "staff/login/": "public",
     "staff/logout/": "signed in",
     "staff/queue/": "staff: own organisation",

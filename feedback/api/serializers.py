@@ -730,3 +730,73 @@ class FftUploadOutputSerializer(serializers.Serializer):
 
     def get_progress(self, obj: FftUpload) -> str:
         return fft_upload_progress_text(obj)
+
+
+class JointPartnerOutputSerializer(serializers.Serializer):
+    organisation = serializers.CharField(source="organisation.ods_code", help_text="ODS code")
+    name = serializers.CharField(source="organisation.name")
+    reason = serializers.CharField(help_text="Why the lead invited it")
+    invited_by = serializers.CharField(source="invited_by.username")
+    invited_at = serializers.DateTimeField()
+    has_contributed = serializers.BooleanField(help_text="Whether it has added its part")
+    findings = serializers.SerializerMethodField(
+        help_text="Its part of the findings: for the lead, and for the partner itself; null for "
+        "another partner"
+    )
+    contributed_by = serializers.CharField(
+        source="contributed_by.username", default=None, allow_null=True
+    )
+    contributed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_findings(self, obj: Any) -> str | None:
+        viewer = self.context.get("organisation_id")
+        if self.context.get("is_lead") or obj.organisation_id == viewer:
+            return str(obj.findings)
+        return None
+
+
+class JointOutputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(source="item.pk")
+    lead = serializers.CharField(source="lead.ods_code", help_text="The lead's ODS code")
+    lead_name = serializers.CharField(source="lead.name")
+    response_due = serializers.DateField(
+        source="item.response_due", allow_null=True, help_text="The lead's response date"
+    )
+    all_contributed = serializers.BooleanField(
+        help_text="Every partner has added its part (the final response needs it)"
+    )
+    partners = serializers.SerializerMethodField()
+
+    @extend_schema_field(JointPartnerOutputSerializer(many=True))
+    def get_partners(self, obj: Any) -> Any:
+        return JointPartnerOutputSerializer(
+            obj.partners,
+            many=True,
+            context={"is_lead": obj.is_lead, "organisation_id": obj.organisation_id},
+        ).data
+
+
+class JointInviteInputSerializer(serializers.Serializer):
+    organisation = serializers.CharField(
+        max_length=10, help_text="ODS code of the partner organisation (any kind but the CQC)"
+    )
+    reason = serializers.CharField(
+        max_length=500, help_text="Why it is part of the complaint (required, audited)"
+    )
+
+
+class JointFindingsInputSerializer(serializers.Serializer):
+    findings = serializers.CharField(
+        max_length=10000,
+        help_text="Your organisation's part of the findings; sent again, it replaces it",
+    )
+
+
+class JointItemOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    text = serializers.CharField()
+    lead = serializers.CharField(source="handled_by.ods_code")
+    response_due = serializers.DateField(allow_null=True)

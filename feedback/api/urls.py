@@ -8,6 +8,7 @@ urlpatterns = [
     path("feedback/", FeedbackSubmitApi.as_view(), name="api-feedback-submit"),
     path("tracking/<str:token>/", TrackingApi.as_view(), name="api-tracking"),
     path("queue/", staff_views.QueueListApi.as_view(), name="api-queue"),
+    path("joint/", staff_views.JointListApi.as_view(), name="api-joint"),
     path("queue/entries/", staff_views.StaffEntryApi.as_view(), name="api-queue-entry"),
     path("queue/<int:pk>/", staff_views.QueueItemApi.as_view(), name="api-queue-item"),
     path(
@@ -46,6 +47,21 @@ urlpatterns = [
         "queue/<int:pk>/merge/",
         staff_views.QueueItemMergeApi.as_view(),
         name="api-queue-item-merge",
+    ),
+    path(
+        "queue/<int:pk>/partners/",
+        staff_views.QueueItemPartnersApi.as_view(),
+        name="api-queue-item-partners",
+    ),
+    path(
+        "queue/<int:pk>/partners/<str:ods_code>/",
+        staff_views.QueueItemPartnerApi.as_view(),
+        name="api-queue-item-partner",
+    ),
+    path(
+        "queue/<int:pk>/contribution/",
+        staff_views.QueueItemContributionApi.as_view(),
+        name="api-queue-item-contribution",
     ),
     path(
         "queue/<int:pk>/<slug:step>/",

@@ -15,7 +15,7 @@ from feedback.reply_templates import (
     placeholder_problem,
     render,
 )
-from feedback.services import workflow
+from feedback.services import joint, workflow
 
 NAME_MAX_LENGTH = 80
 BODY_MAX_LENGTH = {"request-information": 2000, "request-consent": 2000, "respond": 20000}
@@ -113,5 +113,6 @@ def reply_template_fill(*, item: Feedback, user: User, body: str, reveal_name: b
             if item.communication_needs
             else "none recorded"
         ),
+        "partner_organisations": joint.joint_partner_names(item),
     }
     return render(body, values)

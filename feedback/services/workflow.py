@@ -34,6 +34,7 @@ from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Identity, Notification, Organisation, User
 from feedback.selectors import feedback_visible_to
+from feedback.services import joint
 from feedback.services.notifications import notification_schedule
 
 OMBUDSMAN = "Parliamentary and Health Service Ombudsman"
@@ -216,11 +217,15 @@ def complaint_respond(
                 "The response is late: tell the complainant why it took longer than "
                 f"the target date of {item.response_due:%d %B %Y}."
             )
+        # A joint complaint (regulation 9): one coordinated response, once every partner has
+        # added its part, naming every organisation involved (ADR 0018).
+        if waiting := joint.joint_response_problem(item):
+            errors["partners"] = waiting
         if errors:
             raise InvalidFeedback(errors)
         _move(item, Status.RESPONDED, actor, outcome=outcome)
         item.responded_at = timezone.now()
-        item.response_text = response_text
+        item.response_text = joint.joint_response_text(item, response_text)
         item.late_reason = late_reason.strip()
         item.outcome = outcome
         item.ko41_subjects = sorted(set(subjects))
@@ -394,6 +399,7 @@ def complaint_reroute(
             | ({"concern": concern} if concern else {}),
         )
         before_route = item.route
+        joint.joint_on_reroute(item=item, to=to, actor=actor)
         item.handled_by = to
         item.route = ROUTE_FOR_QUEUE_KIND[to.kind]
         if correction:
