@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0022_communication_needs'),
+        ('feedback', '0023_joint_complaints'),
     ]
 
     operations = [
