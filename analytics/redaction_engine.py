@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from analytics.redaction_learnt import LearntRecogniser, learnt_recogniser
+from analytics.redaction_learnt import LearntRecogniser, beside_rules, learnt_recogniser
 from analytics.redaction_names import name_recogniser
 from analytics.redaction_patterns import recognisers
 
@@ -122,7 +122,7 @@ def find_many(
             nlp_artifacts=nlp_artifacts,
         )
         spans = [(r.start, r.end, r.entity_type) for r in results]
-        found.append(_merged(sorted([*spans, *more])))
+        found.append(_merged(sorted([*spans, *beside_rules(spans, more)])))
     return found
 
 

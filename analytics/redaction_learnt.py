@@ -30,6 +30,7 @@ import numpy as np
 from analytics.redaction_names import (
     HONORIFICS,
     INTRODUCTIONS,
+    NOT_A_PERSON_AFTER,
     POSSESSIVES,
     RELATIONS,
     ROLES,
@@ -45,9 +46,13 @@ CLASSES = ("O", "NAME", "ADDRESS")
 ENTITY = {"NAME": "PERSON", "ADDRESS": "UK_ADDRESS"}
 # A word: letters or digits, with apostrophes or hyphens inside (O'Brien, al-Hassan, 3b).
 WORD = re.compile(r"\w+(?:['\u2019-]\w+)*")
-# What may lie between two words of one span: a name's initial and its dot ("J. Okafor"), an
-# address's commas.
-GAP = {"NAME": re.compile(r"\.?\s*"), "ADDRESS": re.compile(r"[\s,.]*")}
+# What may lie between two words of one span: a name's initial and its dot, a surname's comma
+# before the first name, an address's commas and slashes.
+# A span never runs across a line break.
+GAP = {
+    "NAME": re.compile(r"[.,]?[ \t\u00a0]*"),  # "J. Okafor", "MACDONALD, Alasdair"
+    "ADDRESS": re.compile(r"[ \t\u00a0,./]*"),  # "Flat 2/1, 15 Kelvin Street"
+}
 MAX_LENGTH = 256
 STRIDE = 64
 _INTRODUCTION_WORDS = frozenset(w for phrase in INTRODUCTIONS for w in phrase)
@@ -58,6 +63,21 @@ _ADDRESS_WORDS = frozenset(
 )
 _ADDRESS_CUES = frozenset("live lives living address at moved flat house number no".split())
 HAND_FEATURES = 20
+
+
+# Words that are never a name or an address alone: pronouns, articles, prepositions and the
+# like (not "will", "may" or "june", which are names too).
+_FUNCTION_WORDS = frozenset(
+    """i me my mine we us our you your he him his she her hers it its they them their a an the
+    of and or but to in on at for by with from into onto as is was be been are were this that
+    these those there here not no so if then than""".split()
+)
+# Capitalised words of care and of NHS bodies' names that are not people (the rules' list too).
+_CARE_WORDS = frozenset(
+    """royal general hospital hospitals infirmary trust foundation university county district
+    community memorial national health service ward wards unit centre clinic practice surgery
+    team a&e nhs""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -117,10 +137,13 @@ class WordReader:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from analytics.ml.encoder import available_cores, base_model_path
+        from analytics.ml.encoder import base_model_path
 
         self.layers = tuple(layers)
-        torch.set_num_threads(threads or available_cores())
+        # The thread count is the process's (torch's setting is global): set only when asked,
+        # so loading this in the worker never slows the analyser beside it.
+        if threads:
+            torch.set_num_threads(threads)
         path = str(base_model_path())
         self.tokenizer: Any = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model: Any = AutoModel.from_pretrained(path, local_files_only=True)
@@ -135,6 +158,9 @@ class WordReader:
     def read(self, texts: Sequence[str]) -> list[tuple[list[Word], np.ndarray, list[int]]]:
         """For each text: its words, their states (words x width) and their piece counts."""
         import torch
+
+        if not texts:
+            return []
 
         encoded = self.tokenizer(
             list(texts),
@@ -183,8 +209,9 @@ class WordReader:
 def spans_from(
     text: str, words: Sequence[Word], probabilities: np.ndarray, cutoffs: dict[str, float]
 ) -> list[tuple[int, int, str]]:
-    """Consecutive words of one kind (each at or above its kind's cut-off) as one span."""
-    spans: list[tuple[int, int, str]] = []
+    """Consecutive words of one kind (each at or above its kind's cut-off) as one span, kept
+    when it could be that kind (:func:`plausible`)."""
+    runs: list[tuple[int, int, str]] = []  # (first word, last word, kind)
     for i, word in enumerate(words):
         kind = ""
         best = 0.0
@@ -194,11 +221,37 @@ def spans_from(
                 kind, best = name, p
         if not kind:
             continue
-        if spans and spans[-1][2] == kind and GAP[kind].fullmatch(text[spans[-1][1] : word.start]):
-            spans[-1] = (spans[-1][0], word.end, kind)
-        else:
-            spans.append((word.start, word.end, kind))
+        if runs and runs[-1][2] == kind and runs[-1][1] == i - 1:
+            gap = text[words[i - 1].end : word.start]
+            if GAP[kind].fullmatch(gap):
+                runs[-1] = (runs[-1][0], i, kind)
+                continue
+        runs.append((i, i, kind))
+    spans = []
+    for first, last, kind in runs:
+        # A name run's last words of care are not part of it ("Florence ward", "Smithson
+        # Ward"): trimmed, then judged with the word that follows.
+        while kind == "NAME" and first < last and words[last].text.lower() in _CARE_WORDS:
+            last -= 1
+        if plausible(words, first, last, kind):
+            spans.append((words[first].start, words[last].end, kind))
     return spans
+
+
+def plausible(words: Sequence[Word], first: int, last: int, kind: str) -> bool:
+    """Whether words[first..last] could be a name or an address, by what the rules know: not
+    when every word is a function word ("I", "the", "of") or a word of care ("Royal", "Ward");
+    a name not when a place's word follows it ("Florence ward", "a Marie Curie nurse") or "the"
+    comes before it ("the John Radcliffe")."""
+    inside = [w.text.lower() for w in words[first : last + 1]]
+    if all(w in _FUNCTION_WORDS or w in _CARE_WORDS for w in inside):
+        return False
+    if kind == "NAME":
+        after = words[last + 1].text.lower() if last + 1 < len(words) else ""
+        before = words[first - 1].text.lower() if first else ""
+        if after in NOT_A_PERSON_AFTER or before == "the":
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -268,6 +321,18 @@ class LearntRecogniser:
         return out
 
 
+def beside_rules(
+    rules: Sequence[tuple[int, int, str]], learnt: Sequence[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """The learnt spans a rule's span does not already cover: where a rule found a postcode or
+    a phone number, its kind is the more exact, and the learnt reading adds nothing."""
+    return [
+        (s, e, k)
+        for s, e, k in learnt
+        if not any(rs <= s and e <= re_ for rs, re_, _ in rules)
+    ]
+
+
 _lock = threading.Lock()
 
 
@@ -279,4 +344,4 @@ def learnt_recogniser(directory: str) -> LearntRecogniser | None:
         return None
     with _lock:
         model = WordModel.load(path)
-        return LearntRecogniser(model, WordReader(model.layers, threads=1))
+        return LearntRecogniser(model, WordReader(model.layers))

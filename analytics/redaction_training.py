@@ -21,7 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from analytics.redaction_learnt import CLASSES, ENTITY, Word, WordModel, WordReader, spans_from
+from analytics.redaction_learnt import (
+    CLASSES,
+    ENTITY,
+    Word,
+    WordModel,
+    WordReader,
+    beside_rules,
+    spans_from,
+)
 from analytics.redaction_scoring import DIRECT, MarkedText, RedactionScores, score
 
 FOLDS = 5
@@ -116,7 +124,8 @@ def combined_scores(
             if len(prepared.words[i])
             else []
         )
-        found[item.text] = [*rule_spans[i], *((s, e, ENTITY[k]) for s, e, k in learnt)]
+        extra = [(s, e, ENTITY[k]) for s, e, k in learnt]
+        found[item.text] = [*rule_spans[i], *beside_rules(rule_spans[i], extra)]
     return score(prepared.items, lambda text: found[text])
 
 
