@@ -55,28 +55,32 @@ GAP = {
 }
 MAX_LENGTH = 256
 STRIDE = 64
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _INTRODUCTION_WORDS = frozenset(w for phrase in INTRODUCTIONS for w in phrase)
-_ADDRESS_WORDS = frozenset(
+_ADDRESS_WORDS = _words(
     """road rd street st lane ln avenue ave drive dr close way court ct crescent place terrace
     gardens grove hill park square walk mews row green view rise parade flat flats house cottage
-    farm estate heol ffordd stryd lon house""".split()
+    farm estate heol ffordd stryd lon house"""
 )
-_ADDRESS_CUES = frozenset("live lives living address at moved flat house number no".split())
+_ADDRESS_CUES = _words("live lives living address at moved flat house number no")
 HAND_FEATURES = 20
 
 
 # Words that are never a name or an address alone: pronouns, articles, prepositions and the
 # like (not "will", "may" or "june", which are names too).
-_FUNCTION_WORDS = frozenset(
+_FUNCTION_WORDS = _words(
     """i me my mine we us our you your he him his she her hers it its they them their a an the
     of and or but to in on at for by with from into onto as is was be been are were this that
-    these those there here not no so if then than""".split()
+    these those there here not no so if then than"""
 )
 # Capitalised words of care and of NHS bodies' names that are not people (the rules' list too).
-_CARE_WORDS = frozenset(
+_CARE_WORDS = _words(
     """royal general hospital hospitals infirmary trust foundation university county district
     community memorial national health service ward wards unit centre clinic practice surgery
-    team a&e nhs""".split()
+    team a&e nhs"""
 )
 
 

@@ -170,7 +170,8 @@ def train(
     prepared = prepare(items, reader)
     log(f"{len(items)} texts, {sum(len(w) for w in prepared.words)} words read")
     rule_spans = rule_find_many([i.text for i in prepared.items])
-    rules_only = score(prepared.items, dict(zip([i.text for i in items], rule_spans)).__getitem__)
+    by_text = dict(zip([i.text for i in prepared.items], rule_spans, strict=True))
+    rules_only = score(prepared.items, by_text.__getitem__)
     log(f"rules alone: recall {rules_only.kind_recall(DIRECT):.3f}, "
         f"precision {rules_only.precision:.3f}")  # fmt: skip
     by_c: dict[float, tuple[float, float]] = {}
@@ -182,7 +183,8 @@ def train(
         log(f"C={c}: out of fold recall {by_c[c][0]:.3f}, precision {by_c[c][1]:.3f}, {cutoffs}")
         if best is None or by_c[c] > (best[2].kind_recall(DIRECT), best[2].precision):
             best = (c, cutoffs, scores)
-    assert best is not None
+    if best is None:
+        raise ValueError("no regularisation was tried")
     c, cutoffs, oof = best
     features, labels = _stack(prepared, range(len(prepared.items)))
     final = fit(features, labels, c, reader.layers)

@@ -40,7 +40,7 @@ KIND_ORDER = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=sorted(SETS), default="evaluation")
+    parser.add_argument("--set", choices=sorted(SETS), default="evaluation_v4")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument(
         "--rules-only", action="store_true", help="without the learnt recogniser, to compare"

@@ -30,8 +30,8 @@ def _probabilities(kinds: list[str]) -> np.ndarray:
 
 def test_consecutive_name_words_and_an_initial_become_one_span() -> None:
     text = "thanks to J. Okafor and sue"
-    words = words_of(text)
-    spans = spans_from(text, words, _probabilities(["O", "O", "NAME", "NAME", "O", "NAME"]), CUTOFFS)
+    kinds = ["O", "O", "NAME", "NAME", "O", "NAME"]
+    spans = spans_from(text, words_of(text), _probabilities(kinds), CUTOFFS)
     assert [text[s:e] for s, e, _ in spans] == ["J. Okafor", "sue"]
 
 
