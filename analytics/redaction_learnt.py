@@ -55,6 +55,8 @@ GAP = {
 }
 MAX_LENGTH = 256
 STRIDE = 64
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -331,9 +333,7 @@ def beside_rules(
     """The learnt spans a rule's span does not already cover: where a rule found a postcode or
     a phone number, its kind is the more exact, and the learnt reading adds nothing."""
     return [
-        (s, e, k)
-        for s, e, k in learnt
-        if not any(rs <= s and e <= re_ for rs, re_, _ in rules)
+        (s, e, k) for s, e, k in learnt if not any(rs <= s and e <= re_ for rs, re_, _ in rules)
     ]
 
 
