@@ -5,7 +5,8 @@ period, by age and status of the complainant, service area, subject (a complaint
 several) and profession, and the complaints resolved in the period by outcome (upheld, partially
 upheld, not upheld). The return here is built from what the service holds:
 
-- new complaints: ``kind = complaint``, received in the period, in the organisation's queue;
+- new complaints: ``kind = complaint``, received in the period, in the organisation's queue; a
+  duplicate merged into another complaint is not one of its own (ADR 0016);
 - resolved: complaints whose final response (with its KO41 outcome) was sent in the period;
 - service area, subject and profession are coded with the final response, so a new complaint not
   yet answered counts as ``not_yet_coded``;
@@ -238,7 +239,11 @@ def ko41_returns(
             returns[org_id] = Ko41Return(organisation=by_id[org_id])
         return returns[org_id]
 
-    complaints = Feedback.objects.filter(kind=Kind.COMPLAINT, handled_by_id__in=org_ids)
+    # A duplicate merged into another complaint is that complaint told again: one complaint,
+    # counted (received, coded, resolved) once, as the item kept.
+    complaints = Feedback.objects.filter(
+        kind=Kind.COMPLAINT, handled_by_id__in=org_ids, duplicate_of__isnull=True
+    )
     for org_id, channel, area, profession, subjects, age, status in (
         complaints.filter(received_at__gte=start, received_at__lt=end)
         .values_list(

@@ -279,6 +279,9 @@ REOPENS: dict[str, frozenset[str]] = {Status.CLOSED: frozenset({Status.INVESTIGA
 # before its own response: the answer comes from the item it was merged into. An item answered
 # already is closed in the ordinary way instead.
 MERGES: dict[str, frozenset[str]] = {status: frozenset({Status.CLOSED}) for status in OPEN_STATUSES}
+# Undoing a merge (by mistake, or because the item kept was withdrawn or left the queue) reopens the
+# duplicate where it was before the merge: any open status.
+UNMERGES: dict[str, frozenset[str]] = {Status.CLOSED: frozenset(OPEN_STATUSES)}
 
 
 class InvestigationApproach(models.TextChoices):

@@ -443,6 +443,17 @@ class MergeForm(forms.Form):
     back = forms.IntegerField(min_value=1, required=False)
 
 
+class UnmergeForm(forms.Form):
+    """Undo a merge made by mistake: the duplicate is reopened in the queue."""
+
+    reason = forms.CharField(
+        label="Why undo the merge",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the merge is being undone."},
+    )
+
+
 class JointInviteForm(forms.Form):
     """The lead invites a partner organisation to a joint complaint (regulation 9)."""
 

@@ -78,6 +78,7 @@ from feedback.staff_forms import (
     StaffEntryForm,
     StaffLoginForm,
     TwoFactorConfirmForm,
+    UnmergeForm,
     WithdrawForm,
 )
 from patientview.middleware import accepts_file_uploads
@@ -379,6 +380,47 @@ def staff_item_link(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Not linked: {_refusal(exc)}")
     else:
         messages.success(request, f"Linked to #{other.pk}.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def staff_item_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove the link between the item and another of the queue (linked by mistake)."""
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    back = reverse("staff-item", kwargs={"pk": pk}) + "#duplicates"
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_problem(form))
+        return redirect(back)
+    other = feedback_get_for_user(user, form.cleaned_data["other"])
+    try:
+        duplicates.feedback_unlink(feedback=item, other=other, actor=user)
+    except (IllegalTransition, InvalidFeedback) as exc:
+        messages.error(request, f"Not unlinked: {_refusal(exc)}")
+    else:
+        messages.success(request, f"Link to #{other.pk} removed.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def staff_item_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a merge made by mistake: the duplicate is reopened in the queue."""
+    user = _user(request)
+    item = feedback_get_for_user(user, pk)
+    back = reverse("staff-item", kwargs={"pk": pk}) + "#duplicates"
+    form = UnmergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_problem(form))
+        return redirect(back)
+    try:
+        workflow.complaint_unmerge(feedback=item, actor=user, reason=form.cleaned_data["reason"])
+    except (IllegalTransition, InvalidFeedback) as exc:
+        messages.error(request, f"Merge not undone: {_refusal(exc)}")
+    else:
+        messages.success(request, f"Merge undone: #{item.pk} is open again in your queue.")
     return redirect(back)
 
 

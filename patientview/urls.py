@@ -55,7 +55,8 @@ urlpatterns = [
         staff_views.staff_item_identity,
         name="staff-item-identity",
     ),
-    # Before the steps' pattern, which would take "attachments", "links" or "merge" for a step.
+    # Before the steps' pattern, which would take "attachments", "links", "merge", "unlink" or
+    # "unmerge" for a step.
     path(
         "staff/items/<int:pk>/attachments/",
         staff_views.staff_item_attach,
@@ -68,6 +69,12 @@ urlpatterns = [
     ),
     path("staff/items/<int:pk>/links/", staff_views.staff_item_link, name="staff-item-link"),
     path("staff/items/<int:pk>/merge/", staff_views.staff_item_merge, name="staff-item-merge"),
+    path("staff/items/<int:pk>/unlink/", staff_views.staff_item_unlink, name="staff-item-unlink"),
+    path(
+        "staff/items/<int:pk>/unmerge/",
+        staff_views.staff_item_unmerge,
+        name="staff-item-unmerge",
+    ),
     path("staff/joint/", staff_joint_views.staff_joint, name="staff-joint"),
     path(
         "staff/items/<int:pk>/partners/",

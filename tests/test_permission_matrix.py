@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from analytics.pseudonym import pseudonym_for
-from feedback.choices import Role, Route
-from feedback.models import Attachment, AuditEvent, Identity
+from feedback.choices import Role, Route, Status
+from feedback.models import Attachment, AuditEvent, Feedback, FeedbackLink, Identity
 from feedback.services.attachments import attachment_add
 from tests.analytics.regulator import client_for, issue, item, reset_throttles
 from tests.attachment_files import PDF, upload
@@ -98,15 +99,20 @@ STAFF_URLS = [
     ("post", "/api/v1/queue/{pk}/merge/"),
     ("post", "/staff/items/{pk}/links/"),
     ("post", "/staff/items/{pk}/merge/"),
+    ("post", "/api/v1/queue/{pk}/unmerge/"),
+    ("post", "/staff/items/{pk}/unmerge/"),
+    ("delete", "/api/v1/queue/{pk}/links/{other}/"),
+    ("post", "/staff/items/{pk}/unlink/"),
     ("get", "/api/v1/queue/{pk}/partners/"),
 ]
 
 
 def _body(url: str, feedback: Any) -> dict[str, Any]:
-    """What each POST sends: a link or a merge names another complaint of the same queue."""
+    """What each POST sends: a link or a merge names another complaint of the same queue; undoing
+    one needs a link or a merge to undo."""
     if url.endswith("assign/"):
         return {"assignee": None}
-    if url.endswith(("links/", "merge/")):
+    if url.endswith(("links/", "merge/", "unlink/", "{other}/")):
         partner = item(
             provider=feedback.provider,
             handled_by=feedback.handled_by,
@@ -115,6 +121,16 @@ def _body(url: str, feedback: Any) -> dict[str, Any]:
         )
         # The same person writing again (the same email address): the only items merged.
         Identity.objects.create(feedback=partner, name="Pat Example", email="pat@example.com")
+        if url.endswith(("unlink/", "{other}/")):
+            first, second = sorted((feedback.pk, partner.pk))
+            FeedbackLink.objects.create(
+                first_id=first, second_id=second, linked_by=UserFactory(organisation=None)
+            )
+        if url.endswith("unmerge/"):
+            Feedback.objects.filter(pk=feedback.pk).update(
+                duplicate_of=partner, status=Status.CLOSED, closed_at=timezone.now()
+            )
+            return {"reason": "merged by mistake"}
         return {"item": partner.pk, "other": partner.pk, "into": partner.pk}
     return {}
 
@@ -128,7 +144,8 @@ def test_staff_open_only_the_items_of_their_own_queue(world, viewer, method, url
         body = _body(url, feedback)
         # The staff pages' forms post form data; the API takes JSON.
         kind = {} if url.startswith("/staff/") else {"content_type": "application/json"}
-        response = getattr(client, method)(url.format(pk=feedback.pk), body, **kind)
+        path = url.format(pk=feedback.pk, other=body.get("other"))
+        response = getattr(client, method)(path, body, **kind)
         if name in STAFF_SEES[viewer]:
             assert response.status_code in (200, 201, 302), (viewer, name, response.status_code)
         else:
@@ -139,7 +156,7 @@ def test_staff_open_only_the_items_of_their_own_queue(world, viewer, method, url
 @pytest.mark.parametrize(("method", "url"), STAFF_URLS)
 def test_nobody_signed_out_opens_anything(world, method, url):
     for feedback in world["items"].values():
-        response = getattr(Client(), method)(url.format(pk=feedback.pk))
+        response = getattr(Client(), method)(url.format(pk=feedback.pk, other=feedback.pk))
         assert response.status_code in (302, 401, 403)
         assert b"Pat Example" not in response.content
 
@@ -468,7 +485,8 @@ def test_a_partner_reaches_none_of_the_leads_steps(joint_world, method, url):
     feedback = joint_world["items"]["own"]
     body = _body(url, feedback)
     kind = {} if url.startswith("/staff/") else {"content_type": "application/json"}
-    response = getattr(client, method)(url.format(pk=feedback.pk), body, **kind)
+    path = url.format(pk=feedback.pk, other=body.get("other"))
+    response = getattr(client, method)(path, body, **kind)
     assert response.status_code == 404, (url, response.status_code)
     assert b"Pat Example" not in response.content
 

@@ -128,6 +128,10 @@ ACCESS = {
     ),
     "api/v1/queue/<int:pk>/links/": "staff: own organisation; both items in their queue; audited",
     "api/v1/queue/<int:pk>/merge/": "staff: own organisation; both items in their queue; audited",
+    "api/v1/queue/<int:pk>/links/<int:other_pk>/": (
+        "staff: own organisation; both items in their queue; audited"
+    ),
+    "api/v1/queue/<int:pk>/unmerge/": "staff: own organisation; the item in their queue; audited",
     "api/v1/queue/<int:pk>/attachments/<int:attachment_pk>/": (
         "staff: own organisation (audited); never a regulator token"
     ),
@@ -176,6 +180,8 @@ ACCESS = {
     "staff/items/<int:pk>/attachments/": "staff: own organisation; audited",
     "staff/items/<int:pk>/links/": "staff: own organisation; both items in their queue; audited",
     "staff/items/<int:pk>/merge/": "staff: own organisation; both items in their queue; audited",
+    "staff/items/<int:pk>/unlink/": "staff: own organisation; both items in their queue; audited",
+    "staff/items/<int:pk>/unmerge/": "staff: own organisation; the item in their queue; audited",
     "staff/items/<int:pk>/attachments/<int:attachment_pk>/": "staff: own organisation (audited)",
     "staff/joint/": "staff: the joint complaints their organisation is a partner in",
     "staff/items/<int:pk>/partners/": "staff: the lead (own organisation) invites; audited",

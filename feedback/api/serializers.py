@@ -397,6 +397,10 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
     steps = serializers.SerializerMethodField(
         help_text="The workflow steps open for this item now, as the item page offers them"
     )
+    duplicate_of = serializers.SerializerMethodField(
+        help_text="The item this one was merged into as a duplicate, while that item is in the "
+        "same queue (null once it has left it: its id is not shown to staff who cannot see it)"
+    )
 
     class Meta:
         model = Feedback
@@ -448,9 +452,14 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "duplicate_of",
             "steps",
         ]
-        extra_kwargs = {
-            "duplicate_of": {"help_text": "The item this one was merged into as a duplicate"}
-        }
+
+    def get_duplicate_of(self, obj: Feedback) -> int | None:
+        # Whoever sees this item sees its queue (the scoping rule): the item kept is shown only
+        # while it is in that queue too.
+        if obj.duplicate_of_id is None:
+            return None
+        kept = Feedback.objects.filter(pk=obj.duplicate_of_id, handled_by_id=obj.handled_by_id)
+        return obj.duplicate_of_id if kept.exists() else None
 
     def get_steps(self, obj: Feedback) -> list[str]:
         return available_steps(obj)
@@ -664,6 +673,10 @@ class MergeInputSerializer(serializers.Serializer):
         help_text="The item of your queue to merge this one into; this one is closed as its "
         "duplicate",
     )
+
+
+class UnmergeInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the merge is undone (audited)")
 
 
 class FftUploadInputSerializer(serializers.Serializer):

@@ -258,7 +258,8 @@ def _links(item: Feedback, user: User) -> dict[str, Any]:
     return {
         "linked": duplicates.links_of(feedback=item, user=user),
         "merged_here": duplicates.duplicates_of(feedback=item, user=user),
-        "duplicate_of": item.duplicate_of_id,
+        # Never the id of an item the viewer may not see (one kept that left the queue).
+        "duplicate_of": duplicates.merged_into(feedback=item, user=user),
     }
 
 
@@ -326,6 +327,56 @@ class QueueItemMergeApi(APIView):
         into = feedback_get_for_user(request.user, serializer.validated_data["into"])  # type: ignore[arg-type]
         merged = workflow.complaint_merge(feedback=item, into=into, actor=request.user)  # type: ignore[arg-type]
         return Response(s.QueueItemOutputSerializer(merged).data)
+
+
+class QueueItemLinkApi(APIView):
+    """Remove the link between this item and another of your queue (linked by mistake): neither
+    shows it any more; both audit it."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        responses={
+            200: s.LinksOutputSerializer,
+            404: OpenApiResponse(description="Either item not in your organisation's queue"),
+            409: OpenApiResponse(description="The two items are not linked"),
+        },
+        operation_id="queue_item_link_delete",
+    )
+    def delete(self, request: Request, pk: int, other_pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        other = feedback_get_for_user(request.user, other_pk)  # type: ignore[arg-type]
+        duplicates.feedback_unlink(feedback=item, other=other, actor=request.user)  # type: ignore[arg-type]
+        return Response(s.LinksOutputSerializer(_links(item, request.user)).data)  # type: ignore[arg-type]
+
+
+class QueueItemUnmergeApi(APIView):
+    """Undo the merge of this item into another (made by mistake): it is reopened in your queue
+    where it was before the merge, its response clock running again from where it stopped.
+    Audited. Refused (409) for an item that was not merged."""
+
+    permission_classes = [IsOrganisationStaff]
+
+    @extend_schema(
+        request=s.UnmergeInputSerializer,
+        responses={
+            200: s.QueueItemOutputSerializer,
+            400: OpenApiResponse(description="Invalid input, by field (no reason)"),
+            404: OpenApiResponse(description="Not in your organisation's queue"),
+            409: OpenApiResponse(description="The item was not merged"),
+        },
+        operation_id="queue_item_unmerge",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
+        serializer = s.UnmergeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reopened = workflow.complaint_unmerge(
+            feedback=item,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(s.QueueItemOutputSerializer(reopened).data)
 
 
 # --- Joint complaints (regulation 9, ADR 0018) ---------------------------------------------------

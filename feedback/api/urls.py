@@ -21,8 +21,8 @@ urlpatterns = [
         staff_views.QueueItemAuditApi.as_view(),
         name="api-queue-item-audit",
     ),
-    # Before the steps' pattern, which would take "attachments", "duplicates", "links" or
-    # "merge" for a step.
+    # Before the steps' pattern, which would take "attachments", "duplicates", "links",
+    # "merge" or "unmerge" for a step.
     path(
         "queue/<int:pk>/attachments/",
         staff_views.QueueItemAttachmentsApi.as_view(),
@@ -47,6 +47,16 @@ urlpatterns = [
         "queue/<int:pk>/merge/",
         staff_views.QueueItemMergeApi.as_view(),
         name="api-queue-item-merge",
+    ),
+    path(
+        "queue/<int:pk>/links/<int:other_pk>/",
+        staff_views.QueueItemLinkApi.as_view(),
+        name="api-queue-item-link",
+    ),
+    path(
+        "queue/<int:pk>/unmerge/",
+        staff_views.QueueItemUnmergeApi.as_view(),
+        name="api-queue-item-unmerge",
     ),
     path(
         "queue/<int:pk>/partners/",

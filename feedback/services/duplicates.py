@@ -362,6 +362,19 @@ def duplicates_of(*, feedback: Feedback, user: User) -> QuerySet[Feedback]:
     return feedback_visible_to(user).filter(duplicate_of=feedback).order_by("received_at", "pk")
 
 
+def merged_into(*, feedback: Feedback, user: User) -> int | None:
+    """The id of the item ``feedback`` was merged into, if ``user`` may see that item: never the
+    id of one that left the queue."""
+    if feedback.duplicate_of_id is None:
+        return None
+    return (
+        feedback_visible_to(user)
+        .filter(pk=feedback.duplicate_of_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def _both_in_queue(user: User, ids: Iterable[int]) -> bool:
     wanted = set(ids)
     return feedback_visible_to(user).filter(pk__in=wanted).count() == len(wanted)
@@ -394,3 +407,29 @@ def feedback_link(*, feedback: Feedback, other: Feedback, actor: User) -> Feedba
                 detail={"item": to.pk},
             )
     return link
+
+
+def feedback_unlink(*, feedback: Feedback, other: Feedback, actor: User) -> None:
+    """Remove the link between two items of the handler's queue (linked by mistake): neither shows
+    it any more. Audited on both."""
+    first, second = sorted((feedback.pk, other.pk))
+    with transaction.atomic():
+        list(
+            Feedback.objects.select_for_update(of=("self",))
+            .filter(pk__in=[first, second])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not _both_in_queue(actor, (first, second)):
+            raise IllegalTransition("Both items must be in your organisation's queue.")
+        deleted, _ = FeedbackLink.objects.filter(first_id=first, second_id=second).delete()
+        if not deleted:
+            raise IllegalTransition(f"#{feedback.pk} and #{other.pk} are not linked.")
+        for item, to in ((feedback, other), (other, feedback)):
+            audit_record(
+                feedback=item,
+                actor=actor,
+                action="unlinked",
+                to_value=f"#{to.pk}",
+                detail={"item": to.pk},
+            )

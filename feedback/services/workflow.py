@@ -18,10 +18,12 @@ from feedback.audit import audit_record
 from feedback.choices import (
     ALLOWED_TRANSITIONS,
     MERGES,
+    OPEN_STATUSES,
     REOPENS,
     RESUMES,
     ROUTE_FOR_QUEUE_KIND,
     TERMINAL_STATUSES,
+    UNMERGES,
     CorrectionKind,
     InvestigationApproach,
     NotificationKind,
@@ -32,7 +34,7 @@ from feedback.choices import (
 )
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
-from feedback.models import Feedback, Identity, Notification, Organisation, User
+from feedback.models import AuditEvent, Feedback, Identity, Notification, Organisation, User
 from feedback.selectors import feedback_visible_to
 from feedback.services import joint
 from feedback.services.notifications import notification_schedule
@@ -50,9 +52,16 @@ def _locked(feedback: Feedback) -> Feedback:
 
 
 # How a move is made: an ordinary step, resuming after a pause, reopening a closed complaint,
-# handing the item to another organisation (it starts again from "received" there), or closing it
-# as a duplicate of another item.
-STEP, RESUME, REOPEN, REROUTE, MERGE = "step", "resume", "reopen", "reroute", "merge"
+# handing the item to another organisation (it starts again from "received" there), closing it
+# as a duplicate of another item, or undoing that merge.
+STEP, RESUME, REOPEN, REROUTE, MERGE, UNMERGE = (
+    "step",
+    "resume",
+    "reopen",
+    "reroute",
+    "merge",
+    "unmerge",
+)
 
 
 def allowed_moves(item: Feedback, how: str = STEP) -> frozenset[str]:
@@ -67,6 +76,8 @@ def allowed_moves(item: Feedback, how: str = STEP) -> frozenset[str]:
         return frozenset() if status in TERMINAL_STATUSES else frozenset({Status.RECEIVED})
     if how == MERGE:
         return frozenset() if _merge_refusal(item) else MERGES.get(status, frozenset())
+    if how == UNMERGE:
+        return UNMERGES.get(status, frozenset()) if item.duplicate_of_id else frozenset()
     allowed = ALLOWED_TRANSITIONS[status]
     if clocks.has_clock(item.kind) and status != Status.RESPONDED:
         # A complaint or concern closes only once its final response is recorded.
@@ -88,6 +99,8 @@ def _refusal(item: Feedback, to: str, how: str) -> str:
         return "A closed or withdrawn item cannot be rerouted."
     if how == MERGE:
         return _merge_refusal(item) or f"#{item.pk} cannot be merged now."
+    if how == UNMERGE:
+        return f"#{item.pk} was not merged into another item."
     if (
         to == Status.CLOSED
         and clocks.has_clock(item.kind)
@@ -273,6 +286,11 @@ def complaint_withdraw(*, feedback: Feedback, actor: User | None, reason: str) -
         _move(item, Status.WITHDRAWN, actor, reason=reason.strip())
         item.withdrawn_at = timezone.now()
         item.save()
+        _duplicates_reopen(
+            kept=item,
+            actor=actor,
+            reason=f"the item it was merged into (#{item.pk}) was withdrawn",
+        )
     return item
 
 
@@ -433,6 +451,14 @@ def complaint_reroute(
                 item.received_at, to
             ) + dt.timedelta(days=item.paused_days)
         item.save()
+        # Its duplicates stay in this queue: nobody here answers the item now. No id in the
+        # reason: the item is no longer one this queue's staff may see.
+        _duplicates_reopen(
+            kept=item,
+            actor=actor,
+            reason="the item it was merged into went to another organisation's queue",
+            name_them=False,
+        )
     return item
 
 
@@ -541,6 +567,13 @@ def complaint_merge(*, feedback: Feedback, into: Feedback, actor: User) -> Feedb
         refusal = merge_refusal(item, kept)
         if refusal:
             raise IllegalTransition(refusal)
+        # What undoing the merge restores: the status, and a pause waiting for the complainant.
+        before = {
+            "into": kept.pk,
+            "from_status": item.status,
+            "status_before_pause": item.status_before_pause,
+            "paused_at": item.paused_at.isoformat() if item.paused_at else "",
+        }
         _move(item, Status.CLOSED, actor, how=MERGE, merged_into=kept.pk)
         item.duplicate_of = kept
         item.closed_at = timezone.now()
@@ -552,7 +585,7 @@ def complaint_merge(*, feedback: Feedback, into: Feedback, actor: User) -> Feedb
             actor=actor,
             action="merged",
             to_value=f"#{kept.pk}",
-            detail={"into": kept.pk},
+            detail=before,
         )
         audit_record(
             feedback=kept,
@@ -564,6 +597,112 @@ def complaint_merge(*, feedback: Feedback, into: Feedback, actor: User) -> Feedb
         notification_schedule(feedback=item, kind=NotificationKind.MERGED)
         if kept.status == Status.RESPONDED:
             _share_response(kept=kept, duplicate=item, actor=actor)
+    return item
+
+
+def _state_before_merge(item: Feedback) -> dict[str, str]:
+    """The status (and pause) ``item`` had when it was merged, from its audit trail: the
+    "merged" row (since it records them), else the status move it made."""
+    merged = (
+        AuditEvent.objects.filter(feedback=item, action="merged").order_by("-at", "-pk").first()
+    )
+    detail = dict(merged.detail) if merged is not None else {}
+    if not detail.get("from_status"):
+        move = (
+            AuditEvent.objects.filter(feedback=item, action="status_changed", to_value="closed")
+            .order_by("-at", "-pk")
+            .first()
+        )
+        detail["from_status"] = move.from_value if move is not None else ""
+    return {k: str(v or "") for k, v in detail.items()}
+
+
+def _unmerge(item: Feedback, *, actor: User | None, reason: str, tell_kept: bool) -> None:
+    """Reopen ``item`` (locked, merged) in its queue where it was before the merge; the caller
+    holds the transaction. Its response clock resumes from where it stopped: the days it stood
+    closed move its response date later, as a pause's do; an item merged while waiting for the
+    complainant waits again, paused since it first was (resuming counts those days)."""
+    kept_id = item.duplicate_of_id
+    before = _state_before_merge(item)
+    to = before.get("from_status", "")
+    if to not in OPEN_STATUSES:
+        to = Status.ACKNOWLEDGED if item.acknowledged_at else Status.RECEIVED
+    paused_at = dt.datetime.fromisoformat(before["paused_at"]) if before.get("paused_at") else None
+    if to == Status.AWAITING_COMPLAINANT and paused_at is None:
+        to = before.get("status_before_pause") or Status.ACKNOWLEDGED
+    now = timezone.now()
+    _move(item, to, actor, how=UNMERGE, reason=reason)
+    if to == Status.AWAITING_COMPLAINANT:
+        item.paused_at = paused_at
+        item.status_before_pause = before.get("status_before_pause") or Status.ACKNOWLEDGED
+    else:
+        days = clocks.paused_days(item.closed_at or now, now)
+        item.paused_days += days
+        if item.response_due is not None:
+            item.response_due += dt.timedelta(days=days)
+    item.duplicate_of = None
+    item.closed_at = None
+    item.resolved_at = None
+    item.save()
+    audit_record(
+        feedback=item,
+        actor=actor,
+        action="unmerged",
+        detail={"reason": reason} | ({"from": kept_id} if tell_kept else {}),
+    )
+    if tell_kept and kept_id is not None:
+        audit_record(
+            feedback=Feedback.objects.get(pk=kept_id),
+            actor=actor,
+            action="duplicate_unmerged",
+            to_value=f"#{item.pk}",
+            detail={"unmerged": item.pk, "reason": reason},
+        )
+
+
+def _duplicates_reopen(
+    *, kept: Feedback, actor: User | None, reason: str, name_them: bool = True
+) -> None:
+    """Reopen, in their own queue, the items merged into ``kept`` now that ``kept`` will not be
+    answered there (withdrawn, or handed to another organisation), so their complainants are
+    answered after all. One whose complainant was sent ``kept``'s response already has its
+    answer and stays closed."""
+    answered = Notification.objects.filter(kind=NotificationKind.RESPONSE).values("feedback_id")
+    for duplicate in (
+        Feedback.objects.select_for_update(of=("self",))
+        .filter(duplicate_of_id=kept.pk)
+        .exclude(pk__in=answered)
+        .order_by("pk")
+    ):
+        _unmerge(duplicate, actor=actor, reason=reason, tell_kept=False)
+        if not name_them:
+            # ``kept`` is now another organisation's, which may not see its old duplicates.
+            continue
+        audit_record(
+            feedback=kept,
+            actor=actor,
+            action="duplicate_reopened",
+            to_value=f"#{duplicate.pk}",
+            detail={"reopened": duplicate.pk},
+        )
+
+
+def complaint_unmerge(*, feedback: Feedback, actor: User, reason: str) -> Feedback:
+    """Undo a merge made by mistake: the duplicate is reopened in the queue where it was before
+    the merge, its clock resuming from where it stopped. Audited on both items."""
+    if not reason.strip():
+        raise InvalidFeedback({"reason": "Say why the merge is being undone."})
+    with transaction.atomic():
+        item = _locked(feedback)
+        if not feedback_visible_to(actor).filter(pk=item.pk).exists():
+            raise IllegalTransition("The item must be in your organisation's queue.")
+        if not allowed_moves(item, UNMERGE):
+            raise IllegalTransition(_refusal(item, Status.RECEIVED, UNMERGE))
+        # The item kept is told too while it is in this queue (another's may not see this one).
+        kept_here = Feedback.objects.filter(
+            duplicates=item, handled_by_id=item.handled_by_id
+        ).exists()
+        _unmerge(item, actor=actor, reason=reason.strip(), tell_kept=kept_here)
     return item
 
 

@@ -14,9 +14,11 @@ from analytics.ko41_return import (
     ko41_returns,
     ko41_validate,
 )
-from feedback.choices import Kind, Route
-from feedback.models import Organisation
+from feedback.choices import Kind, Role, Route, Status
+from feedback.models import Identity, Organisation
+from feedback.services import workflow
 from tests.analytics.regulator import client_for, issue, item
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +192,30 @@ def test_the_ko41_endpoint_returns_one_organisation_with_its_checks(trust):
 def test_the_ko41_endpoint_rejects_bad_periods(trust, query):
     _, plain = issue(trust, scopes=["aggregates:read"])
     assert client_for(plain).get(f"/api/v1/ko41/?{query}").status_code == 400
+
+
+def test_a_merged_duplicate_is_one_complaint_not_two(trust):
+    """The same person writing twice about one matter, merged: KO41 counts one complaint received,
+    coded with its answer, and resolved once; the return and the API say the same."""
+    handler = UserFactory(organisation=trust, role=Role.HANDLER)
+    when = dt.datetime(2026, 8, 3, 10, tzinfo=dt.UTC)
+    kept = item(provider=trust, handled_by=trust, received=when, status=Status.INVESTIGATING)
+    again = item(provider=trust, handled_by=trust, received=when + dt.timedelta(days=2))
+    for complaint in (kept, again):
+        Identity.objects.create(feedback=complaint, name="Pat", email="pat@example.com")
+    workflow.complaint_merge(feedback=again, into=kept, actor=handler)
+    _respond(kept, when + dt.timedelta(days=10), "upheld", ["waiting_times"])
+
+    (ret,) = ko41_returns(Organisation.objects.filter(ods_code="RAL"), Period(2026, 2))
+    counted = ret.as_dict()
+    assert counted["new_complaints"] == 1
+    assert counted["service_area"][NOT_YET_CODED] == 0
+    assert counted["subject"] == {**counted["subject"], NOT_YET_CODED: 0, "waiting_times": 1}
+    assert counted["resolved"] == 1
+    coding = next(c for c in counted["checks"] if c["rule"] == "coding_complete")
+    assert coding["passed"] is True
+
+    _, token = issue(trust, scopes=["aggregates:read"])
+    body = client_for(token).get("/api/v1/ko41/?year=2026&quarter=2&organisation=RAL").json()
+    (returned,) = body["returns"]
+    assert returned["new_complaints"] == 1 and returned["service_area"][NOT_YET_CODED] == 0

@@ -162,3 +162,63 @@ def test_the_patient_of_a_merged_item_is_told_and_reads_the_answer_there(trust, 
     assert RESPONSE["response_text"][:40] in page
     assert "Kept item's own words." not in page
     assert "Parliamentary and Health Service Ombudsman" in page
+
+
+def test_a_merge_made_by_mistake_is_undone_from_the_duplicates_page(client, pair):
+    first, again = pair
+    workflow.complaint_merge(feedback=again, into=first, actor=_handler_of(first))
+    page = section(client.get(f"/staff/items/{again.pk}/").content.decode())
+    assert f'action="/staff/items/{again.pk}/unmerge/"' in page
+
+    refused = client.post(f"/staff/items/{again.pk}/unmerge/", {"reason": ""}, follow=True)
+    assert "Say why the merge is being undone." in refused.content.decode()
+    response = client.post(
+        f"/staff/items/{again.pk}/unmerge/", {"reason": "two different visits"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == f"/staff/items/{again.pk}/#duplicates"
+    assert f"Merge undone: #{again.pk} is open again in your queue." in response.content.decode()
+    assert Feedback.objects.get(pk=again.pk).status == Status.RECEIVED
+    assert "Merge undone: reopened in the queue" in response.content.decode()
+    kept = section(client.get(f"/staff/items/{first.pk}/").content.decode())
+    assert 'id="merged-here"' not in kept
+
+
+def test_a_link_made_by_mistake_is_removed_from_the_page(client, pair):
+    first, again = pair
+    client.post(f"/staff/items/{again.pk}/links/", {"other": first.pk})
+    page = section(client.get(f"/staff/items/{first.pk}/").content.decode())
+    assert f'action="/staff/items/{first.pk}/unlink/"' in page
+    response = client.post(f"/staff/items/{first.pk}/unlink/", {"other": again.pk}, follow=True)
+    assert f"Link to #{again.pk} removed." in response.content.decode()
+    assert not FeedbackLink.objects.exists()
+    for item in (first, again):
+        assert 'id="linked-items"' not in section(
+            client.get(f"/staff/items/{item.pk}/").content.decode()
+        )
+
+
+def test_the_page_never_shows_the_id_of_an_item_kept_that_left_the_queue(
+    trust, other_trust, client, handler
+):
+    kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT)
+    workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+    duplicate = complaint(trust, days_ago=1, patient=PAT)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    workflow.complaint_reroute(feedback=kept, actor=handler, to=other_trust, reason="theirs")
+    page = section(client.get(f"/staff/items/{duplicate.pk}/").content.decode())
+    assert "Merged into an item no longer in your queue" in page
+    assert f"#{kept.pk}" not in page
+
+
+def test_withdrawing_the_item_kept_puts_its_duplicate_back_in_the_queue_page(client, handler, pair):
+    first, again = pair
+    workflow.complaint_merge(feedback=again, into=first, actor=handler)
+    workflow.complaint_withdraw(feedback=first, actor=handler, reason="withdrawn by the patient")
+    queue = client.get("/staff/queue/?status=received").content.decode()
+    assert f'href="/staff/items/{again.pk}/"' in queue
+    page = client.get(f"/staff/items/{again.pk}/").content.decode()
+    assert 'id="merged-into"' not in page
+
+
+def _handler_of(item):
+    return UserFactory(organisation=item.handled_by, role=Role.HANDLER)

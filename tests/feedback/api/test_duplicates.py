@@ -7,8 +7,9 @@ from rest_framework.test import APIClient
 
 from feedback.choices import Role, Status
 from feedback.models import AuditEvent, Feedback, FeedbackLink
+from feedback.services import workflow
 from tests.factories import UserFactory
-from tests.feedback.duplicate_items import PAT_NHS, SAM, complaint, reading, topic
+from tests.feedback.duplicate_items import PAT_NHS, RESPONSE, SAM, complaint, reading, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,78 @@ def test_the_schema_describes_the_endpoints():
     components = schema["components"]["schemas"]
     assert "reasons" in components["DuplicateCandidateOutput"]["properties"]
     assert "joined_to_another" in components["TrackingOutput"]["properties"]
+
+
+def _merged(trust, handler):
+    kept = complaint(trust, days_ago=8, patient=PAT_NHS, status=Status.ACKNOWLEDGED)
+    duplicate = complaint(trust, days_ago=1, patient=PAT_NHS, status=Status.ACKNOWLEDGED)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    return kept, duplicate
+
+
+def test_unmerge_through_the_api_reopens_the_duplicate(trust, handler):
+    kept, duplicate = _merged(trust, handler)
+    client = client_for(handler)
+    url = f"/api/v1/queue/{duplicate.pk}/unmerge/"
+    assert "reason" in client.post(url, {}, format="json").json()
+    response = client.post(url, {"reason": "a different visit"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["duplicate_of"]) == (
+        Status.ACKNOWLEDGED,
+        None,
+    )
+    assert client.get(f"/api/v1/queue/{kept.pk}/links/").json()["merged_here"] == []
+    assert AuditEvent.objects.filter(feedback=duplicate, action="unmerged").exists()
+    again = client.post(url, {"reason": "again"}, format="json")
+    assert again.status_code == 409 and "was not merged" in again.json()["detail"]
+
+
+def test_unlink_through_the_api(handler, pair):
+    first, again = pair
+    client = client_for(handler)
+    client.post(f"/api/v1/queue/{again.pk}/links/", {"item": first.pk}, format="json")
+    response = client.delete(f"/api/v1/queue/{first.pk}/links/{again.pk}/")
+    assert response.status_code == 200 and response.json()["linked"] == []
+    assert not FeedbackLink.objects.exists()
+    assert client.delete(f"/api/v1/queue/{first.pk}/links/{again.pk}/").status_code == 409
+
+
+def test_another_organisation_cannot_unmerge_or_unlink(trust, other_trust, handler, pair):
+    first, again = pair
+    FeedbackLink.objects.create(first_id=first.pk, second_id=again.pk, linked_by=handler)
+    kept, duplicate = _merged(trust, handler)
+    stranger = client_for(UserFactory(organisation=other_trust, role=Role.HANDLER))
+    unmerge = stranger.post(
+        f"/api/v1/queue/{duplicate.pk}/unmerge/", {"reason": "x"}, format="json"
+    )
+    assert unmerge.status_code == 404
+    assert stranger.delete(f"/api/v1/queue/{first.pk}/links/{again.pk}/").status_code == 404
+    assert Feedback.objects.get(pk=duplicate.pk).duplicate_of_id == kept.pk
+    assert FeedbackLink.objects.exists()
+
+
+def test_the_api_never_shows_the_id_of_an_item_kept_that_left_the_queue(
+    trust, other_trust, handler
+):
+    kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT_NHS)
+    workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+    duplicate = complaint(trust, days_ago=1, patient=PAT_NHS)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    workflow.complaint_reroute(feedback=kept, actor=handler, to=other_trust, reason="theirs")
+    client = client_for(handler)
+    assert client.get(f"/api/v1/queue/{duplicate.pk}/").json()["duplicate_of"] is None
+    assert client.get(f"/api/v1/queue/{duplicate.pk}/links/").json()["duplicate_of"] is None
+    listed = client.get("/api/v1/queue/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [r["duplicate_of"] for r in rows if r["id"] == duplicate.pk] == [None]
+
+
+def test_withdrawing_the_item_kept_reopens_its_duplicate_in_the_api(trust, handler):
+    kept, duplicate = _merged(trust, handler)
+    client = client_for(handler)
+    withdrawn = client.post(
+        f"/api/v1/queue/{kept.pk}/withdraw/", {"reason": "the patient withdrew"}, format="json"
+    )
+    assert withdrawn.status_code == 200, withdrawn.content
+    item = client.get(f"/api/v1/queue/{duplicate.pk}/").json()
+    assert (item["status"], item["duplicate_of"]) == (Status.ACKNOWLEDGED, None)

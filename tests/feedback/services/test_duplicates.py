@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.db import connection
+from django.db.models import F
 
 from analytics.ml.analyser import ModelUnavailable
 from feedback.choices import NotificationKind, RiskCheck, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import AuditEvent, Feedback, FeedbackLink, FeedbackReading, Notification
+from feedback.selectors import feedback_queue
 from feedback.services import duplicates, workflow
 from feedback.services.analysis import feedback_analyse_batch
 from feedback.services.duplicates import duplicate_candidates, feedback_link, phone_keys
 from feedback.services.notifications import notification_send
+from feedback.services.triage import risk_check_confirm
 from tests.factories import FeedbackFactory, UserFactory
 from tests.feedback.duplicate_items import (
     MODEL,
@@ -393,3 +397,162 @@ def test_the_window_is_read_in_one_binary_copy_on_postgresql(trust, handler):
     ids, sketches = duplicates._window_sketches(window, MODEL)
     assert list(ids) == [first.pk]
     assert bytes(sketches[0]) == bytes(Feedback.objects.get(pk=first.pk).reading_sketch)
+
+
+# --- When the item kept leaves, and undoing a merge or a link -------------------------------------
+
+
+def _merged_pair(trust, handler, **duplicate_values):
+    kept = complaint(trust, days_ago=10, patient=PAT)
+    duplicate = complaint(trust, days_ago=2, patient=PAT, **duplicate_values)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    return kept, duplicate
+
+
+def _days_later(item, days):
+    """As if ``days`` passed since the item was merged (its clock stopped then)."""
+    Feedback.objects.filter(pk=item.pk).update(closed_at=F("closed_at") - dt.timedelta(days=days))
+
+
+def test_withdrawing_the_item_kept_reopens_its_duplicate_with_its_clock_resumed(trust, handler):
+    kept, duplicate = _merged_pair(trust, handler, status=Status.ACKNOWLEDGED)
+    due_before = Feedback.objects.get(pk=duplicate.pk).response_due
+    _days_later(duplicate, 5)
+
+    workflow.complaint_withdraw(feedback=kept, actor=handler, reason="the patient withdrew it")
+
+    duplicate.refresh_from_db()
+    # Back in the queue as it was before the merge, to be answered on its own.
+    assert (duplicate.status, duplicate.duplicate_of_id, duplicate.closed_at) == (
+        Status.ACKNOWLEDGED,
+        None,
+        None,
+    )
+    assert duplicate in feedback_queue(handler)
+    # Its clock stood still while it was merged: the response date moves by those days.
+    assert duplicate.response_due == due_before + dt.timedelta(days=5)
+    assert duplicate.paused_days == 5
+    reopened = AuditEvent.objects.get(feedback=duplicate, action="unmerged")
+    assert f"#{kept.pk}) was withdrawn" in reopened.detail["reason"]
+    status = AuditEvent.objects.filter(feedback=duplicate, action="status_changed").last()
+    assert (status.from_value, status.to_value) == ("closed", "acknowledged")
+    assert AuditEvent.objects.filter(feedback=kept, action="duplicate_reopened").count() == 1
+    # It is offered the ordinary steps again, and answered on its own.
+    workflow.complaint_start_investigation(feedback=duplicate, actor=handler)
+    workflow.complaint_respond(feedback=duplicate, actor=handler, **RESPONSE)
+
+
+def test_a_duplicate_merged_while_waiting_for_the_complainant_waits_again(trust, handler):
+    duplicate = complaint(trust, days_ago=2, patient=PAT, status=Status.ACKNOWLEDGED)
+    workflow.complaint_request_information(feedback=duplicate, actor=handler)
+    kept = complaint(trust, days_ago=10, patient=PAT)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    paused_at = AuditEvent.objects.get(feedback=duplicate, action="merged").detail["paused_at"]
+
+    workflow.complaint_withdraw(feedback=kept, actor=handler, reason="withdrawn")
+
+    duplicate.refresh_from_db()
+    assert duplicate.status == Status.AWAITING_COMPLAINANT
+    assert duplicate.status_before_pause == Status.ACKNOWLEDGED
+    assert duplicate.paused_at.isoformat() == paused_at
+    # Resuming counts the days since it first waited, as any pause.
+    workflow.complaint_resume(feedback=duplicate, actor=handler)
+    assert Feedback.objects.get(pk=duplicate.pk).status == Status.ACKNOWLEDGED
+
+
+@pytest.mark.parametrize("how", ["risk confirmed", "rerouted"])
+def test_when_the_item_kept_leaves_the_queue_its_duplicate_is_reopened_here(
+    trust, other_trust, cqc, handler, how
+):
+    kept, duplicate = _merged_pair(trust, handler)
+    if how == "risk confirmed":
+        Feedback.objects.filter(pk=kept.pk).update(
+            risk_check=RiskCheck.PENDING, risk_check_flags=["safeguarding"]
+        )
+        risk_check_confirm(feedback=kept, actor=handler)
+    else:
+        workflow.complaint_reroute(
+            feedback=kept, actor=handler, to=other_trust, reason="their ward"
+        )
+
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.duplicate_of_id, duplicate.handled_by_id) == (
+        Status.RECEIVED,
+        None,
+        trust.pk,
+    )
+    assert duplicate in feedback_queue(handler)
+    assert not duplicates.duplicates_of(feedback=kept, user=handler).exists()
+    # The reason is audited, without the id of an item this queue no longer sees; the item kept,
+    # now another organisation's, names no item of this queue either.
+    reopened = AuditEvent.objects.get(feedback=duplicate, action="unmerged")
+    assert "another organisation's queue" in reopened.detail["reason"]
+    assert str(kept.pk) not in str(reopened.detail) + reopened.to_value
+    assert not AuditEvent.objects.filter(feedback=kept, action="duplicate_reopened").exists()
+
+
+def test_a_duplicate_already_sent_the_answer_stays_closed(trust, other_trust, handler):
+    kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT)
+    workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+    duplicate = complaint(trust, days_ago=1, patient=PAT)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    workflow.complaint_reroute(feedback=kept, actor=handler, to=other_trust, reason="theirs")
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.duplicate_of_id) == (Status.CLOSED, kept.pk)
+    # Nothing shows this queue the id of the item now elsewhere.
+    assert duplicates.merged_into(feedback=duplicate, user=handler) is None
+
+
+def test_a_handler_undoes_a_merge_made_by_mistake(trust, handler):
+    kept, duplicate = _merged_pair(trust, handler, status=Status.INVESTIGATING)
+    _days_later(duplicate, 3)
+    due_before = Feedback.objects.get(pk=duplicate.pk).response_due
+    with pytest.raises(InvalidFeedback):
+        workflow.complaint_unmerge(feedback=duplicate, actor=handler, reason=" ")
+
+    workflow.complaint_unmerge(feedback=duplicate, actor=handler, reason="different visits")
+
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.duplicate_of_id) == (Status.INVESTIGATING, None)
+    assert duplicate.response_due == due_before + dt.timedelta(days=3)
+    undone = AuditEvent.objects.get(feedback=duplicate, action="unmerged")
+    assert (undone.actor, undone.detail["reason"]) == (handler, "different visits")
+    assert AuditEvent.objects.get(feedback=kept, action="duplicate_unmerged").to_value == (
+        f"#{duplicate.pk}"
+    )
+    # Its complainant is no longer sent the kept item's answer.
+    workflow.complaint_acknowledge(feedback=kept, actor=handler)
+    workflow.complaint_start_investigation(feedback=kept, actor=handler)
+    workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+    assert not Notification.objects.filter(
+        feedback=duplicate, kind=NotificationKind.RESPONSE
+    ).exists()
+    # An item not merged has nothing to undo.
+    with pytest.raises(IllegalTransition, match="was not merged"):
+        workflow.complaint_unmerge(feedback=kept, actor=handler, reason="oops")
+
+
+def test_only_the_items_own_organisation_undoes_a_merge(trust, other_trust, handler):
+    kept, duplicate = _merged_pair(trust, handler)
+    stranger = UserFactory(organisation=other_trust)
+    with pytest.raises(IllegalTransition, match="your organisation's queue"):
+        workflow.complaint_unmerge(feedback=duplicate, actor=stranger, reason="mine")
+    assert Feedback.objects.get(pk=duplicate.pk).duplicate_of_id == kept.pk
+
+
+def test_unlinking_removes_the_link_from_both_and_is_audited_on_both(trust, other_trust, handler):
+    first, second = complaint(trust), complaint(trust)
+    feedback_link(feedback=first, other=second, actor=handler)
+    with pytest.raises(IllegalTransition, match="your organisation's queue"):
+        duplicates.feedback_unlink(
+            feedback=first, other=second, actor=UserFactory(organisation=other_trust)
+        )
+
+    duplicates.feedback_unlink(feedback=second, other=first, actor=handler)
+
+    assert not FeedbackLink.objects.exists()
+    assert not duplicates.links_of(feedback=first, user=handler).exists()
+    for item, other in ((first, second), (second, first)):
+        assert AuditEvent.objects.get(feedback=item, action="unlinked").to_value == f"#{other.pk}"
+    with pytest.raises(IllegalTransition, match="not linked"):
+        duplicates.feedback_unlink(feedback=first, other=second, actor=handler)
