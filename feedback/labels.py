@@ -5,8 +5,18 @@ Staff pages, emails and the patient's pages show these, never the codes themselv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from analytics.themes import THEMES
-from feedback.choices import CommunicationNeed, Relationship, RiskCheck, RiskFlag, Status
+from feedback.choices import (
+    TERMINAL_STATUSES,
+    CommunicationNeed,
+    Relationship,
+    RiskCheck,
+    RiskFlag,
+    Route,
+    Status,
+)
 from feedback.ko41 import Subject
 
 ROUTE_RULES: dict[str, str] = {
@@ -142,3 +152,205 @@ def relationship_text(relationship: str, other: str = "") -> str:
         return ""
     label = Relationship(relationship).label
     return f"{label}: {other}" if relationship == Relationship.OTHER and other else label
+
+
+# Easy read (NHS, Mencap and Department of Health guidance): one idea a sentence, each sentence
+# under 15 words, everyday words, active voice, numbers as digits, a picture beside each point.
+# Every easy read sentence of the patient's pages is here, so tests/feedback/test_easy_read.py can
+# hold them all to those rules.
+
+
+@dataclass(frozen=True)
+class EasyRead:
+    """One easy read point: the picture drawn beside it (templates/feedback/_easy_read_picture.html)
+    and its sentences, one idea each."""
+
+    picture: str
+    sentences: tuple[str, ...]
+
+
+# The easy read start page (/feedback/easy-read/), in the order it is read.
+EASY_READ_START: tuple[EasyRead, ...] = (
+    EasyRead(
+        "speech",
+        (
+            "You can tell the NHS about the care you got.",
+            "You can tell us what was good.",
+            "You can tell us what went wrong.",
+            "Telling us what went wrong is called a complaint.",
+        ),
+    ),
+    EasyRead(
+        "family",
+        (
+            "You can tell us about care for someone else too.",
+            "For example, your mum, dad or child.",
+        ),
+    ),
+    EasyRead(
+        "letter",
+        (
+            "We send what you tell us to the right NHS team.",
+            "This could be your hospital, doctor, dentist or chemist.",
+            "They will read it.",
+        ),
+    ),
+    EasyRead(
+        "screen",
+        (
+            "You get a private link to a web page.",
+            "The page shows what is happening with what you told us.",
+            "Do not give the link to other people.",
+        ),
+    ),
+    EasyRead(
+        "clock",
+        (
+            "It takes about 5 minutes.",
+            "You do not have to give your name.",
+        ),
+    ),
+    EasyRead(
+        "helper",
+        (
+            "You can get free help to make a complaint.",
+            "This free help is called NHS complaints advocacy.",
+            "Your local council can tell you how to get it.",
+            "Someone you trust can make the complaint for you.",
+        ),
+    ),
+    EasyRead(
+        "danger",
+        (
+            "This service is not for emergencies.",
+            "If someone is in danger now, call 999.",
+            "If you need medical help fast, call 111.",
+        ),
+    ),
+)
+
+# The tracking page's status words in easy read: every status a patient can see.
+EASY_READ_STATUS: dict[str, EasyRead] = {
+    Status.RECEIVED: EasyRead(
+        "inbox",
+        ("We have got your feedback.", "The team will look at it soon."),
+    ),
+    Status.ACKNOWLEDGED: EasyRead(
+        "tick",
+        (
+            "The team has read your feedback.",
+            "They have told you they got it.",
+            "They will now decide what to do.",
+        ),
+    ),
+    Status.INVESTIGATING: EasyRead(
+        "search",
+        (
+            "The team is finding out what happened.",
+            "They may talk to the staff who gave the care.",
+        ),
+    ),
+    Status.AWAITING_COMPLAINANT: EasyRead(
+        "question",
+        (
+            "The team needs more information from you.",
+            "You can send it using the box on this page.",
+            "They will wait for your answer before they carry on.",
+        ),
+    ),
+    Status.RESPONDED: EasyRead(
+        "letter",
+        (
+            "The team has sent you their answer.",
+            "If you are not happy with the answer, tell the team.",
+        ),
+    ),
+    Status.CLOSED: EasyRead(
+        "finished",
+        (
+            "The team has finished working on your feedback.",
+            "Thank you for telling us.",
+        ),
+    ),
+    Status.WITHDRAWN: EasyRead(
+        "stop",
+        (
+            "You asked us to stop.",
+            "The team has stopped working on your feedback.",
+        ),
+    ),
+}
+
+# What else the tracking page tells the patient, in easy read: who has the feedback, and why.
+EASY_READ_CHECKING = EasyRead(
+    "search",
+    (
+        "We are finding the right team for your feedback.",
+        "This usually takes a few minutes.",
+    ),
+)
+EASY_READ_REROUTED = EasyRead(
+    "arrow",
+    (
+        "We moved your feedback to a different NHS team.",
+        "This is the right team to help you.",
+    ),
+)
+EASY_READ_JOINED = EasyRead(
+    "joined",
+    (
+        "We got other feedback about the same thing.",
+        "We have put them together.",
+        "You will get 1 answer for both.",
+        "You do not need to do anything.",
+    ),
+)
+EASY_READ_ROUTE: dict[str, EasyRead] = {
+    Route.ICB: EasyRead(
+        "building",
+        (
+            "A local NHS team is looking at your feedback.",
+            "This team plans and pays for care in your area.",
+            "It is called the integrated care board.",
+        ),
+    ),
+    Route.CQC: EasyRead(
+        "shield",
+        (
+            "We sent your feedback to the Care Quality Commission.",
+            "The Care Quality Commission checks that care is safe.",
+            "It may visit the place that gave the care.",
+            "It does not write back to you about your care.",
+            "To get an answer, you can also complain to the place that gave the care.",
+        ),
+    ),
+}
+
+
+def easy_read_tracking(
+    *, status: str, route: str, route_rule: str, has_handler: bool, merged: bool
+) -> list[EasyRead]:
+    """The easy read points for what the tracking page shows about an item, in reading order:
+    who has it, where it stands, and what that organisation does."""
+    points = []
+    if not has_handler:
+        points.append(EASY_READ_CHECKING)
+    elif route_rule == "rerouted" and status not in TERMINAL_STATUSES:
+        points.append(EASY_READ_REROUTED)
+    # A merged item is closed as a duplicate before its answer: "finished" would mislead.
+    points.append(EASY_READ_JOINED if merged else EASY_READ_STATUS[status])
+    if has_handler and route in EASY_READ_ROUTE:
+        points.append(EASY_READ_ROUTE[route])
+    return points
+
+
+def easy_read_all() -> list[EasyRead]:
+    """Every easy read point the patient's pages can show."""
+    return [
+        *EASY_READ_START,
+        *EASY_READ_STATUS.values(),
+        EASY_READ_CHECKING,
+        EASY_READ_REROUTED,
+        EASY_READ_JOINED,
+        *EASY_READ_ROUTE.values(),
+    ]

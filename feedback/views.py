@@ -46,7 +46,7 @@ from feedback.forms import (
     StepForm,
     WithdrawFeedbackForm,
 )
-from feedback.labels import communication_needs_text
+from feedback.labels import EASY_READ_START, communication_needs_text, easy_read_tracking
 from feedback.selectors import (
     feedback_get_by_token,
     organisation_practice,
@@ -69,6 +69,10 @@ KINDS_WITH_HANDLER_CHOICE = {Kind.COMPLAINT, Kind.CONCERN}
 
 def start(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/start.html")
+
+
+def easy_read_start(request: HttpRequest) -> HttpResponse:
+    return render(request, "feedback/easy_read_start.html", {"points": EASY_READ_START})
 
 
 def _answers(request: HttpRequest) -> dict[str, Any]:
@@ -403,6 +407,16 @@ def tracking(request: HttpRequest, token: str, forms: dict[str, Any] | None = No
         "can_add": item.status not in TERMINAL_STATUSES,
         "can_withdraw": item.status not in (*TERMINAL_STATUSES, Status.RESPONDED),
         "messages_sent": item.messages.count(),
+        # ?easy-read=1: the status in easy read too, a link away and with no JavaScript.
+        "easy_read": easy_read_tracking(
+            status=item.status,
+            route=item.route,
+            route_rule=item.route_rule,
+            has_handler=item.handled_by_id is not None,
+            merged=item.duplicate_of_id is not None,
+        )
+        if request.GET.get("easy-read") == "1"
+        else None,
     }
     return render(request, "feedback/tracking.html", context, status=status)
 

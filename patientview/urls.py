@@ -18,6 +18,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("metrics/", metrics, name="metrics"),
     path("", views.start, name="start"),
+    path("feedback/easy-read/", views.easy_read_start, name="easy-read-start"),
     path("feedback/new/", views.feedback_step, name="feedback-new"),
     path("feedback/new/check/", views.feedback_check, name="feedback-check"),
     path("feedback/new/<slug:step>/", views.feedback_step, name="feedback-step"),

@@ -150,6 +150,7 @@ ACCESS = {
         "staff: their own organisation's uploads; trusts and ICBs upload (others 403); audited"
     ),
     "api/v1/fft-uploads/<int:pk>/": "staff: own organisation's uploads only",
+    "feedback/easy-read/": "public (no personal data)",
     "feedback/new/": "public",
     "feedback/new/<slug:step>/": "public (answers kept in the patient's own session)",
     "feedback/new/check/": "public (the patient's own session)",
