@@ -33,6 +33,9 @@ def test_lead_invites_and_partner_adds_its_part(browsing: Browsing, trust: Any) 
     assert browsing.page.locator("#joint-none").is_visible()
     check(browsing, "item page: not a joint complaint")
 
+    # A form with errors comes back with 400, as the item page's other forms do.
+    invite = f"/staff/items/{item.pk}/partners/"
+    browsing.expected_errors.update({invite, f"{invite}#joint"})
     submit(browsing, "#joint-invite")
     assert browsing.page.locator(".nhsuk-error-summary").is_visible()
     check(browsing, "item page: invitation with errors")
@@ -54,6 +57,8 @@ def test_lead_invites_and_partner_adds_its_part(browsing: Browsing, trust: Any) 
         browsing.page.get_by_role("link", name=f"#{item.pk}").click()
     check(browsing, "partner's view of a joint complaint")
 
+    findings = f"/staff/items/{item.pk}/contribution/"
+    browsing.expected_errors.update({findings, f"{findings}#joint"})
     submit(browsing, "#joint-findings")
     assert browsing.page.locator(".nhsuk-error-summary").is_visible()
     check(browsing, "partner's view: findings with errors")

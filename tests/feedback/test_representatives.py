@@ -66,7 +66,7 @@ def test_the_patient_page_asks_who_is_writing_and_says_what_is_missing(client: C
     _journey_to_patient_page(client, trust)
     page = client.get("/feedback/new/patient/").content.decode()
     assert "<h1" in page and "Are you the patient?" in page
-    assert 'data-aria-controls="conditional-on-behalf"' in page
+    assert 'data-reveal="conditional-on-behalf"' in page
     for wording in (
         "How do you know the patient?",
         "The patient&#x27;s full name",
