@@ -31,7 +31,7 @@ from feedback.audit import audit_record
 from feedback.choices import ComplainantStatus, Status
 from feedback.errors import InvalidFeedback
 from feedback.labels import communication_needs_text, relationship_text
-from feedback.models import Feedback, FeedbackReading, FftUpload, Identity, User
+from feedback.models import Feedback, FeedbackReading, FftUpload, Identity, JointPartner, User
 from feedback.services.attachments import attachments_delete, attachments_of
 from feedback.services.intake import normalise_nhs_number
 
@@ -154,6 +154,10 @@ def identity_erase(*, user: User, nhs_number: str = "", email: str = "") -> int:
             # The model's reading was made from the text as it was, details and all.
             item.reading_sketch = None
             item.save(update_fields=["text", "text_redacted", "reading_sketch"])
+            # A joint complaint's partners may have written the person's details in their part.
+            for partner in JointPartner.objects.filter(feedback=item).exclude(findings=""):
+                partner.findings = redact(partner.findings, terms)
+                partner.save(update_fields=["findings"])
             FeedbackReading.objects.filter(feedback=item).delete()
             identity.delete()
             deleted = attachments_delete(feedback=item)
@@ -203,6 +207,9 @@ def retention_anonymise(*, now: dt.datetime | None = None, limit: int = 1000) ->
                 ]
             )
             FeedbackReading.objects.filter(feedback=item).delete()
+            # A joint complaint's partners' parts of the findings, and why each was asked, go
+            # with the text (who took part stays, for the counts).
+            JointPartner.objects.filter(feedback=item).update(findings=REMOVED, reason=REMOVED)
             deleted = attachments_delete(feedback=item)
             audit_record(
                 feedback=item,

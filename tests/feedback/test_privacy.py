@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from feedback.choices import Kind, Role, Status
-from feedback.models import AuditEvent, Feedback, Identity
+from feedback.models import AuditEvent, Feedback, Identity, JointPartner
 from feedback.services import privacy
 from tests.factories import FeedbackFactory, UserFactory
 
@@ -103,3 +103,46 @@ def test_case_files_are_anonymised_ten_years_after_closure_and_the_counts_stay(t
     for kept in (recent, open_item):
         assert Feedback.objects.get(pk=kept.pk).text != privacy.REMOVED
     assert privacy.retention_anonymise(now=now) == 0  # once
+
+
+def test_erasing_a_person_also_takes_their_details_out_of_a_joint_complaints_partners_part(
+    client: Client, manager, pats_items, other_trust
+):
+    mine, _elsewhere = pats_items
+    partner = JointPartner.objects.create(
+        feedback=mine,
+        organisation=other_trust,
+        reason="The community team visited after discharge",
+        invited_by=manager,
+        findings="Our nurse visited Pat Example twice; pat@example.com was never written to.",
+    )
+    client.force_login(manager)
+    client.post("/staff/privacy/", {"nhs_number": "9434765919", "action": "erase"})
+    partner.refresh_from_db()
+    assert "Pat Example" not in partner.findings
+    assert "pat@example.com" not in partner.findings
+    assert "visited" in partner.findings  # the findings themselves stay
+
+
+def test_anonymising_a_joint_complaint_removes_the_partners_parts_but_keeps_who_took_part(
+    trust, other_trust, manager
+):
+    now = timezone.now()
+    old = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        kind=Kind.COMPLAINT,
+        status=Status.CLOSED,
+        closed_at=now - dt.timedelta(days=365 * 10 + 10),
+    )
+    JointPartner.objects.create(
+        feedback=old,
+        organisation=other_trust,
+        reason="Mr Old Case was discharged to their district nurses",
+        invited_by=manager,
+        findings="Mr Old Case's dressings were changed late on 3 May.",
+    )
+    assert privacy.retention_anonymise(now=now) == 1
+    partner = JointPartner.objects.get(feedback=old)
+    assert partner.findings == privacy.REMOVED and partner.reason == privacy.REMOVED
+    assert partner.organisation == other_trust
