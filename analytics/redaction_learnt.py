@@ -183,9 +183,14 @@ class WordReader:
         with torch.inference_mode():
             hidden = self.model(**encoded, output_hidden_states=True).hidden_states
         states = torch.cat([hidden[layer] for layer in self.layers], dim=-1).numpy()
+        words_by_text = [words_of(text) for text in texts]
+        # Each word's piece count, all texts' words in one call of the fast tokenizer (a word's
+        # pieces do not depend on its neighbours in WordPiece).
+        flat = [w.text for words in words_by_text for w in words]
+        piece_ids = self.tokenizer(flat, add_special_tokens=False)["input_ids"] if flat else []
+        piece_counts = iter([len(ids) for ids in piece_ids])
         out = []
-        for index, text in enumerate(texts):
-            words = words_of(text)
+        for index, words in enumerate(words_by_text):
             sums = np.zeros((len(words), self.width), dtype=np.float32)
             counts = np.zeros(len(words), dtype=np.int32)
             starts = np.array([w.start for w in words])
@@ -198,7 +203,7 @@ class WordReader:
                         continue
                     sums[w] += states[window, position]
                     counts[w] += 1
-            pieces = [len(self.tokenizer.tokenize(w.text)) for w in words]
+            pieces = [next(piece_counts) for _ in words]
             states_of = sums / np.maximum(counts, 1)[:, None]
             out.append((words, states_of, pieces))
         return out

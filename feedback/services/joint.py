@@ -12,6 +12,7 @@ complaints: an item in its queue takes no partners, and it is never one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -219,14 +220,11 @@ def joint_view(*, feedback: Feedback, user: User) -> JointView:
     return JointView(lead=feedback.handled_by, partners=partners, is_lead=is_lead, own=own)
 
 
-def joint_response_problem(item: Feedback) -> str | None:
-    """Why the lead cannot send the coordinated response yet (a partner has not added its part),
-    or None. Removing a partner who has nothing to add is the way on (audited)."""
-    waiting = [
-        p.organisation.name
-        for p in JointPartner.objects.filter(feedback=item).select_related("organisation")
-        if not p.has_contributed
-    ]
+def joint_response_problem(partners: Sequence[JointPartner]) -> str | None:
+    """Why the lead cannot send the coordinated response yet (one of the item's ``partners``
+    has not added its part), or None. Removing a partner who has nothing to add is the way on
+    (audited)."""
+    waiting = [p.organisation.name for p in partners if not p.has_contributed]
     if not waiting:
         return None
     one = len(waiting) == 1
@@ -262,18 +260,16 @@ def _folded(text: str) -> str:
     return text.replace("\u2019", "'").casefold()
 
 
-def joint_response_text(item: Feedback, response_text: str) -> str:
+def joint_response_text(
+    item: Feedback, response_text: str, partners: Sequence[JointPartner]
+) -> str:
     """The coordinated response as the complainant is sent it: it names every organisation
-    involved. When the lead's text does not name them all, a closing paragraph does."""
-    partners = [
-        name
-        for name in JointPartner.objects.filter(feedback=item)
-        .order_by("invited_at", "pk")
-        .values_list("organisation__name", flat=True)
-    ]
-    if not partners or item.handled_by is None:
+    involved (the lead and the item's ``partners``). When the lead's text does not name them
+    all, a closing paragraph does."""
+    names = [p.organisation.name for p in partners]
+    if not names or item.handled_by is None:
         return response_text
-    everyone = [item.handled_by.name, *partners]
+    everyone = [item.handled_by.name, *names]
     text = _folded(response_text)
     if all(_folded(name) in text for name in everyone):
         return response_text

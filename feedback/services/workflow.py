@@ -232,13 +232,14 @@ def complaint_respond(
             )
         # A joint complaint (regulation 9): one coordinated response, once every partner has
         # added its part, naming every organisation involved (ADR 0018).
-        if waiting := joint.joint_response_problem(item):
+        partners = joint.joint_partners_of(item)
+        if waiting := joint.joint_response_problem(partners):
             errors["partners"] = waiting
         if errors:
             raise InvalidFeedback(errors)
         _move(item, Status.RESPONDED, actor, outcome=outcome)
         item.responded_at = timezone.now()
-        item.response_text = joint.joint_response_text(item, response_text)
+        item.response_text = joint.joint_response_text(item, response_text, partners)
         item.late_reason = late_reason.strip()
         item.outcome = outcome
         item.ko41_subjects = sorted(set(subjects))
