@@ -259,7 +259,11 @@ class RegulatorAggregateRowOutputSerializer(serializers.Serializer):
     theme = serializers.CharField(required=False, allow_null=True)
     sentiment = serializers.IntegerField(required=False, allow_null=True)
     route = serializers.ChoiceField(choices=Route.choices, required=False, allow_null=True)
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Items received, merged duplicates included.")
+    merged_duplicates = serializers.IntegerField(
+        help_text="Of ``count``, items merged into another as its duplicate (answered with it): "
+        "subtract them to count a complaint sent twice once, as the KO41 return does."
+    )
     with_response_clock = serializers.IntegerField(help_text="Complaints and concerns.")
     responded = serializers.IntegerField()
     responded_within_target = serializers.IntegerField()

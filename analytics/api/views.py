@@ -303,6 +303,7 @@ class FeedbackAggregatesApi(_RegulatorApi):
                             "organisation_name": "Guy's and St Thomas' NHS Foundation Trust",
                             "month": "2026-10",
                             "count": 412,
+                            "merged_duplicates": 3,
                             "with_response_clock": 160,
                             "responded": 120,
                             "responded_within_target": 96,

@@ -42,7 +42,9 @@ def feedback_aggregates(
     ``compliance`` is the share of complaints and concerns whose response was due or sent that
     were answered by their due date: responded on time / (responded + still open past the due
     date). Items not yet due and not yet answered do not count either way, nor do duplicates
-    merged into another item (answered with it). With ``theme`` in the
+    merged into another item (answered with it). ``count`` counts every item received, a merged
+    duplicate included; ``merged_duplicates`` says how many of them were merged into another, so
+    ``count - merged_duplicates`` counts a complaint sent twice once, as the KO41 return does. With ``theme`` in the
     grouping an item counts once under each of its themes (items without a theme under null).
     """
     today = today or timezone.localdate()
@@ -66,6 +68,7 @@ def feedback_aggregates(
             n_responded=Count("id", filter=responded),
             n_on_time=Count("id", filter=on_time),
             n_overdue=Count("id", filter=overdue),
+            n_merged=Count("id", filter=Q(duplicate_of__isnull=False)),
         )
         .order_by(*keys)
     )
@@ -89,6 +92,7 @@ def feedback_aggregates(
         decided = group["n_responded"] + group["n_overdue"]
         row.update(
             count=group["n"],
+            merged_duplicates=group["n_merged"],
             with_response_clock=group["n_clocked"],
             responded=group["n_responded"],
             responded_within_target=group["n_on_time"],

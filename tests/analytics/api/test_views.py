@@ -476,6 +476,7 @@ def test_aggregates_count_and_four_week_compliance(trust, cqc):
     (row,) = body["rows"]
     assert row["organisation_ods_code"] == "RAL"
     assert row["count"] == 8
+    assert row["merged_duplicates"] == 1  # the complaint sent twice counts once: 8 - 1
     assert row["with_response_clock"] == 6
     assert row["responded"] == 3
     assert row["responded_within_target"] == 2
