@@ -216,7 +216,7 @@ def attachment_add(
     stored = str(attachment.file.name)
     try:
         with transaction.atomic():
-            item = Feedback.objects.select_for_update(of=("self",)).get(pk=feedback.pk)
+            item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
             # Again under the item's lock: two uploads at once cannot pass the limit together.
             _refuse_if_full_or_closed(item, by_patient=by_patient)
             attachment.feedback = item

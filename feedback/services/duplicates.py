@@ -388,7 +388,7 @@ def feedback_link(*, feedback: Feedback, other: Feedback, actor: User) -> Feedba
     with transaction.atomic():
         # Both rows locked, the lower id first, as merging locks them.
         list(
-            Feedback.objects.select_for_update(of=("self",))
+            Feedback.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=[first, second])
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -415,7 +415,7 @@ def feedback_unlink(*, feedback: Feedback, other: Feedback, actor: User) -> None
     first, second = sorted((feedback.pk, other.pk))
     with transaction.atomic():
         list(
-            Feedback.objects.select_for_update(of=("self",))
+            Feedback.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=[first, second])
             .order_by("pk")
             .values_list("pk", flat=True)

@@ -38,7 +38,7 @@ def _locked(feedback: Feedback) -> Feedback:
     # The item row alone, as the workflow's steps lock it: a partner added while the lead
     # records the response waits for it, and then finds the response sent.
     return (
-        Feedback.objects.select_for_update(of=("self",))
+        Feedback.objects.select_for_update(of=("self",), no_key=True)
         .select_related("handled_by")
         .get(pk=feedback.pk)
     )

@@ -40,7 +40,7 @@ def patient_add_information(*, feedback: Feedback, text: str) -> PatientMessage:
     if len(text) > limit:
         raise InvalidFeedback({"text": f"What you add must be {limit} characters or fewer."})
     with transaction.atomic():
-        item = Feedback.objects.select_for_update(of=("self",)).get(pk=feedback.pk)
+        item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
         if item.status in TERMINAL_STATUSES:
             raise IllegalTransition("This feedback is closed: you cannot add to it here.")
         answering = item.status == Status.AWAITING_COMPLAINANT

@@ -57,7 +57,7 @@ def complaint_request_consent(*, feedback: Feedback, actor: User, note: str = ""
             {"note": "Enter the letter asking for the patient's consent (start from a template)."}
         )
     with transaction.atomic():
-        item = Feedback.objects.select_for_update(of=("self",)).get(pk=feedback.pk)
+        item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
         if not can_request_consent(item):
             raise IllegalTransition(
                 "Consent is asked for only on a complaint or concern made on the patient's "
@@ -86,7 +86,7 @@ def complaint_record_consent(
             {"consent": f"consent must be {' or '.join(CONSENT_OUTCOMES)}; {consent} is not."}
         )
     with transaction.atomic():
-        item = Feedback.objects.select_for_update(of=("self",)).get(pk=feedback.pk)
+        item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
         if not consent_awaited(item):
             raise IllegalTransition(
                 "There is no consent to record: the item was not made on the patient's behalf "

@@ -49,7 +49,7 @@ def correction_record(
 
 
 def _locked(feedback: Feedback) -> Feedback:
-    return Feedback.objects.select_for_update(of=("self",)).get(pk=feedback.pk)
+    return Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
 
 
 def _pending(item: Feedback) -> None:

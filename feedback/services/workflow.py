@@ -2,6 +2,10 @@
 
 Steps lock the item's row (``select_for_update``) so two handlers pressing buttons at once cannot
 both move it; an illegal move raises ``IllegalTransition`` (409 in the API, a message on the page).
+The lock is PostgreSQL's ``FOR NO KEY UPDATE`` (``no_key=True``): it keeps other steps off the
+row but lets rows that point at it (audit rows, notifications) be written meanwhile, so a step on
+one item that writes to a merged or partner item cannot deadlock with a step on that item writing
+back (an undone merge while the item kept is answered, for one).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ OMBUDSMAN = "Parliamentary and Health Service Ombudsman"
 def _locked(feedback: Feedback) -> Feedback:
     # Lock only the item row: handled_by is a nullable join, which PostgreSQL will not lock.
     return (
-        Feedback.objects.select_for_update(of=("self",))
+        Feedback.objects.select_for_update(of=("self",), no_key=True)
         .select_related("handled_by")
         .get(pk=feedback.pk)
     )
@@ -556,7 +560,7 @@ def complaint_merge(*, feedback: Feedback, into: Feedback, actor: User) -> Feedb
         # Both rows locked, the lower id first, so two merges of the same pair cannot deadlock.
         locked = {
             row.pk: row
-            for row in Feedback.objects.select_for_update(of=("self",))
+            for row in Feedback.objects.select_for_update(of=("self",), no_key=True)
             .select_related("handled_by")
             .filter(pk__in=[feedback.pk, into.pk])
             .order_by("pk")
@@ -670,7 +674,7 @@ def _duplicates_reopen(
     answer and stays closed."""
     answered = Notification.objects.filter(kind=NotificationKind.RESPONSE).values("feedback_id")
     for duplicate in (
-        Feedback.objects.select_for_update(of=("self",))
+        Feedback.objects.select_for_update(of=("self",), no_key=True)
         .filter(duplicate_of_id=kept.pk)
         .exclude(pk__in=answered)
         .order_by("pk")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from unittest import mock
 
 import pytest
@@ -556,3 +557,65 @@ def test_unlinking_removes_the_link_from_both_and_is_audited_on_both(trust, othe
         assert AuditEvent.objects.get(feedback=item, action="unlinked").to_value == f"#{other.pk}"
     with pytest.raises(IllegalTransition, match="not linked"):
         duplicates.feedback_unlink(feedback=first, other=second, actor=handler)
+
+
+# --- Two handlers at once ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undoing_a_merge_while_the_item_kept_is_answered_finishes_both(trust, handler):
+    """One handler undoes a merge (the duplicate locked, a note then written on the item kept)
+    while another sends the item kept its final response (it locked, the response then shared
+    with the duplicate's complainant). Each step writes a row that points at the item the other
+    has locked: both must finish, neither stopped by the database as a deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite takes one lock for the whole database)")
+    kept = complaint(trust, days_ago=10, status=Status.INVESTIGATING, patient=PAT)
+    duplicate = complaint(trust, days_ago=2, patient=PAT)
+    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    colleague = UserFactory(organisation=trust)
+    duplicate_held, kept_held = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+    write_audit = workflow.audit_record
+
+    def audit_record(*, feedback, **kwargs):
+        # The undo, holding the duplicate, reaches its note on the item kept only once the
+        # response holds that item: the two steps cross, as two handlers' clicks can.
+        if feedback.pk == kept.pk and kwargs.get("action") == "duplicate_unmerged":
+            duplicate_held.set()
+            kept_held.wait(10)
+        return write_audit(feedback=feedback, **kwargs)
+
+    share = workflow._share_response
+
+    def share_response(**kwargs):
+        kept_held.set()
+        return share(**kwargs)
+
+    def undo() -> None:
+        try:
+            workflow.complaint_unmerge(feedback=duplicate, actor=colleague, reason="not the same")
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    with (
+        mock.patch.object(workflow, "audit_record", audit_record),
+        mock.patch.object(workflow, "_share_response", share_response),
+    ):
+        other = threading.Thread(target=undo)
+        other.start()
+        assert duplicate_held.wait(10)
+        try:
+            workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            kept_held.set()
+            other.join(20)
+
+    assert failures == []
+    assert Feedback.objects.get(pk=kept.pk).status == Status.RESPONDED
+    assert Feedback.objects.get(pk=duplicate.pk).duplicate_of_id is None
+    assert AuditEvent.objects.filter(feedback=kept, action="duplicate_unmerged").count() == 1
