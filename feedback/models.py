@@ -339,7 +339,7 @@ class Feedback(models.Model):
     # feedback_duplicate_window index alone, which it can only do from a column of this table
     # (ADR 0016). Null when the model did not read the item.
     reading_sketch = models.BinaryField(null=True, blank=True, editable=False)
-    # Closed as a duplicate of this item (feedback.services.workflow.complaint_merge): its
+    # Closed as a duplicate of this item (feedback.services.merging.complaint_merge): its
     # complainant is sent that item's final response.
     duplicate_of = models.ForeignKey(
         "self",

@@ -47,6 +47,7 @@ from feedback.services import (
     duplicates,
     fft_uploads,
     joint,
+    merging,
     privacy,
     reply_templates,
     saved_views,
@@ -337,8 +338,8 @@ def _duplicates_context(item: Feedback, user: User) -> dict[str, Any]:
         "candidates": [
             {
                 "candidate": candidate,
-                "merge_here": workflow.merge_refusal(candidate.item, item) is None,
-                "merge_there": workflow.merge_refusal(item, candidate.item) is None,
+                "merge_here": merging.merge_refusal(candidate.item, item) is None,
+                "merge_there": merging.merge_refusal(item, candidate.item) is None,
             }
             for candidate in candidates
         ],
@@ -416,7 +417,7 @@ def staff_item_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _form_problem(form))
         return redirect(back)
     try:
-        workflow.complaint_unmerge(feedback=item, actor=user, reason=form.cleaned_data["reason"])
+        merging.complaint_unmerge(feedback=item, actor=user, reason=form.cleaned_data["reason"])
     except (IllegalTransition, InvalidFeedback) as exc:
         messages.error(request, f"Merge not undone: {_refusal(exc)}")
     else:
@@ -439,7 +440,7 @@ def staff_item_merge(request: HttpRequest, pk: int) -> HttpResponse:
     came_from = form.cleaned_data.get("back")
     back = came_from if came_from in (item.pk, into.pk) else item.pk
     try:
-        workflow.complaint_merge(feedback=item, into=into, actor=user)
+        merging.complaint_merge(feedback=item, into=into, actor=user)
     except (IllegalTransition, InvalidFeedback) as exc:
         messages.error(request, f"Not merged: {_refusal(exc)}")
         return redirect(reverse("staff-item", kwargs={"pk": back}) + "#duplicates")

@@ -44,8 +44,9 @@ def feedback_aggregates(
     date). Items not yet due and not yet answered do not count either way, nor do duplicates
     merged into another item (answered with it). ``count`` counts every item received, a merged
     duplicate included; ``merged_duplicates`` says how many of them were merged into another, so
-    ``count - merged_duplicates`` counts a complaint sent twice once, as the KO41 return does. With ``theme`` in the
-    grouping an item counts once under each of its themes (items without a theme under null).
+    ``count - merged_duplicates`` counts a complaint sent twice once, as the KO41 return does.
+    With ``theme`` in the grouping an item counts once under each of its themes (items without a
+    theme under null).
     """
     today = today or timezone.localdate()
     dims = [d for d in AGGREGATE_DIMENSIONS if d in group_by] or list(DEFAULT_GROUP_BY)

@@ -29,7 +29,7 @@ from feedback.selectors import (
     feedback_queue,
     organisation_by_ods_code,
 )
-from feedback.services import attachments, duplicates, joint, workflow
+from feedback.services import attachments, duplicates, joint, merging, workflow
 from feedback.services.intake import feedback_submit
 from feedback.services.steps import WORKFLOW_STEPS
 
@@ -325,7 +325,7 @@ class QueueItemMergeApi(APIView):
         serializer = s.MergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         into = feedback_get_for_user(request.user, serializer.validated_data["into"])  # type: ignore[arg-type]
-        merged = workflow.complaint_merge(feedback=item, into=into, actor=request.user)  # type: ignore[arg-type]
+        merged = merging.complaint_merge(feedback=item, into=into, actor=request.user)  # type: ignore[arg-type]
         return Response(s.QueueItemOutputSerializer(merged).data)
 
 
@@ -371,7 +371,7 @@ class QueueItemUnmergeApi(APIView):
         item = feedback_get_for_user(request.user, pk)  # type: ignore[arg-type]
         serializer = s.UnmergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        reopened = workflow.complaint_unmerge(
+        reopened = merging.complaint_unmerge(
             feedback=item,
             actor=request.user,  # type: ignore[arg-type]
             reason=serializer.validated_data["reason"],

@@ -38,6 +38,7 @@ from feedback.audit import audit_record
 from feedback.choices import TERMINAL_STATUSES, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Attachment, Feedback, User
+from feedback.services.transitions import item_locked
 from feedback.services.workflow import complaint_resume
 
 logger = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ def attachment_add(
     stored = str(attachment.file.name)
     try:
         with transaction.atomic():
-            item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
+            item = item_locked(feedback)
             # Again under the item's lock: two uploads at once cannot pass the limit together.
             _refuse_if_full_or_closed(item, by_patient=by_patient)
             attachment.feedback = item

@@ -4,7 +4,7 @@ An item may be one already held: the same patient writing again (the same NHS nu
 address or phone number), or the same matter told again (text whose reading is very close). The
 item page and the staff API list such candidates from the item's own queue, received within 90
 days either side of it; a handler links two items as related (``feedback_link``) or merges one
-into the other (``feedback.services.workflow.complaint_merge``).
+into the other (``feedback.services.merging.complaint_merge``).
 
 Only complaints and concerns are checked: they are the items answered, and thousands of short
 compliments say the same thing without being the same item. The check reveals that contact

@@ -23,6 +23,7 @@ from feedback.audit import audit_record
 from feedback.choices import TERMINAL_STATUSES, OrganisationKind, Route, Status
 from feedback.errors import IllegalTransition, InvalidFeedback, NotPermitted
 from feedback.models import Feedback, JointPartner, Organisation, User
+from feedback.services.transitions import item_locked
 
 REASON_MAX_LENGTH = 500
 FINDINGS_MAX_LENGTH = 10000
@@ -32,16 +33,6 @@ NOT_LEAD = (
     "joint complaint."
 )
 NOT_PARTNER = "Only a partner organisation of this joint complaint adds its part of the findings."
-
-
-def _locked(feedback: Feedback) -> Feedback:
-    # The item row alone, as the workflow's steps lock it: a partner added while the lead
-    # records the response waits for it, and then finds the response sent.
-    return (
-        Feedback.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("handled_by")
-        .get(pk=feedback.pk)
-    )
 
 
 def joint_refusal(item: Feedback) -> str | None:
@@ -76,7 +67,7 @@ def joint_partner_invite(
     """Invite ``organisation`` as a partner of the lead's complaint, saying why. Audited."""
     reason = " ".join(reason.split())
     with transaction.atomic():
-        item = _locked(feedback)
+        item = item_locked(feedback)
         _lead(item, actor)
         refusal = joint_refusal(item)
         if refusal:
@@ -115,7 +106,7 @@ def joint_partner_remove(*, feedback: Feedback, organisation: Organisation, acto
     """Take back an invitation: only the lead, and only before the partner added its part
     (a partner's findings, once given, stay part of the coordinated response). Audited."""
     with transaction.atomic():
-        item = _locked(feedback)
+        item = item_locked(feedback)
         _lead(item, actor)
         partner = (
             JointPartner.objects.select_for_update()
@@ -145,7 +136,7 @@ def joint_contribution_save(*, feedback: Feedback, actor: User, findings: str) -
     Audited (the text itself stays on the partner's row)."""
     findings = findings.replace("\r\n", "\n").strip()
     with transaction.atomic():
-        item = _locked(feedback)
+        item = item_locked(feedback)
         organisation_id = actor.organisation_id
         partner = None
         if organisation_id is not None and organisation_id != item.handled_by_id:

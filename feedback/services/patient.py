@@ -23,6 +23,7 @@ from feedback.choices import TERMINAL_STATUSES, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Feedback, Identity, PatientMessage
 from feedback.services.intake import clean_text
+from feedback.services.transitions import item_locked
 
 CODE_SECONDS = 15 * 60
 CODE_TRIES = 5
@@ -40,7 +41,7 @@ def patient_add_information(*, feedback: Feedback, text: str) -> PatientMessage:
     if len(text) > limit:
         raise InvalidFeedback({"text": f"What you add must be {limit} characters or fewer."})
     with transaction.atomic():
-        item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
+        item = item_locked(feedback)
         if item.status in TERMINAL_STATUSES:
             raise IllegalTransition("This feedback is closed: you cannot add to it here.")
         answering = item.status == Status.AWAITING_COMPLAINANT

@@ -26,6 +26,7 @@ from feedback.choices import (
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Feedback, User
 from feedback.services import workflow
+from feedback.services.transitions import allowed_moves, item_locked
 
 
 def consent_awaited(item: Feedback) -> bool:
@@ -44,7 +45,7 @@ def can_request_consent(item: Feedback) -> bool:
     return (
         consent_awaited(item)
         and clocks.has_clock(item.kind)
-        and Status.AWAITING_COMPLAINANT in workflow.allowed_moves(item)
+        and Status.AWAITING_COMPLAINANT in allowed_moves(item)
     )
 
 
@@ -57,7 +58,7 @@ def complaint_request_consent(*, feedback: Feedback, actor: User, note: str = ""
             {"note": "Enter the letter asking for the patient's consent (start from a template)."}
         )
     with transaction.atomic():
-        item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
+        item = item_locked(feedback)
         if not can_request_consent(item):
             raise IllegalTransition(
                 "Consent is asked for only on a complaint or concern made on the patient's "
@@ -86,7 +87,7 @@ def complaint_record_consent(
             {"consent": f"consent must be {' or '.join(CONSENT_OUTCOMES)}; {consent} is not."}
         )
     with transaction.atomic():
-        item = Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
+        item = item_locked(feedback)
         if not consent_awaited(item):
             raise IllegalTransition(
                 "There is no consent to record: the item was not made on the patient's behalf "

@@ -18,10 +18,8 @@ from feedback.choices import (
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Feedback, User
 from feedback.services import representatives, triage
+from feedback.services.transitions import REOPEN, RESUME, allowed_moves
 from feedback.services.workflow import (
-    REOPEN,
-    RESUME,
-    allowed_moves,
     complaint_acknowledge,
     complaint_agree_deadline,
     complaint_assign,

@@ -24,6 +24,7 @@ from feedback.choices import CorrectionKind, RiskCheck, RiskFlag
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import Correction, Feedback, FeedbackTheme, User
 from feedback.selectors import organisation_cqc
+from feedback.services.transitions import item_locked
 
 # What a check is about: the reader's unsure labels, or the patient's "I'm not sure".
 CHECK_LABELS: dict[str, str] = {
@@ -48,10 +49,6 @@ def correction_record(
     )
 
 
-def _locked(feedback: Feedback) -> Feedback:
-    return Feedback.objects.select_for_update(of=("self",), no_key=True).get(pk=feedback.pk)
-
-
 def _pending(item: Feedback) -> None:
     if item.risk_check != RiskCheck.PENDING:
         raise IllegalTransition("This item has no possible risk waiting to be checked.")
@@ -62,7 +59,7 @@ def risk_check_confirm(*, feedback: Feedback, actor: User, reason: str = "") -> 
     from feedback.services.workflow import complaint_reroute
 
     with transaction.atomic():
-        item = _locked(feedback)
+        item = item_locked(feedback)
         _pending(item)
         flags = list(item.risk_check_flags)
         described = "; ".join(CHECK_LABELS.get(f, f) for f in flags)
@@ -100,7 +97,7 @@ def risk_check_dismiss(*, feedback: Feedback, actor: User, reason: str) -> Feedb
     if not reason.strip():
         raise InvalidFeedback({"reason": "Say why there is no risk to act on."})
     with transaction.atomic():
-        item = _locked(feedback)
+        item = item_locked(feedback)
         _pending(item)
         flags = list(item.risk_check_flags)
         item.risk_check = RiskCheck.DISMISSED
@@ -137,7 +134,7 @@ def analysis_correct(
     if errors:
         raise InvalidFeedback(errors)
     with transaction.atomic():
-        item = _locked(feedback)
+        item = item_locked(feedback)
         before_themes = sorted(item.themes.values_list("theme", flat=True))
         after_themes = sorted(set(themes))
         if sentiment is not None and sentiment != item.sentiment:

@@ -16,7 +16,7 @@ from analytics.ko41_return import (
 )
 from feedback.choices import Kind, Role, Route, Status
 from feedback.models import Identity, Organisation
-from feedback.services import workflow
+from feedback.services import merging
 from tests.analytics.regulator import client_for, issue, item
 from tests.factories import UserFactory
 
@@ -203,7 +203,7 @@ def test_a_merged_duplicate_is_one_complaint_not_two(trust):
     again = item(provider=trust, handled_by=trust, received=when + dt.timedelta(days=2))
     for complaint in (kept, again):
         Identity.objects.create(feedback=complaint, name="Pat", email="pat@example.com")
-    workflow.complaint_merge(feedback=again, into=kept, actor=handler)
+    merging.complaint_merge(feedback=again, into=kept, actor=handler)
     _respond(kept, when + dt.timedelta(days=10), "upheld", ["waiting_times"])
 
     (ret,) = ko41_returns(Organisation.objects.filter(ods_code="RAL"), Period(2026, 2))

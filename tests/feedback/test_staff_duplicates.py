@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from feedback.choices import Role, Status
 from feedback.models import AuditEvent, Feedback, FeedbackLink
-from feedback.services import workflow
+from feedback.services import merging, workflow
 from tests.factories import UserFactory
 from tests.feedback.duplicate_items import PAT, PAT_NHS, RESPONSE, SAM, complaint, reading, topic
 
@@ -144,7 +144,7 @@ def test_the_patient_of_a_merged_item_is_told_and_reads_the_answer_there(trust, 
     kept = complaint(trust, days_ago=9, status=Status.INVESTIGATING, text="Kept item's own words.",
                      patient=PAT)  # fmt: skip
     duplicate = complaint(trust, days_ago=2, patient={"name": "Pat", "email": PAT["email"]})
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     track = f"/track/{duplicate.tracking_token}/"
     page = Client().get(track).content.decode()
     assert "has been joined to another about the same matter" in page
@@ -166,7 +166,7 @@ def test_the_patient_of_a_merged_item_is_told_and_reads_the_answer_there(trust, 
 
 def test_a_merge_made_by_mistake_is_undone_from_the_duplicates_page(client, pair):
     first, again = pair
-    workflow.complaint_merge(feedback=again, into=first, actor=_handler_of(first))
+    merging.complaint_merge(feedback=again, into=first, actor=_handler_of(first))
     page = section(client.get(f"/staff/items/{again.pk}/").content.decode())
     assert f'action="/staff/items/{again.pk}/unmerge/"' in page
 
@@ -203,7 +203,7 @@ def test_the_page_never_shows_the_id_of_an_item_kept_that_left_the_queue(
     kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT)
     workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
     duplicate = complaint(trust, days_ago=1, patient=PAT)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     workflow.complaint_reroute(feedback=kept, actor=handler, to=other_trust, reason="theirs")
     page = section(client.get(f"/staff/items/{duplicate.pk}/").content.decode())
     assert "Merged into an item no longer in your queue" in page
@@ -212,7 +212,7 @@ def test_the_page_never_shows_the_id_of_an_item_kept_that_left_the_queue(
 
 def test_withdrawing_the_item_kept_puts_its_duplicate_back_in_the_queue_page(client, handler, pair):
     first, again = pair
-    workflow.complaint_merge(feedback=again, into=first, actor=handler)
+    merging.complaint_merge(feedback=again, into=first, actor=handler)
     workflow.complaint_withdraw(feedback=first, actor=handler, reason="withdrawn by the patient")
     queue = client.get("/staff/queue/?status=received").content.decode()
     assert f'href="/staff/items/{again.pk}/"' in queue

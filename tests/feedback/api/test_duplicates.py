@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from feedback.choices import Role, Status
 from feedback.models import AuditEvent, Feedback, FeedbackLink
-from feedback.services import workflow
+from feedback.services import merging, workflow
 from tests.factories import UserFactory
 from tests.feedback.duplicate_items import PAT_NHS, RESPONSE, SAM, complaint, reading, topic
 
@@ -153,7 +153,7 @@ def test_the_schema_describes_the_endpoints():
 def _merged(trust, handler):
     kept = complaint(trust, days_ago=8, patient=PAT_NHS, status=Status.ACKNOWLEDGED)
     duplicate = complaint(trust, days_ago=1, patient=PAT_NHS, status=Status.ACKNOWLEDGED)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     return kept, duplicate
 
 
@@ -204,7 +204,7 @@ def test_the_api_never_shows_the_id_of_an_item_kept_that_left_the_queue(
     kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT_NHS)
     workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
     duplicate = complaint(trust, days_ago=1, patient=PAT_NHS)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     workflow.complaint_reroute(feedback=kept, actor=handler, to=other_trust, reason="theirs")
     client = client_for(handler)
     assert client.get(f"/api/v1/queue/{duplicate.pk}/").json()["duplicate_of"] is None

@@ -16,7 +16,7 @@ from feedback.choices import NotificationKind, RiskCheck, Status
 from feedback.errors import IllegalTransition, InvalidFeedback
 from feedback.models import AuditEvent, Feedback, FeedbackLink, FeedbackReading, Notification
 from feedback.selectors import feedback_queue
-from feedback.services import duplicates, workflow
+from feedback.services import duplicates, merging, workflow
 from feedback.services.analysis import feedback_analyse_batch
 from feedback.services.duplicates import duplicate_candidates, feedback_link, phone_keys
 from feedback.services.notifications import notification_send
@@ -209,7 +209,7 @@ def test_merging_closes_the_duplicate_audits_both_and_its_patient_gets_the_answe
     duplicate = complaint(
         trust, days_ago=2, patient={"name": "P Example", "email": "Pat@Example.com"}
     )
-    merged = workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merged = merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
 
     assert (merged.status, merged.duplicate_of, merged.closed_at is not None) == (
         Status.CLOSED,
@@ -251,7 +251,7 @@ def test_a_merge_into_an_item_already_answered_sends_that_answer_now(trust, hand
     kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT)
     workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
     duplicate = complaint(trust, days_ago=1, patient=PAT)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     kinds = set(Notification.objects.filter(feedback=duplicate).values_list("kind", flat=True))
     assert kinds == {NotificationKind.MERGED, NotificationKind.RESPONSE}
 
@@ -273,9 +273,9 @@ def test_complaints_of_two_people_are_linked_not_merged(
     are merged, as the answer to one is sent to that address already."""
     kept = complaint(trust, patient=kept_patient)
     duplicate = complaint(trust, patient=duplicate_patient)
-    assert workflow.merge_refusal(duplicate, kept) is not None
+    assert merging.merge_refusal(duplicate, kept) is not None
     with pytest.raises(IllegalTransition, match="do not give the same email address"):
-        workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+        merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     assert Feedback.objects.get(pk=duplicate.pk).status == Status.RECEIVED
     assert not Notification.objects.exists()
     duplicates.feedback_link(feedback=duplicate, other=kept, actor=handler)
@@ -349,7 +349,7 @@ def test_a_refused_merge_says_why_and_changes_nothing(trust, handler, case):
     before = AuditEvent.objects.count()
     error = InvalidFeedback if case == "into itself" else IllegalTransition
     with pytest.raises(error, match=why):
-        workflow.complaint_merge(feedback=item, into=kept, actor=handler)
+        merging.complaint_merge(feedback=item, into=kept, actor=handler)
     assert AuditEvent.objects.count() == before
     assert not Notification.objects.exists()
     assert Feedback.objects.get(pk=item.pk).duplicate_of_id == item.duplicate_of_id
@@ -359,13 +359,13 @@ def test_an_item_of_another_organisation_cannot_be_merged(trust, other_trust, ha
     mine, theirs = complaint(trust), complaint(other_trust)
     for item, into in ((mine, theirs), (theirs, mine)):
         with pytest.raises(IllegalTransition, match="your organisation's queue"):
-            workflow.complaint_merge(feedback=item, into=into, actor=handler)
+            merging.complaint_merge(feedback=item, into=into, actor=handler)
     assert not Feedback.objects.filter(duplicate_of__isnull=False).exists()
 
 
 def test_a_merged_item_cannot_be_reopened(trust, handler):
     kept, duplicate = complaint(trust, patient=PAT), complaint(trust, patient=PAT)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     with pytest.raises(IllegalTransition, match=f"merged into #{kept.pk}"):
         workflow.complaint_reopen(feedback=duplicate, actor=handler, reason="unhappy")
 
@@ -406,7 +406,7 @@ def test_the_window_is_read_in_one_binary_copy_on_postgresql(trust, handler):
 def _merged_pair(trust, handler, **duplicate_values):
     kept = complaint(trust, days_ago=10, patient=PAT)
     duplicate = complaint(trust, days_ago=2, patient=PAT, **duplicate_values)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     return kept, duplicate
 
 
@@ -447,7 +447,7 @@ def test_a_duplicate_merged_while_waiting_for_the_complainant_waits_again(trust,
     duplicate = complaint(trust, days_ago=2, patient=PAT, status=Status.ACKNOWLEDGED)
     workflow.complaint_request_information(feedback=duplicate, actor=handler)
     kept = complaint(trust, days_ago=10, patient=PAT)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     paused_at = AuditEvent.objects.get(feedback=duplicate, action="merged").detail["paused_at"]
 
     workflow.complaint_withdraw(feedback=kept, actor=handler, reason="withdrawn")
@@ -496,7 +496,7 @@ def test_a_duplicate_already_sent_the_answer_stays_closed(trust, other_trust, ha
     kept = complaint(trust, days_ago=20, status=Status.INVESTIGATING, patient=PAT)
     workflow.complaint_respond(feedback=kept, actor=handler, **RESPONSE)
     duplicate = complaint(trust, days_ago=1, patient=PAT)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     workflow.complaint_reroute(feedback=kept, actor=handler, to=other_trust, reason="theirs")
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.duplicate_of_id) == (Status.CLOSED, kept.pk)
@@ -509,9 +509,9 @@ def test_a_handler_undoes_a_merge_made_by_mistake(trust, handler):
     _days_later(duplicate, 3)
     due_before = Feedback.objects.get(pk=duplicate.pk).response_due
     with pytest.raises(InvalidFeedback):
-        workflow.complaint_unmerge(feedback=duplicate, actor=handler, reason=" ")
+        merging.complaint_unmerge(feedback=duplicate, actor=handler, reason=" ")
 
-    workflow.complaint_unmerge(feedback=duplicate, actor=handler, reason="different visits")
+    merging.complaint_unmerge(feedback=duplicate, actor=handler, reason="different visits")
 
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.duplicate_of_id) == (Status.INVESTIGATING, None)
@@ -530,14 +530,14 @@ def test_a_handler_undoes_a_merge_made_by_mistake(trust, handler):
     ).exists()
     # An item not merged has nothing to undo.
     with pytest.raises(IllegalTransition, match="was not merged"):
-        workflow.complaint_unmerge(feedback=kept, actor=handler, reason="oops")
+        merging.complaint_unmerge(feedback=kept, actor=handler, reason="oops")
 
 
 def test_only_the_items_own_organisation_undoes_a_merge(trust, other_trust, handler):
     kept, duplicate = _merged_pair(trust, handler)
     stranger = UserFactory(organisation=other_trust)
     with pytest.raises(IllegalTransition, match="your organisation's queue"):
-        workflow.complaint_unmerge(feedback=duplicate, actor=stranger, reason="mine")
+        merging.complaint_unmerge(feedback=duplicate, actor=stranger, reason="mine")
     assert Feedback.objects.get(pk=duplicate.pk).duplicate_of_id == kept.pk
 
 
@@ -572,11 +572,11 @@ def test_undoing_a_merge_while_the_item_kept_is_answered_finishes_both(trust, ha
         pytest.skip("row locks are PostgreSQL's (SQLite takes one lock for the whole database)")
     kept = complaint(trust, days_ago=10, status=Status.INVESTIGATING, patient=PAT)
     duplicate = complaint(trust, days_ago=2, patient=PAT)
-    workflow.complaint_merge(feedback=duplicate, into=kept, actor=handler)
+    merging.complaint_merge(feedback=duplicate, into=kept, actor=handler)
     colleague = UserFactory(organisation=trust)
     duplicate_held, kept_held = threading.Event(), threading.Event()
     failures: list[BaseException] = []
-    write_audit = workflow.audit_record
+    write_audit = merging.audit_record
 
     def audit_record(*, feedback, **kwargs):
         # The undo, holding the duplicate, reaches its note on the item kept only once the
@@ -586,7 +586,7 @@ def test_undoing_a_merge_while_the_item_kept_is_answered_finishes_both(trust, ha
             kept_held.wait(10)
         return write_audit(feedback=feedback, **kwargs)
 
-    share = workflow._share_response
+    share = merging.share_response
 
     def share_response(**kwargs):
         kept_held.set()
@@ -594,15 +594,15 @@ def test_undoing_a_merge_while_the_item_kept_is_answered_finishes_both(trust, ha
 
     def undo() -> None:
         try:
-            workflow.complaint_unmerge(feedback=duplicate, actor=colleague, reason="not the same")
+            merging.complaint_unmerge(feedback=duplicate, actor=colleague, reason="not the same")
         except BaseException as error:
             failures.append(error)
         finally:
             connection.close()
 
     with (
-        mock.patch.object(workflow, "audit_record", audit_record),
-        mock.patch.object(workflow, "_share_response", share_response),
+        mock.patch.object(merging, "audit_record", audit_record),
+        mock.patch.object(merging, "share_response", share_response),
     ):
         other = threading.Thread(target=undo)
         other.start()
