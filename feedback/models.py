@@ -788,7 +788,7 @@ class FftUpload(models.Model):
     )
     # The name the file came with, its last path part made safe to show.
     file_name = models.CharField(max_length=100)
-    # What its content showed it to be (feedback.fft_reader.FORMATS), never what its name said.
+    # What its content showed it to be (feedback.fft_files.FORMATS), never what its name said.
     file_format = models.CharField(
         max_length=4, choices=[("csv", "CSV"), ("xlsx", "Excel workbook (.xlsx)")]
     )

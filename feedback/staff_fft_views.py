@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 
 from feedback.choices import FFT_UPLOAD_RUNNING, FftUploadStatus
 from feedback.errors import InvalidFeedback
-from feedback.fft_reader import COLUMNS
+from feedback.fft_vocabulary import COLUMNS
 from feedback.forms import FftUploadForm
 from feedback.models import User
 from feedback.selectors import (

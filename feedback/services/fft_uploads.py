@@ -51,7 +51,7 @@ from feedback.choices import (
     OrganisationKind,
 )
 from feedback.errors import IllegalTransition, InvalidFeedback
-from feedback.fft_reader import FftFileError, sniff_format
+from feedback.fft_files import FftFileError, sniff_format
 from feedback.models import (
     FftUpload,
     User,
