@@ -143,7 +143,7 @@ class WordReader:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from analytics.ml.encoder import base_model_path
+        from analytics.ml.runtime import base_model_path
 
         self.layers = tuple(layers)
         # The thread count is the process's (torch's setting is global): set only when asked,

@@ -41,10 +41,10 @@ def _figures(scores: dict[str, Any]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     from analytics.ml.analyser import Analyser
-    from analytics.ml.encoder import bfloat16_units
     from analytics.ml.held_out import score_held_out
     from analytics.ml.risk import RISK_SCORE_THRESHOLD
     from analytics.ml.routing import detect_risks
+    from analytics.ml.runtime import bfloat16_units
     from analytics.ml.training_data import read_fft
 
     if not FFT.is_file():

@@ -18,14 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.ml.encoder import (
-    BASE_MODEL_NAME,
-    FEATURE_DIM,
-    MAX_LENGTH,
-    POOLING,
-    Encoder,
-    EncoderUnavailable,
-)
+from analytics.ml.encoder import BASE_MODEL_NAME, FEATURE_DIM, MAX_LENGTH, POOLING, Encoder
 from analytics.ml.heads import (
     SENTIMENT_CLASSES,
     ArtifactError,
@@ -35,6 +28,7 @@ from analytics.ml.heads import (
     sentiment_label,
 )
 from analytics.ml.questions import QUESTION_READING
+from analytics.ml.runtime import EncoderUnavailable
 from analytics.ml.similarity import readings_from_features
 from analytics.ml.triage import (
     TRIAGE_MANIFEST_FILE,

@@ -18,8 +18,8 @@ from sklearn.linear_model import LogisticRegression
 
 from analytics.ml import evaluation
 from analytics.ml.analyser import RISK_HEADS
-from analytics.ml.encoder import available_cores
 from analytics.ml.heads import SENTIMENT_CLASSES, sigmoid, softmax
+from analytics.ml.runtime import available_cores
 from analytics.themes import THEME_SLUGS
 
 MAX_ITER = 3000

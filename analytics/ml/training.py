@@ -47,7 +47,7 @@ from analytics.ml.calibration import (
     fit_binary_heads,
     head_columns,
 )
-from analytics.ml.encoder import BASE_LAYERS, BASE_MODEL_NAME, FEATURE_DIM, Encoder, available_cores
+from analytics.ml.encoder import BASE_LAYERS, BASE_MODEL_NAME, FEATURE_DIM, Encoder
 from analytics.ml.finetune import (
     Example,
     FineTuneConfig,
@@ -61,6 +61,7 @@ from analytics.ml.held_out import score_held_out
 from analytics.ml.manifest import build_manifest, format_report, model_version
 from analytics.ml.questions import RATING_WORDING
 from analytics.ml.risk import RISK_SCORE_THRESHOLD
+from analytics.ml.runtime import available_cores
 from analytics.ml.training_data import (
     FFT_FILE,
     FftData,

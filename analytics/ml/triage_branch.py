@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from transformers.masking_utils import create_bidirectional_mask
 
-from analytics.ml.encoder import HIDDEN_SIZE, comment_mask, mean_pool
+from analytics.ml.encoder import HIDDEN_SIZE
+from analytics.ml.pooling import comment_mask, mean_pool
 
 TRIAGE_FEATURE_DIM = 2 * HIDDEN_SIZE
 

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.ml.analyser import Analyser, ModelUnavailable
 from analytics.ml.comparison import compare, format_comparison
-from analytics.ml.encoder import EncoderUnavailable
 from analytics.ml.routing import detect_risks
+from analytics.ml.runtime import EncoderUnavailable
 from analytics.ml.training import TrainingDataError
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.ml.analyser import Analyser, ModelUnavailable
-from analytics.ml.encoder import EncoderUnavailable
+from analytics.ml.runtime import EncoderUnavailable
 from analytics.ml.triage_data import EVALUATION_DIR, TriageDataError, read_evaluation_sets
 from analytics.triage_evaluation import evaluate_triage, format_triage_evaluation
 

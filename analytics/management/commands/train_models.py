@@ -4,8 +4,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics.ml.encoder import EncoderUnavailable
 from analytics.ml.routing import detect_risks
+from analytics.ml.runtime import EncoderUnavailable
 from analytics.ml.training import (
     DEFAULT_SEED,
     TrainingConfig,

@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics.ml.encoder import EncoderUnavailable
+from analytics.ml.runtime import EncoderUnavailable
 from analytics.redaction_learnt import WordReader
 from analytics.redaction_scoring import DIRECT, read_marked
 from analytics.redaction_training import MIN_PRECISION, train

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.ml.analyser import Analyser, ModelUnavailable
-from analytics.ml.encoder import EncoderUnavailable
+from analytics.ml.runtime import EncoderUnavailable
 from analytics.ml.training import is_held_out
 from analytics.ml.triage_data import TriageDataError
 from analytics.ml.triage_output import format_scores

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analytics.ml.analyser import Analyser, AnalysisInput, ModelUnavailable
-from analytics.ml.encoder import bfloat16_units
+from analytics.ml.runtime import bfloat16_units
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMITTED = ROOT / "analytics" / "artifacts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from analytics.ml.encoder import (
+from analytics.ml.pooling import (
     comment_mask,
     comment_mask_np,
     mean_pool,
