@@ -295,6 +295,7 @@ class NotificationKind(models.TextChoices):
     RESPONSE = "response", "Final response"
     REOPENED = "reopened", "Complaint reopened"
     MERGED = "merged", "Joined to another item about the same matter"
+    UNMERGED = "unmerged", "Handled on its own again after being joined to another"
 
 
 class NotificationState(models.TextChoices):

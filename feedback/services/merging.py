@@ -205,6 +205,8 @@ def _unmerge(item: Feedback, *, actor: User | None, reason: str, tell_kept: bool
     item.closed_at = None
     item.resolved_at = None
     item.save()
+    # Its complainant was told it was joined to another: they are told it is handled on its own.
+    notification_schedule(feedback=item, kind=NotificationKind.UNMERGED)
     audit_record(
         feedback=item,
         actor=actor,

@@ -138,6 +138,15 @@ def _message(notification: Notification) -> tuple[str, str]:
             f"{_needs(item)}"
             f"You can follow its progress here: {_tracking_url(item)}\n{help_text}",
         )
+    if notification.kind == NotificationKind.UNMERGED:
+        due = f" They aim to reply by {item.response_due:%d %B %Y}." if item.response_due else ""
+        return (
+            f"Your {kind} is being looked at on its own again",
+            f"We told you that {handler} had joined your {kind} to another about the same "
+            f"matter. They will not answer them together after all, so they are now looking "
+            f"into yours on its own.{due} You do not need to do anything.\n\n"
+            f"You can follow its progress here: {_tracking_url(item)}\n",
+        )
     if notification.kind == NotificationKind.MERGED:
         return (
             f"Your {kind} has been joined with another",

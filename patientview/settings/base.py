@@ -401,6 +401,7 @@ GOVUK_NOTIFY_TEMPLATES = {
     "acknowledgement": env.str("GOVUK_NOTIFY_TEMPLATE_ACKNOWLEDGEMENT", default=""),
     "response": env.str("GOVUK_NOTIFY_TEMPLATE_RESPONSE", default=""),
     "merged": env.str("GOVUK_NOTIFY_TEMPLATE_MERGED", default=""),
+    "unmerged": env.str("GOVUK_NOTIFY_TEMPLATE_UNMERGED", default=""),
     "staff_digest": env.str("GOVUK_NOTIFY_TEMPLATE_STAFF_DIGEST", default=""),
 }
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -415,6 +415,39 @@ def _days_later(item, days):
     Feedback.objects.filter(pk=item.pk).update(closed_at=F("closed_at") - dt.timedelta(days=days))
 
 
+def _email_of_kind(item, kind):
+    notification = Notification.objects.get(feedback=item, kind=kind)
+    assert notification_send(notification_id=notification.pk)
+    return mail.outbox[-1]
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "handed to the ICB", "merged by mistake"])
+def test_a_complainant_told_their_complaint_was_joined_is_told_when_it_is_handled_alone(
+    trust, handler, icb, how
+):
+    kept, duplicate = _merged_pair(trust, handler, status=Status.ACKNOWLEDGED)
+    joined = _email_of_kind(duplicate, NotificationKind.MERGED)
+    assert "joined yours to it" in joined.body
+
+    if how == "withdrawn":
+        workflow.complaint_withdraw(feedback=kept, actor=handler, reason="the patient withdrew it")
+    elif how == "handed to the ICB":
+        workflow.complaint_reroute(feedback=kept, actor=handler, to=icb, reason="GP care only")
+    else:
+        merging.complaint_unmerge(feedback=duplicate, actor=handler, reason="not the same matter")
+
+    duplicate.refresh_from_db()
+    told = _email_of_kind(duplicate, NotificationKind.UNMERGED)
+    assert told.to == ["pat@example.com"]
+    assert "on its own" in told.body
+    assert f"{duplicate.response_due:%d %B %Y}" in told.body
+    assert duplicate.tracking_token in told.body
+    # Nothing of the other item: not its number, not its link.
+    assert f"#{kept.pk}" not in told.body and kept.tracking_token not in told.body
+    # The complainant of the item kept hears nothing of this.
+    assert not Notification.objects.filter(feedback=kept, kind=NotificationKind.UNMERGED).exists()
+
+
 def test_withdrawing_the_item_kept_reopens_its_duplicate_with_its_clock_resumed(trust, handler):
     kept, duplicate = _merged_pair(trust, handler, status=Status.ACKNOWLEDGED)
     due_before = Feedback.objects.get(pk=duplicate.pk).response_due
