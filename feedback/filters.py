@@ -9,6 +9,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from analytics.ml.language import ENGLISH, LANGUAGE_NAMES
 from analytics.themes import THEMES
 from feedback.choices import CLOCK_RUNNING_STATUSES, Kind, RiskCheck, RiskFlag, Status
 from feedback.models import Feedback
@@ -63,6 +64,15 @@ class QueueFilter(django_filters.FilterSet):
         choices=[("pending", "To check")],
         method="filter_check",
     )
+    language = django_filters.ChoiceFilter(
+        label="Language",
+        help_text="The language the feedback is written in; the model reads English only",
+        choices=[
+            ("other", "Not in English: needs a reader"),
+            *((code, name) for code, name in LANGUAGE_NAMES.items() if code != ENGLISH),
+        ],
+        method="filter_language",
+    )
     ordering = UrgentFirstOrdering(
         fields=(("received_at", "received"), ("response_due", "due"), ("sentiment", "sentiment"))
     )
@@ -93,6 +103,11 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_check(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         return queryset.filter(risk_check=RiskCheck.PENDING) if value else queryset
+
+    def filter_language(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
+        if value == "other":
+            return queryset.exclude(text_language__in=("", ENGLISH))
+        return queryset.filter(text_language=value) if value else queryset
 
     def filter_assignee(self, queryset: QuerySet[Feedback], name: str, value: str) -> QuerySet:
         if value == "me":

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models.functions import Length, Lower
 from django.utils import timezone
 
+from analytics.ml.language import ENGLISH as READABLE_LANGUAGE
+from analytics.ml.language import language_name
 from feedback.choices import (
     PRACTICE_KINDS,
     AnalysisState,
@@ -268,6 +270,12 @@ class Feedback(models.Model):
     needs_review = models.BooleanField(
         default=False, help_text="Routed by the rules alone because the model was unavailable."
     )
+    # The language the text is written in (ISO 639-1, analytics.ml.language), found by the worker
+    # before the reader reads it, and the detector's confidence in it; "" until then. Not English:
+    # the English reader's sentiment and themes are kept off the item (they would be confident
+    # guesses), the patient's answers route it, and staff see it needs a reader of the language.
+    text_language = models.CharField(max_length=8, blank=True, default="", db_default="")
+    text_language_confidence = models.FloatField(null=True, blank=True)
     # The triage reader's probabilities (analytics.ml.triage_data.TRIAGE_LABELS -> 0..1).
     triage_scores = models.JSONField(default=dict, blank=True)
     # A possible risk the reader was unsure about: the route stands, a person checks it within
@@ -408,6 +416,15 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def needs_language_reader(self) -> bool:
+        """Written in a language the reader cannot read: a person who reads it must."""
+        return self.text_language not in ("", READABLE_LANGUAGE)
+
+    @property
+    def text_language_name(self) -> str:
+        return language_name(self.text_language) if self.text_language else ""
 
 
 class FeedbackTheme(models.Model):

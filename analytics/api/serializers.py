@@ -188,6 +188,12 @@ class RegulatorFeedbackRowOutputSerializer(serializers.Serializer):
     resolved_date = serializers.DateField(allow_null=True)
     withdrawn_date = serializers.DateField(allow_null=True)
     analysis_state = serializers.ChoiceField(choices=AnalysisState.choices)
+    text_language = serializers.CharField(
+        allow_null=True,
+        help_text="The language the text is written in (ISO 639-1, detected); null before "
+        "analysis. Not 'en': the model did not read it, so sentiment, its label and confidence "
+        "and the themes are empty unless a person who reads the language recorded them.",
+    )
     sentiment = serializers.IntegerField(min_value=1, max_value=5, allow_null=True)
     sentiment_label = serializers.ChoiceField(choices=SENTIMENT_LABELS, allow_null=True)
     sentiment_confidence = serializers.FloatField(allow_null=True)

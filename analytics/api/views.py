@@ -64,6 +64,7 @@ EXAMPLE_ROW: dict[str, Any] = {
     "resolved_date": None,
     "withdrawn_date": None,
     "analysis_state": "done",
+    "text_language": "en",
     "sentiment": 5,
     "sentiment_label": "negative",
     "sentiment_confidence": 0.91,

@@ -44,6 +44,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "resolved_date",
     "withdrawn_date",
     "analysis_state",
+    "text_language",
     "sentiment",
     "sentiment_label",
     "sentiment_confidence",
@@ -117,6 +118,9 @@ _VALUE_FIELDS = (
     "status",
     "paused_days",
     "analysis_state",
+    # The language the text is written in (ISO 639-1, the worker's detector): not English, the
+    # sentiment and themes are empty, not the English reader's guess.
+    "text_language",
     "sentiment",
     "sentiment_label",
     "sentiment_confidence",

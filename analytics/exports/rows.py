@@ -206,6 +206,7 @@ class ExportRowBuilder:
             status,
             paused_days,
             analysis_state,
+            text_language,
             sentiment,
             sentiment_label,
             sentiment_confidence,
@@ -285,6 +286,7 @@ class ExportRowBuilder:
             "resolved_date": resolved_date,
             "withdrawn_date": withdrawn_date,
             "analysis_state": analysis_state,
+            "text_language": text_language or None,
             "sentiment": sentiment,
             "sentiment_label": sentiment_label or None,
             "sentiment_confidence": sentiment_confidence,
@@ -354,6 +356,7 @@ class ExportRowBuilder:
                     status,
                     paused_days,
                     analysis_state,
+                    text_language,
                     sentiment,
                     sentiment_label,
                     sentiment_confidence,
@@ -434,6 +437,7 @@ class ExportRowBuilder:
                     f"{statutory_due or ''},{agreed_due or ''},"
                     f"{'' if paused_days is None else paused_days},{closed_date or ''},"
                     f"{resolved_date or ''},{withdrawn_date or ''},{analysis_state or ''},"
+                    f"{text_language or ''},"
                     f"{'' if sentiment is None else sentiment},{sentiment_label or ''},"
                     f"{'' if sentiment_confidence is None else sentiment_confidence},"
                     f"{themes or ''},{risks},{model_version or ''},"

@@ -394,6 +394,17 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
     )
     themes = serializers.SerializerMethodField()
     risk_flags = serializers.SerializerMethodField()
+    text_language = serializers.CharField(
+        read_only=True,
+        help_text="The language the text is written in (ISO 639-1, detected by the worker); "
+        '"" before analysis',
+    )
+    text_language_confidence = serializers.FloatField(read_only=True, allow_null=True)
+    needs_language_reader = serializers.BooleanField(
+        read_only=True,
+        help_text="Not in English: the model did not read it (no sentiment or themes until a "
+        "person who reads the language records them)",
+    )
     steps = serializers.SerializerMethodField(
         help_text="The workflow steps open for this item now, as the item page offers them"
     )
@@ -423,6 +434,9 @@ class QueueItemOutputSerializer(serializers.ModelSerializer):
             "consent",
             "consent_recorded_at",
             "text",
+            "text_language",
+            "text_language_confidence",
+            "needs_language_reader",
             "sentiment",
             "sentiment_label",
             "sentiment_confidence",

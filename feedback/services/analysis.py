@@ -26,6 +26,7 @@ from analytics.ml.analyser import (
     ModelUnavailable,
     get_analyser,
 )
+from analytics.ml.language import LanguageReading, detect_languages
 from analytics.ml.routing import RouteDecision, RoutingInput, route_feedback
 from analytics.ml.similarity import reading_sketch
 from analytics.redaction import IdentityTerms, redact_many
@@ -132,6 +133,14 @@ def _routing_input(item: Feedback, result: AnalysisResult | None) -> RoutingInpu
     )
 
 
+def unread_language_note(language: LanguageReading) -> str:
+    """Why the reader left an item alone, in the words staff read in its route evidence."""
+    return (
+        f"Written in {language.name}: the reader reads English only, so the patient's answers "
+        f"and the rules that still apply routed it; it needs a reader of {language.name}"
+    )
+
+
 def _result_fields(
     *,
     item: Feedback,
@@ -139,25 +148,39 @@ def _result_fields(
     decision: RouteDecision,
     handler: Organisation | None,
     now: dt.datetime,
+    language: LanguageReading | None = None,
 ) -> dict[str, object]:
     """The columns one item's analysis and route set."""
+    unread = language is not None and not language.readable
     fields: dict[str, object] = {
         "analysis_state": AnalysisState.DONE,
         "analysed_at": now,
         "route": decision.route,
         "route_rule": decision.rule,
-        "route_evidence": list(decision.evidence),
+        "route_evidence": [
+            *decision.evidence,
+            *([unread_language_note(language)] if unread and language else []),
+        ],
         **_national_triage(item, handler, decision),
         "routed_at": now,
         "handled_by": handler,
         "risk_safeguarding": RiskFlag.SAFEGUARDING in decision.risk_flags,
         "risk_mental_health_act": RiskFlag.MENTAL_HEALTH_ACT in decision.risk_flags,
         "risk_serious": RiskFlag.SERIOUS_RISK in decision.risk_flags,
-        "needs_review": result is None,
+        # An item in another language was not read on purpose: it is flagged for a reader of
+        # its language, not as a model failure.
+        "needs_review": result is None and not unread,
         "risk_check": RiskCheck.PENDING if decision.check_flags else "",
         "risk_check_flags": sorted(decision.check_flags),
         "risk_check_due": risk_check_due(now) if decision.check_flags else None,
     }
+    if language is not None:
+        fields["text_language"] = language.code
+        fields["text_language_confidence"] = round(language.confidence, 4)
+    if unread:
+        # Never a confident English reading of words the reader cannot read: no sentiment, so no
+        # dashboard, export or figure counts one until a person who reads it records one.
+        fields |= {"sentiment": None, "sentiment_label": "", "sentiment_confidence": None}
     if result is not None:
         fields |= {
             "sentiment": result.sentiment,
@@ -188,16 +211,25 @@ def _audit_events(
     handler: Organisation | None,
     now: dt.datetime,
     reason: str = "model unavailable",
+    language: LanguageReading | None = None,
 ) -> list[AuditEvent]:
+    if language is not None and not language.readable:
+        reason = f"written in {language.name}: the reader reads English only"
+    detail: dict[str, object] = (
+        {"sentiment": result.sentiment, "themes": [slug for slug, _ in result.themes]}
+        if result is not None
+        else {"reason": reason}
+    )
+    if language is not None:
+        detail["language"] = language.code
+        detail["language_confidence"] = round(language.confidence, 4)
+        # What an uncertain text looked most like before it was taken as English.
+        detail["language_detected"] = language.detected
     analysed = AuditEvent(
         feedback=item,
         action="analysed" if result is not None else "analysed_rules_only",
         to_value=result.model_version if result is not None else "",
-        detail=(
-            {"sentiment": result.sentiment, "themes": [slug for slug, _ in result.themes]}
-            if result is not None
-            else {"reason": reason}
-        ),
+        detail=detail,
         at=now,
     )
     routed = AuditEvent(
@@ -236,6 +268,7 @@ def _save_results(
     claim: uuid.UUID,
     outcomes: Sequence[tuple[Feedback, AnalysisResult | None, RouteDecision, Organisation | None]],
     reason: str = "model unavailable",
+    languages: dict[int, LanguageReading] | None = None,
 ) -> list[int]:
     """Write a batch's analyses and routes, each only while the claim on it is still ours.
 
@@ -252,8 +285,14 @@ def _save_results(
     redacted = _redacted_texts([item for item, *_ in outcomes])
     with transaction.atomic():
         for item, result, decision, handler in outcomes:
+            language = (languages or {}).get(item.pk)
             fields = _result_fields(
-                item=item, result=result, decision=decision, handler=handler, now=now
+                item=item,
+                result=result,
+                decision=decision,
+                handler=handler,
+                now=now,
+                language=language,
             )
             fields["text_redacted"], fields["question_redacted"] = redacted[item.pk]
             if not Feedback.objects.filter(
@@ -280,6 +319,7 @@ def _save_results(
                     handler=handler,
                     now=now,
                     reason=reason,
+                    language=language,
                 )
             )
         if themes:
@@ -307,30 +347,38 @@ def feedback_analyse_batch(*, first_id: int | None = None, limit: int | None = N
     )
     if not items:
         return []
-    results: Sequence[AnalysisResult | None]
+    # The language first: the reader reads English, and its sentence about anything else would be
+    # a confident guess (bench/results/language.md). Those items are not given to it at all.
+    languages = dict(
+        zip((i.pk for i in items), detect_languages([i.text for i in items]), strict=True)
+    )
+    readable = [i for i in items if languages[i.pk].readable]
+    results: dict[int, AnalysisResult | None] = {}
     try:
-        analyser = reader()
-        results = analyser.analyse(
-            [
-                AnalysisInput(
-                    text=i.text,
-                    question=i.question,
-                    service_type=i.service_type,
-                    fft_rating=i.fft_rating,
-                )
-                for i in items
-            ]
-        )
+        if readable:
+            analyser = reader()
+            read = analyser.analyse(
+                [
+                    AnalysisInput(
+                        text=i.text,
+                        question=i.question,
+                        service_type=i.service_type,
+                        fft_rating=i.fft_rating,
+                    )
+                    for i in readable
+                ]
+            )
+            results = dict(zip((i.pk for i in readable), read, strict=True))
     except ModelUnavailable:
         # Rules alone still route every item; people review what the model did not read.
         logger.exception("model unavailable: routing %d items by rules alone", len(items))
-        results = [None] * len(items)
     cqc = organisation_cqc()
     outcomes = []
-    for item, result in zip(items, results, strict=True):
+    for item in items:
+        result = results.get(item.pk)
         decision = route_feedback(_routing_input(item, result))
         outcomes.append((item, result, decision, _handler_for(decision.route, item, cqc)))
-    return _save_results(claim=claim, outcomes=outcomes)
+    return _save_results(claim=claim, outcomes=outcomes, languages=languages)
 
 
 SET_ASIDE_REASON = "set aside after repeated failed analyses: routed by rules, check by hand"

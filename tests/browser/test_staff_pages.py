@@ -278,3 +278,28 @@ def test_item_with_a_possible_risk_to_check_and_the_privacy_page(
     check(browsing, "staff item: dismissing without a reason")
     browsing.goto("/staff/privacy/")
     check(browsing, "staff privacy: empty")
+
+
+def test_an_item_written_in_polish_on_the_queue_and_its_page(
+    browsing: Browsing, trust: Any, handler: Any
+) -> None:
+    item = FeedbackFactory(
+        provider=trust,
+        handled_by=trust,
+        route="trust",
+        route_rule="trust_default",
+        text="Mój tata leżał na korytarzu w A&E przez całą noc bez koca.",
+        text_language="pl",
+        text_language_confidence=0.9991,
+        analysis_state="done",
+        analysed_at=timezone.now(),
+    )
+    sign_in(browsing, "handler")
+    page = browsing.page
+    tag = page.locator(".app-language-tag")
+    assert tag.inner_text() == "Written in Polish: needs a reader of Polish"
+    check(browsing, "staff queue: an item written in Polish")
+    browsing.goto(f"/staff/items/{item.pk}/")
+    assert page.locator("#language-reader").is_visible()
+    assert "needs a reader of Polish" in page.locator("#language-reader").inner_text()
+    check(browsing, "staff item: written in Polish")
