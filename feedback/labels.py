@@ -78,6 +78,7 @@ CHECK_FLAG_LABELS: dict[str, str] = {
     RiskFlag.MENTAL_HEALTH_ACT.value: "Possible Mental Health Act concern",
     RiskFlag.SERIOUS_RISK.value: "Possible serious risk to safety",
     "patient_unsure": "The patient was not sure if anyone is at risk",
+    "unread_language": "Not read for risks: written in a language the reader cannot read",
 }
 STATUS_LABELS: dict[str, str] = dict(Status.choices)
 # The types an attachment may be (feedback/services/attachments.py), as people call them.

@@ -49,7 +49,7 @@ from feedback.models import (
     Organisation,
 )
 from feedback.selectors import organisation_cqc, organisation_national
-from feedback.services.triage import risk_check_due
+from feedback.services.triage import UNREAD_LANGUAGE, risk_check_due
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,9 @@ def _result_fields(
 ) -> dict[str, object]:
     """The columns one item's analysis and route set."""
     unread = language is not None and not language.readable
+    # Nobody has read an item in another language for risks: a person checks it, as any possible
+    # risk, by the end of the next working day (a risk it tells reaches the CQC then).
+    checks = set(decision.check_flags) | ({UNREAD_LANGUAGE} if unread else set())
     fields: dict[str, object] = {
         "analysis_state": AnalysisState.DONE,
         "analysed_at": now,
@@ -170,9 +173,9 @@ def _result_fields(
         # An item in another language was not read on purpose: it is flagged for a reader of
         # its language, not as a model failure.
         "needs_review": result is None and not unread,
-        "risk_check": RiskCheck.PENDING if decision.check_flags else "",
-        "risk_check_flags": sorted(decision.check_flags),
-        "risk_check_due": risk_check_due(now) if decision.check_flags else None,
+        "risk_check": RiskCheck.PENDING if checks else "",
+        "risk_check_flags": sorted(checks),
+        "risk_check_due": risk_check_due(now) if checks else None,
     }
     if language is not None:
         fields["text_language"] = language.code

@@ -26,12 +26,16 @@ from feedback.models import Correction, Feedback, FeedbackTheme, User
 from feedback.selectors import organisation_cqc
 from feedback.services.transitions import item_locked
 
+# An item in a language the reader cannot read has not been read for risks by anyone: a person
+# checks it (with a reader of its language) within the same working day as any possible risk.
+UNREAD_LANGUAGE = "unread_language"
 # What a check is about: the reader's unsure labels, or the patient's "I'm not sure".
 CHECK_LABELS: dict[str, str] = {
     RiskFlag.SAFEGUARDING.value: "possible safeguarding concern",
     RiskFlag.MENTAL_HEALTH_ACT.value: "possible Mental Health Act concern",
     RiskFlag.SERIOUS_RISK.value: "possible serious risk to safety",
     "patient_unsure": "the patient was not sure if anyone is at risk of harm",
+    UNREAD_LANGUAGE: "written in a language the reader cannot read: nobody has read it for risks",
 }
 CHECK_WORKING_DAYS = 1
 

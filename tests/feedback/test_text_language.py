@@ -72,6 +72,9 @@ def test_a_polish_complaint_is_routed_by_the_patients_answers_and_carries_no_eng
         assert any("needs a reader of Polish" in line for line in item.route_evidence)
         # The clock runs as for any complaint.
         assert item.acknowledge_due is not None and item.response_due is not None
+        # Nobody has read it for risks: a person checks it by the end of the next working day.
+        assert item.risk_check == "pending"
+        assert "unread_language" in item.risk_check_flags and item.risk_check_due is not None
         analysed_event = AuditEvent.objects.get(feedback=item, action="analysed_rules_only")
         assert analysed_event.detail["language"] == "pl"
         # The redaction still runs: the stored export text is made for it.
@@ -113,6 +116,8 @@ def test_staff_see_it_needs_a_reader_of_polish_on_the_queue_and_the_item_and_can
     page = client.get(f"/staff/items/{polish.pk}/").content.decode()
     assert "Written in Polish: needs a reader of Polish" in page
     assert "Not read by the model: written in Polish" in page
+    # The check for risks is asked on the item, as any possible risk's is.
+    assert "Not read for risks: written in a language the reader cannot read" in page
     english_page = client.get(f"/staff/items/{english.pk}/").content.decode()
     assert "needs a reader of" not in english_page
 
