@@ -10,7 +10,9 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
+from feedback import labels
 from feedback.choices import (
     FFT_QUESTION,
     PRACTICE_KIND_FOR_SERVICE,
@@ -38,11 +40,11 @@ from feedback.services.intake import clean_text as text_as_kept
 # The patient may not know the kind of service; "" is what the service expects then.
 SERVICE_TYPE_UNSURE = "unsure"
 
-KIND_HINTS: dict[str, str] = {
-    Kind.COMPLAINT: "Something went wrong and you want it looked into and a reply",
-    Kind.CONCERN: "You need help or advice to sort out a problem now",
-    Kind.COMPLIMENT: "Something went well and you want to say thank you",
-    Kind.SUGGESTION: "You have an idea to make the service better",
+KIND_HINTS: dict[str, labels.Text] = {
+    Kind.COMPLAINT: _("Something went wrong and you want it looked into and a reply"),
+    Kind.CONCERN: _("You need help or advice to sort out a problem now"),
+    Kind.COMPLIMENT: _("Something went well and you want to say thank you"),
+    Kind.SUGGESTION: _("You have an idea to make the service better"),
 }
 
 
@@ -50,7 +52,11 @@ class Radios(forms.RadioSelect):
     """Radios that carry a hint per item and an "or" divider, for the NHS radios markup."""
 
     def __init__(
-        self, *, hints: dict[str, str] | None = None, divider_before: str = "", **kwargs: Any
+        self,
+        *,
+        hints: dict[str, labels.Text] | None = None,
+        divider_before: str = "",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.hints = hints or {}
@@ -80,25 +86,30 @@ class StepForm(forms.Form):
 
 class KindForm(StepForm):
     kind = forms.ChoiceField(
-        label="What would you like to tell us?",
-        choices=Kind.choices,
+        label=_("What would you like to tell us?"),
+        choices=labels.choices(Kind, labels.KIND_LABELS),
         widget=Radios(hints=KIND_HINTS),
         error_messages={
-            "required": "Select if this is a complaint, concern, compliment or suggestion",
-            "invalid_choice": "Select if this is a complaint, concern, compliment or suggestion",
+            "required": _("Select if this is a complaint, concern, compliment or suggestion"),
+            "invalid_choice": _("Select if this is a complaint, concern, compliment or suggestion"),
         },
     )
 
 
 class ServiceForm(StepForm):
     service_type = forms.ChoiceField(
-        label="What kind of service was it?",
-        help_text="This helps us send it to the right organisation",
-        choices=[*ServiceType.choices, (SERVICE_TYPE_UNSURE, "Something else, or I am not sure")],
+        label=_("What kind of service was it?"),
+        help_text=_("This helps us send it to the right organisation"),
+        choices=[
+            *labels.choices(ServiceType, labels.SERVICE_TYPE_LABELS),
+            (SERVICE_TYPE_UNSURE, _("Something else, or I am not sure")),
+        ],
         widget=Radios(divider_before=SERVICE_TYPE_UNSURE),
         error_messages={
-            "required": "Select the kind of service, or select 'Something else, or I am not sure'",
-            "invalid_choice": "Select one of the kinds of service shown",
+            "required": _(
+                "Select the kind of service, or select 'Something else, or I am not sure'"
+            ),
+            "invalid_choice": _("Select one of the kinds of service shown"),
         },
     )
 
@@ -114,50 +125,52 @@ class WhereForm(StepForm):
     triage queue assigns the item)."""
 
     provider = OrganisationChoiceField(
-        label="NHS trust",
-        help_text="The hospital, mental health, community or ambulance trust that gave the care",
+        label=_("NHS trust"),
+        help_text=_("The hospital, mental health, community or ambulance trust that gave the care"),
         queryset=organisation_trusts(),
         required=False,
-        empty_label="Not an NHS trust, or I do not know",
+        empty_label=_("Not an NHS trust, or I do not know"),
         to_field_name="ods_code",
-        error_messages={"invalid_choice": "Select an NHS trust from the list"},
+        error_messages={"invalid_choice": _("Select an NHS trust from the list")},
     )
     # Chosen from the search results shown on the page (thousands: never one long list).
     practice = OrganisationChoiceField(
-        label="Choose the practice",
+        label=_("Choose the practice"),
         queryset=organisation_practices(),
         required=False,
         to_field_name="ods_code",
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Select a practice from the search results"},
+        error_messages={"invalid_choice": _("Select a practice from the search results")},
     )
     area = OrganisationChoiceField(
-        label="Area (integrated care board)",
-        help_text=(
+        label=_("Area (integrated care board)"),
+        help_text=_(
             "The area where you live or had the care. For a GP practice, dentist, pharmacy or "
             "optician, choose the area: the integrated care board looks after these services"
         ),
         queryset=organisation_icbs(),
         required=False,
-        empty_label="I do not know",
+        empty_label=_("I do not know"),
         to_field_name="ods_code",
-        error_messages={"invalid_choice": "Select an area from the list"},
+        error_messages={"invalid_choice": _("Select an area from the list")},
     )
     place = forms.CharField(
-        label="If you do not know, where was the care?",
-        help_text=(
+        label=_("If you do not know, where was the care?"),
+        help_text=_(
             "Enter the postcode, the first half of it (like LS29), or the town. We will use it "
             "to find the right area. You can leave this blank if you do not know"
         ),
         max_length=PLACE_MAX_LENGTH,
         required=False,
         error_messages={
-            "max_length": f"The postcode or town must be {PLACE_MAX_LENGTH} characters or fewer"
+            "max_length": _("The postcode or town must be %(limit_value)d characters or fewer")
         },
     )
     wants_commissioner = forms.BooleanField(
-        label="I want the integrated care board, not the hospital or service, to handle this",
-        help_text="For example, if you do not want to raise it with the people who cared for you",
+        label=_("I want the integrated care board, not the hospital or service, to handle this"),
+        help_text=_(
+            "For example, if you do not want to raise it with the people who cared for you"
+        ),
         required=False,
     )
 
@@ -178,31 +191,29 @@ class RatingForm(StepForm):
     """The Friends and Family Test question, asked as the FFT asks it, "Don't know" apart."""
 
     fft_rating = forms.TypedChoiceField(
-        label=FFT_QUESTION,
-        choices=[(str(value), label) for value, label in FftRating.choices],
+        label=labels.FFT_QUESTION_TEXT,
+        choices=[(str(value), label) for value, label in labels.FFT_RATING_LABELS.items()],
         coerce=_rating,
         widget=Radios(divider_before=str(FftRating.DONT_KNOW.value)),
         error_messages={
-            "required": "Select how your experience was overall, or select 'Don't know'",
-            "invalid_choice": "Select one of the answers shown",
+            "required": _("Select how your experience was overall, or select 'Don't know'"),
+            "invalid_choice": _("Select one of the answers shown"),
         },
     )
 
 
 class TextForm(StepForm):
     text = forms.CharField(
-        label="Tell us what happened",
-        help_text=(
+        label=_("Tell us what happened"),
+        help_text=_(
             "Say what happened, when and where it happened, and what you would like to happen "
             "now. Do not include your contact details here: you can give them on the next page"
         ),
         widget=forms.Textarea,
         max_length=settings.FEEDBACK_TEXT_MAX_LENGTH,
         error_messages={
-            "required": "Enter what happened",
-            "max_length": (
-                f"What happened must be {settings.FEEDBACK_TEXT_MAX_LENGTH} characters or fewer"
-            ),
+            "required": _("Enter what happened"),
+            "max_length": _("What happened must be %(limit_value)d characters or fewer"),
         },
     )
 
@@ -211,17 +222,19 @@ class TextForm(StepForm):
         # Control characters alone (a stray escape key, say) leave nothing once the service
         # cleans the text: the same answer as an empty box, here on this page.
         if not text_as_kept(text):
-            raise forms.ValidationError("Enter what happened", code="required")
+            raise forms.ValidationError(_("Enter what happened"), code="required")
         return text
 
 
-SAFETY_QUESTION = "Is anyone at risk of harm?"
-SAFETY_HINTS: dict[str, str] = {
-    SafetyAnswer.HARM: (
+SAFETY_QUESTION = _("Is anyone at risk of harm?")
+SAFETY_HINTS: dict[str, labels.Text] = {
+    SafetyAnswer.HARM: _(
         "For example someone being hurt, abused, neglected or exploited, or care that is "
         "putting people in danger"
     ),
-    SafetyAnswer.DETAINED: "For example being sectioned, your leave, or your rights while detained",
+    SafetyAnswer.DETAINED: _(
+        "For example being sectioned, your leave, or your rights while detained"
+    ),
 }
 
 
@@ -230,35 +243,35 @@ class SafetyForm(StepForm):
 
     safety_answer = forms.ChoiceField(
         label=SAFETY_QUESTION,
-        help_text=(
+        help_text=_(
             "Tell us if someone is being harmed or is at risk of harm, or if your feedback is "
             "about being detained under the Mental Health Act. If so, we send it to the Care "
             "Quality Commission, who act on risks to people's safety"
         ),
-        choices=SafetyAnswer.choices,
+        choices=labels.choices(SafetyAnswer, labels.SAFETY_ANSWER_LABELS),
         widget=Radios(hints=SAFETY_HINTS, divider_before=SafetyAnswer.UNSURE),
         error_messages={
-            "required": "Select yes if anyone is at risk of harm, or select no",
-            "invalid_choice": "Select one of the answers shown",
+            "required": _("Select yes if anyone is at risk of harm, or select no"),
+            "invalid_choice": _("Select one of the answers shown"),
         },
     )
 
 
-CONSENT_CHOICES: list[tuple[str, str]] = [
-    (Consent.GIVEN, "The patient has agreed"),
-    (Consent.TO_BE_SOUGHT, "I will need to ask them"),
-    (Consent.DIED, "Not needed: the patient has died"),
+CONSENT_CHOICES: list[tuple[str, labels.Text]] = [
+    (Consent.GIVEN, _("The patient has agreed")),
+    (Consent.TO_BE_SOUGHT, _("I will need to ask them")),
+    (Consent.DIED, _("Not needed: the patient has died")),
     (
         Consent.LACKS_CAPACITY,
-        "Not needed: the patient cannot decide for themselves (lacks capacity)",
+        _("Not needed: the patient cannot decide for themselves (lacks capacity)"),
     ),
-    (Consent.CHILD, "Not needed: the patient is a child and I have parental responsibility"),
+    (Consent.CHILD, _("Not needed: the patient is a child and I have parental responsibility")),
 ]
-CONSENT_HINTS: dict[str, str] = {
-    Consent.TO_BE_SOUGHT: (
+CONSENT_HINTS: dict[str, labels.Text] = {
+    Consent.TO_BE_SOUGHT: _(
         "We will send you a form for the patient to sign. We wait for it before we reply"
     ),
-    Consent.LACKS_CAPACITY: (
+    Consent.LACKS_CAPACITY: _(
         "For example, because of dementia or a serious illness, and they cannot understand or "
         "decide about this complaint"
     ),
@@ -270,59 +283,58 @@ class PatientForm(StepForm):
     they know the patient, the patient's name and whether the patient has agreed."""
 
     complainant_status = forms.ChoiceField(
-        label="Are you the patient?",
-        help_text="The patient is the person who had the care",
+        label=_("Are you the patient?"),
+        help_text=_("The patient is the person who had the care"),
         choices=[
-            (ComplainantStatus.PATIENT, "Yes"),
-            (ComplainantStatus.ON_BEHALF, "No, I am writing for someone else"),
+            (ComplainantStatus.PATIENT, _("Yes")),
+            (ComplainantStatus.ON_BEHALF, _("No, I am writing for someone else")),
         ],
         widget=Radios(),
         error_messages={
-            "required": "Select yes if you are the patient, or no if you are writing for "
-            "someone else",
-            "invalid_choice": "Select yes if you are the patient, or no if you are writing for "
-            "someone else",
+            "required": _(
+                "Select yes if you are the patient, or no if you are writing for someone else"
+            ),
+            "invalid_choice": _(
+                "Select yes if you are the patient, or no if you are writing for someone else"
+            ),
         },
     )
     relationship = forms.ChoiceField(
-        label="How do you know the patient?",
-        choices=Relationship.choices,
+        label=_("How do you know the patient?"),
+        choices=labels.choices(Relationship, labels.RELATIONSHIP_LABELS),
         widget=Radios(),
         required=False,
-        error_messages={"invalid_choice": "Select how you know the patient"},
+        error_messages={"invalid_choice": _("Select how you know the patient")},
     )
     relationship_other = forms.CharField(
-        label="If someone else, how do you know them?",
-        help_text="For example, neighbour or support worker",
+        label=_("If someone else, how do you know them?"),
+        help_text=_("For example, neighbour or support worker"),
         max_length=RELATIONSHIP_OTHER_MAX_LENGTH,
         required=False,
         error_messages={
-            "max_length": (
-                f"How you know the patient must be {RELATIONSHIP_OTHER_MAX_LENGTH} characters "
-                "or fewer"
-            )
+            "max_length": _("How you know the patient must be %(limit_value)d characters or fewer")
         },
     )
     patient_name = forms.CharField(
-        label="The patient's full name",
-        help_text="We need this to find the patient's records. We keep it apart from what you "
-        "tell us",
+        label=_("The patient's full name"),
+        help_text=_(
+            "We need this to find the patient's records. We keep it apart from what you tell us"
+        ),
         max_length=PATIENT_NAME_MAX_LENGTH,
         required=False,
         error_messages={
-            "max_length": (
-                f"The patient's name must be {PATIENT_NAME_MAX_LENGTH} characters or fewer"
-            )
+            "max_length": _("The patient's name must be %(limit_value)d characters or fewer")
         },
     )
     consent = forms.ChoiceField(
-        label="Has the patient agreed to you doing this for them?",
-        help_text="We need the patient's agreement before we can share details of their care "
-        "with you",
+        label=_("Has the patient agreed to you doing this for them?"),
+        help_text=_(
+            "We need the patient's agreement before we can share details of their care with you"
+        ),
         choices=CONSENT_CHOICES,
         widget=Radios(hints=CONSENT_HINTS),
         required=False,
-        error_messages={"invalid_choice": "Select whether the patient has agreed"},
+        error_messages={"invalid_choice": _("Select whether the patient has agreed")},
     )
 
     def clean(self) -> dict[str, Any]:
@@ -336,15 +348,15 @@ class PatientForm(StepForm):
         if relationship != Relationship.OTHER:
             cleaned["relationship_other"] = ""
         if not relationship and "relationship" not in self.errors:
-            self.add_error("relationship", "Select how you know the patient")
+            self.add_error("relationship", _("Select how you know the patient"))
         elif (
             relationship == Relationship.OTHER
             and not text_as_kept(cleaned.get("relationship_other", ""))
             and "relationship_other" not in self.errors
         ):
-            self.add_error("relationship_other", "Enter how you know the patient")
+            self.add_error("relationship_other", _("Enter how you know the patient"))
         if not cleaned.get("consent") and "consent" not in self.errors:
-            self.add_error("consent", "Select whether the patient has agreed")
+            self.add_error("consent", _("Select whether the patient has agreed"))
         return cleaned
 
 
@@ -352,37 +364,41 @@ class DetailsForm(StepForm):
     # Optional, asked of complaints for the NHS's KO41 returns (how old the patients are; who
     # complains is the "Are you the patient?" page's answer); the page says it can be left out.
     patient_age = forms.ChoiceField(
-        label="How old is the person who had the care?",
-        choices=PatientAge.choices,
+        label=_("How old is the person who had the care?"),
+        choices=labels.choices(PatientAge, labels.PATIENT_AGE_LABELS),
         widget=forms.RadioSelect,
         required=False,
-        error_messages={"invalid_choice": "Select one of the age groups shown"},
+        error_messages={"invalid_choice": _("Select one of the age groups shown")},
     )
-    name = forms.CharField(label="Full name", max_length=200, required=False)
+    name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     email = forms.EmailField(
-        label="Email address",
-        help_text="We will email you when your complaint or concern is acknowledged and answered",
+        label=_("Email address"),
+        help_text=_(
+            "We will email you when your complaint or concern is acknowledged and answered"
+        ),
         required=False,
         error_messages={
-            "invalid": "Enter an email address in the correct format, like name@example.com"
+            "invalid": _("Enter an email address in the correct format, like name@example.com")
         },
     )
     phone = forms.CharField(
-        label="Phone number",
+        label=_("Phone number"),
         max_length=30,
         required=False,
-        error_messages={"max_length": "Phone number must be 30 characters or fewer"},
+        error_messages={
+            "max_length": _("Phone number must be %(limit_value)d characters or fewer")
+        },
     )
     # The check digit is the service's to judge; the form only bounds the length.
     nhs_number = forms.CharField(
-        label="NHS number",
-        help_text=(
+        label=_("NHS number"),
+        help_text=_(
             "This is a 10 digit number, like 943 476 5919. You can find it on an NHS letter, "
             "a prescription or in the NHS App"
         ),
         max_length=12,
         required=False,
-        error_messages={"max_length": "Enter a valid 10-digit NHS number, like 943 476 5919"},
+        error_messages={"max_length": _("Enter a valid 10-digit NHS number, like 943 476 5919")},
     )
 
 
@@ -399,26 +415,26 @@ class CommunicationForm(StepForm):
     ticked is "none"."""
 
     communication_needs = OptionalChoices(
-        label="Do you need information in another format, or support to talk to us?",
-        help_text=(
+        label=_("Do you need information in another format, or support to talk to us?"),
+        help_text=_(
             "For example, if you have a disability or sensory loss, or English is not your first "
             "language. Select all that apply, or leave them all blank if you need none of them"
         ),
-        choices=CommunicationNeed.choices,
+        choices=labels.choices(CommunicationNeed, labels.COMMUNICATION_NEED_LABELS),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         error_messages={
-            "invalid_choice": "Select communication needs from the list shown",
-            "invalid_list": "Select communication needs from the list shown",
+            "invalid_choice": _("Select communication needs from the list shown"),
+            "invalid_list": _("Select communication needs from the list shown"),
         },
     )
     interpreter_language = forms.CharField(
-        label="Which language do you need an interpreter for?",
-        help_text="For example, Polish, Arabic or Chinese (Cantonese)",
+        label=_("Which language do you need an interpreter for?"),
+        help_text=_("For example, Polish, Arabic or Chinese (Cantonese)"),
         max_length=LANGUAGE_MAX_LENGTH,
         required=False,
         error_messages={
-            "max_length": f"The language must be {LANGUAGE_MAX_LENGTH} characters or fewer"
+            "max_length": _("The language must be %(limit_value)d characters or fewer")
         },
     )
 
@@ -459,7 +475,7 @@ class FeedbackForm(
     """
 
     service_type = forms.ChoiceField(
-        label="What kind of service was it?",
+        label=_("What kind of service was it?"),
         choices=[("", "Not known"), *ServiceType.choices],
         required=False,
     )
@@ -470,11 +486,11 @@ class FeedbackForm(
         coerce=_rating,
         empty_value=None,
         required=False,
-        error_messages={"invalid_choice": "Select one of the answers shown"},
+        error_messages={"invalid_choice": _("Select one of the answers shown")},
     )
     safety_answer = forms.ChoiceField(
         label=SAFETY_QUESTION,
-        help_text="Asked of the patient: yes sends it to the Care Quality Commission",
+        help_text=_("Asked of the patient: yes sends it to the Care Quality Commission"),
         choices=[("", "Not asked"), *SafetyAnswer.choices],
         required=False,
     )
@@ -507,14 +523,12 @@ STEPS: list[tuple[str, type[StepForm]]] = [
 
 class AddInformationForm(forms.Form):
     text = forms.CharField(
-        label="What do you want to add?",
+        label=_("What do you want to add?"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=settings.FEEDBACK_TEXT_MAX_LENGTH,
         error_messages={
-            "required": "Enter what you want to add",
-            "max_length": (
-                f"What you add must be {settings.FEEDBACK_TEXT_MAX_LENGTH} characters or fewer"
-            ),
+            "required": _("Enter what you want to add"),
+            "max_length": _("What you add must be %(limit_value)d characters or fewer"),
         },
     )
 
@@ -525,10 +539,10 @@ class AddInformationForm(forms.Form):
 
 class WithdrawFeedbackForm(forms.Form):
     reason = forms.CharField(
-        label="Why do you want to withdraw it?",
+        label=_("Why do you want to withdraw it?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        error_messages={"required": "Tell us why you want to withdraw it"},
+        error_messages={"required": _("Tell us why you want to withdraw it")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -538,9 +552,9 @@ class WithdrawFeedbackForm(forms.Form):
 
 class ResponseCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the email",
+        label=_("Code from the email"),
         max_length=6,
-        error_messages={"required": "Enter the 6-digit code from the email"},
+        error_messages={"required": _("Enter the 6-digit code from the email")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -554,12 +568,12 @@ class AttachmentForm(forms.Form):
     ``attachment_add`` to say."""
 
     file = forms.FileField(
-        label="Attach a letter, photo or form",
+        label=_("Attach a letter, photo or form"),
         allow_empty_file=True,
         error_messages={
-            "required": "Choose a file to attach",
-            "missing": "Choose a file to attach",
-            "invalid": "Choose a file to attach",
+            "required": _("Choose a file to attach"),
+            "missing": _("Choose a file to attach"),
+            "invalid": _("Choose a file to attach"),
         },
     )
 

@@ -6,18 +6,33 @@ Staff pages, emails and the patient's pages show these, never the codes themselv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from analytics.themes import THEMES
 from feedback.choices import (
     TERMINAL_STATUSES,
     CommunicationNeed,
+    FftRating,
+    Kind,
+    PatientAge,
     Relationship,
     RiskCheck,
     RiskFlag,
     Route,
+    SafetyAnswer,
+    ServiceType,
     Status,
 )
 from feedback.ko41 import Subject
+
+# Words a patient reads: translated (gettext_lazy) into the language of the page or email.
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise as Text
+else:
+    Text = str
 
 ROUTE_RULES: dict[str, str] = {
     "cqc_patient_answer": "CQC: the patient said someone is at risk of harm or detained",
@@ -97,30 +112,122 @@ def label(table: dict[str, str], code: str) -> str:
     return table.get(code) or code.replace("_", " ").capitalize()
 
 
+# The words the patient's pages and emails use for the choices they see, in the page's language.
+# The English is the choices' own (feedback/choices.py, analytics/ml/vocabulary.py): staff pages,
+# exports and the API keep those; tests/feedback/test_labels_translated.py holds them together.
+KIND_LABELS: dict[str, Text] = {
+    Kind.COMPLAINT: _("Complaint"),
+    Kind.CONCERN: _("Concern"),
+    Kind.COMPLIMENT: _("Compliment"),
+    Kind.SUGGESTION: _("Suggestion"),
+}
+SERVICE_TYPE_LABELS: dict[str, Text] = {
+    ServiceType.ACUTE: _("Hospital (acute)"),
+    ServiceType.MENTAL_HEALTH: _("Mental health service"),
+    ServiceType.COMMUNITY: _("Community health service"),
+    ServiceType.AMBULANCE: _("Ambulance"),
+    ServiceType.NHS_111: _("NHS 111"),
+    ServiceType.PATIENT_TRANSPORT: _("Patient transport"),
+    ServiceType.GP: _("GP practice"),
+    ServiceType.DENTAL: _("Dentist"),
+    ServiceType.PHARMACY: _("Pharmacy"),
+    ServiceType.OPTOMETRY: _("Optician"),
+}
+FFT_QUESTION_TEXT: Text = _("Overall, how was your experience of our service?")
+FFT_RATING_LABELS: dict[int, Text] = {
+    FftRating.VERY_GOOD: _("Very good"),
+    FftRating.GOOD: _("Good"),
+    FftRating.NEITHER: _("Neither good nor poor"),
+    FftRating.POOR: _("Poor"),
+    FftRating.VERY_POOR: _("Very poor"),
+    FftRating.DONT_KNOW: _("Don't know"),
+}
+SAFETY_ANSWER_LABELS: dict[str, Text] = {
+    SafetyAnswer.HARM: _("Yes, someone is being harmed or is at risk of harm"),
+    SafetyAnswer.DETAINED: _("Yes, it is about being detained under the Mental Health Act"),
+    SafetyAnswer.NO: _("No"),
+    SafetyAnswer.UNSURE: _("I'm not sure"),
+}
+PATIENT_AGE_LABELS: dict[str, Text] = {
+    PatientAge.UNDER_18: _("Under 18"),
+    PatientAge.ADULT: _("18 to 64"),
+    PatientAge.OLDER: _("65 or over"),
+}
+COMMUNICATION_NEED_LABELS: dict[str, Text] = {
+    CommunicationNeed.EASY_READ: _("Easy read"),
+    CommunicationNeed.LARGE_PRINT: _("Large print"),
+    CommunicationNeed.BRAILLE: _("Braille"),
+    CommunicationNeed.AUDIO: _("Audio"),
+    CommunicationNeed.BSL: _("British Sign Language (BSL)"),
+    CommunicationNeed.INTERPRETER: _("An interpreter"),
+}
+RELATIONSHIP_LABELS: dict[str, Text] = {
+    Relationship.PARENT: _("Parent or guardian"),
+    Relationship.PARTNER: _("Partner, husband or wife"),
+    Relationship.CHILD: _("Son or daughter"),
+    Relationship.RELATIVE: _("Another relative"),
+    Relationship.FRIEND: _("Friend"),
+    Relationship.CARER: _("Carer"),
+    Relationship.ADVOCATE: _("Advocate"),
+    Relationship.OTHER: _("Someone else"),
+}
+# The statuses as the patient's pages and emails name them (and the status tag on staff pages,
+# in English there).
+STATUS_TEXT: dict[str, Text] = {
+    Status.RECEIVED: _("Received"),
+    Status.ACKNOWLEDGED: _("Acknowledged"),
+    Status.INVESTIGATING: _("Investigating"),
+    Status.AWAITING_COMPLAINANT: _("Awaiting complainant"),
+    Status.RESPONDED: _("Responded"),
+    Status.CLOSED: _("Closed"),
+    Status.WITHDRAWN: _("Withdrawn"),
+}
+
+
+def choices(enum: type[models.Choices], words: dict) -> list[tuple[str, Text]]:
+    """A form's choices for ``enum``, in its order, with the patient's words for each."""
+    return [(str(value), words[value]) for value in enum.values]
+
+
+def kind_text(kind: str) -> str:
+    """A kind in the active language, inside a sentence: "complaint", "cwyn"."""
+    return str(KIND_LABELS.get(kind, kind)).lower()
+
+
 # Free help with a complaint and, at the end, the Ombudsman: the words of the patient's pages
 # (templates/feedback/_complaint_help.html) and of the acknowledgement email.
-COMPLAINT_HELP_HEADING = "Free help to make a complaint"
-COMPLAINT_HELP: tuple[str, ...] = (
-    "An independent NHS complaints advocate can help you write your complaint, go to meetings "
-    "with you and explain the replies. It is free and does not work for the NHS. Your local "
-    'council arranges it: search for "NHS complaints advocacy" and the name of your council, or '
-    "ask your council's information line.",
-    "If you are still not happy at the end, you can ask the Parliamentary and Health Service "
-    "Ombudsman to look at your complaint. It is free and independent of the NHS. Call "
-    "0345 015 4033 or go to www.ombudsman.org.uk.",
+COMPLAINT_HELP_HEADING: Text = _("Free help to make a complaint")
+COMPLAINT_HELP: tuple[Text, ...] = (
+    _(
+        "An independent NHS complaints advocate can help you write your complaint, go to meetings "
+        "with you and explain the replies. It is free and does not work for the NHS. Your local "
+        'council arranges it: search for "NHS complaints advocacy" and the name of your council, '
+        "or ask your council's information line."
+    ),
+    _(
+        "If you are still not happy at the end, you can ask the Parliamentary and Health Service "
+        "Ombudsman to look at your complaint. It is free and independent of the NHS. Call 0345 "
+        "015 4033 or go to www.ombudsman.org.uk."
+    ),
 )
 
 # What a patient is told when their feedback goes to the CQC (tracking page and emails alike).
-CQC_EXPLAINED: tuple[str, ...] = (
-    "We sent your feedback to the Care Quality Commission (CQC), the independent regulator of "
-    "health and social care in England, because it may be about someone's safety or about the "
-    "Mental Health Act.",
-    "The CQC uses what you told us to check that care is safe. It can act on a risk to someone's "
-    "safety, for example by inspecting the service or telling the local council's safeguarding "
-    "team. It looks into complaints about how the Mental Health Act was used.",
-    "The CQC does not investigate or reply to other individual complaints, so you will not get a "
-    "reply about your care from it. If you want one, you can also complain to the organisation "
-    "that gave the care.",
+CQC_EXPLAINED: tuple[Text, ...] = (
+    _(
+        "We sent your feedback to the Care Quality Commission (CQC), the independent regulator of "
+        "health and social care in England, because it may be about someone's safety or about the "
+        "Mental Health Act."
+    ),
+    _(
+        "The CQC uses what you told us to check that care is safe. It can act on a risk to "
+        "someone's safety, for example by inspecting the service or telling the local council's "
+        "safeguarding team. It looks into complaints about how the Mental Health Act was used."
+    ),
+    _(
+        "The CQC does not investigate or reply to other individual complaints, so you will not "
+        "get a reply about your care from it. If you want one, you can also complain to the "
+        "organisation that gave the care."
+    ),
 )
 
 
@@ -134,7 +241,7 @@ def communication_needs_text(
     for need in needs:
         if need not in CommunicationNeed.values:
             continue
-        text = CommunicationNeed(need).label
+        text = str(COMMUNICATION_NEED_LABELS[need])
         if need != CommunicationNeed.BSL:  # a name keeps its capitals
             text = text[0].lower() + text[1:]
         if need == CommunicationNeed.INTERPRETER and language:
@@ -151,7 +258,7 @@ def relationship_text(relationship: str, other: str = "") -> str:
     words for someone else ("Someone else: neighbour"); "" when not said."""
     if relationship not in Relationship.values:
         return ""
-    label = Relationship(relationship).label
+    label = str(RELATIONSHIP_LABELS[relationship])
     return f"{label}: {other}" if relationship == Relationship.OTHER and other else label
 
 
@@ -167,7 +274,7 @@ class EasyRead:
     and its sentences, one idea each."""
 
     picture: str
-    sentences: tuple[str, ...]
+    sentences: tuple[Text, ...]
 
 
 # The easy read start page (/feedback/easy-read/), in the order it is read.
@@ -175,57 +282,57 @@ EASY_READ_START: tuple[EasyRead, ...] = (
     EasyRead(
         "speech",
         (
-            "You can tell the NHS about the care you got.",
-            "You can tell us what was good.",
-            "You can tell us what went wrong.",
-            "Telling us what went wrong is called a complaint.",
+            _("You can tell the NHS about the care you got."),
+            _("You can tell us what was good."),
+            _("You can tell us what went wrong."),
+            _("Telling us what went wrong is called a complaint."),
         ),
     ),
     EasyRead(
         "family",
         (
-            "You can tell us about care for someone else too.",
-            "For example, your mum, dad or child.",
+            _("You can tell us about care for someone else too."),
+            _("For example, your mum, dad or child."),
         ),
     ),
     EasyRead(
         "letter",
         (
-            "We send what you tell us to the right NHS team.",
-            "This could be your hospital, doctor, dentist or chemist.",
-            "They will read it.",
+            _("We send what you tell us to the right NHS team."),
+            _("This could be your hospital, doctor, dentist or chemist."),
+            _("They will read it."),
         ),
     ),
     EasyRead(
         "screen",
         (
-            "You get a private link to a web page.",
-            "The page shows what is happening with what you told us.",
-            "Do not give the link to other people.",
+            _("You get a private link to a web page."),
+            _("The page shows what is happening with what you told us."),
+            _("Do not give the link to other people."),
         ),
     ),
     EasyRead(
         "clock",
         (
-            "It takes about 5 minutes.",
-            "You do not have to give your name.",
+            _("It takes about 5 minutes."),
+            _("You do not have to give your name."),
         ),
     ),
     EasyRead(
         "helper",
         (
-            "You can get free help to make a complaint.",
-            "This free help is called NHS complaints advocacy.",
-            "Your local council can tell you how to get it.",
-            "Someone you trust can make the complaint for you.",
+            _("You can get free help to make a complaint."),
+            _("This free help is called NHS complaints advocacy."),
+            _("Your local council can tell you how to get it."),
+            _("Someone you trust can make the complaint for you."),
         ),
     ),
     EasyRead(
         "danger",
         (
-            "This service is not for emergencies.",
-            "If someone is in danger now, call 999.",
-            "If you need medical help fast, call 111.",
+            _("This service is not for emergencies."),
+            _("If someone is in danger now, call 999."),
+            _("If you need medical help fast, call 111."),
         ),
     ),
 )
@@ -234,50 +341,50 @@ EASY_READ_START: tuple[EasyRead, ...] = (
 EASY_READ_STATUS: dict[str, EasyRead] = {
     Status.RECEIVED: EasyRead(
         "inbox",
-        ("We have got your feedback.", "The team will look at it soon."),
+        (_("We have got your feedback."), _("The team will look at it soon.")),
     ),
     Status.ACKNOWLEDGED: EasyRead(
         "tick",
         (
-            "The team has read your feedback.",
-            "They have told you they got it.",
-            "They will now decide what to do.",
+            _("The team has read your feedback."),
+            _("They have told you they got it."),
+            _("They will now decide what to do."),
         ),
     ),
     Status.INVESTIGATING: EasyRead(
         "search",
         (
-            "The team is finding out what happened.",
-            "They may talk to the staff who gave the care.",
+            _("The team is finding out what happened."),
+            _("They may talk to the staff who gave the care."),
         ),
     ),
     Status.AWAITING_COMPLAINANT: EasyRead(
         "question",
         (
-            "The team needs more information from you.",
-            "You can send it using the box on this page.",
-            "They will wait for your answer before they carry on.",
+            _("The team needs more information from you."),
+            _("You can send it using the box on this page."),
+            _("They will wait for your answer before they carry on."),
         ),
     ),
     Status.RESPONDED: EasyRead(
         "letter",
         (
-            "The team has sent you their answer.",
-            "If you are not happy with the answer, tell the team.",
+            _("The team has sent you their answer."),
+            _("If you are not happy with the answer, tell the team."),
         ),
     ),
     Status.CLOSED: EasyRead(
         "finished",
         (
-            "The team has finished working on your feedback.",
-            "Thank you for telling us.",
+            _("The team has finished working on your feedback."),
+            _("Thank you for telling us."),
         ),
     ),
     Status.WITHDRAWN: EasyRead(
         "stop",
         (
-            "You asked us to stop.",
-            "The team has stopped working on your feedback.",
+            _("You asked us to stop."),
+            _("The team has stopped working on your feedback."),
         ),
     ),
 }
@@ -286,43 +393,43 @@ EASY_READ_STATUS: dict[str, EasyRead] = {
 EASY_READ_CHECKING = EasyRead(
     "search",
     (
-        "We are finding the right team for your feedback.",
-        "This usually takes a few minutes.",
+        _("We are finding the right team for your feedback."),
+        _("This usually takes a few minutes."),
     ),
 )
 EASY_READ_REROUTED = EasyRead(
     "arrow",
     (
-        "We moved your feedback to a different NHS team.",
-        "This is the right team to help you.",
+        _("We moved your feedback to a different NHS team."),
+        _("This is the right team to help you."),
     ),
 )
 EASY_READ_JOINED = EasyRead(
     "joined",
     (
-        "We got other feedback about the same thing.",
-        "We have put them together.",
-        "You will get 1 answer for both.",
-        "You do not need to do anything.",
+        _("We got other feedback about the same thing."),
+        _("We have put them together."),
+        _("You will get 1 answer for both."),
+        _("You do not need to do anything."),
     ),
 )
 EASY_READ_ROUTE: dict[str, EasyRead] = {
     Route.ICB: EasyRead(
         "building",
         (
-            "A local NHS team is looking at your feedback.",
-            "This team plans and pays for care in your area.",
-            "It is called the integrated care board.",
+            _("A local NHS team is looking at your feedback."),
+            _("This team plans and pays for care in your area."),
+            _("It is called the integrated care board."),
         ),
     ),
     Route.CQC: EasyRead(
         "shield",
         (
-            "We sent your feedback to the Care Quality Commission.",
-            "The Care Quality Commission checks that care is safe.",
-            "It may visit the place that gave the care.",
-            "It does not write back to you about your care.",
-            "To get an answer, you can also complain to the place that gave the care.",
+            _("We sent your feedback to the Care Quality Commission."),
+            _("The Care Quality Commission checks that care is safe."),
+            _("It may visit the place that gave the care."),
+            _("It does not write back to you about your care."),
+            _("To get an answer, you can also complain to the place that gave the care."),
         ),
     ),
 }

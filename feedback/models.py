@@ -249,6 +249,9 @@ class Feedback(models.Model):
     # values, and the language when they need an interpreter. Not identifiers: exported.
     communication_needs = models.JSONField(default=list, blank=True)
     interpreter_language = models.CharField(max_length=60, blank=True, default="", db_default="")
+    # The language the patient used (a code of settings.LANGUAGES: "en-gb", "cy"): the patient's
+    # emails go out in it, whenever they are sent (docs/adr/0021). Staff see it on the item.
+    language = models.CharField(max_length=10, default="en-gb", db_default="en-gb")
     received_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.RECEIVED)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal, cast
 
 from django import forms
 from django.conf import settings
@@ -17,7 +18,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, get_language_from_request, override
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from feedback.api.throttling import submission_window_hit
 from feedback.choices import (
@@ -25,13 +29,9 @@ from feedback.choices import (
     PRIMARY_CARE_SERVICES,
     TERMINAL_STATUSES,
     ComplainantStatus,
-    FftRating,
     Kind,
     OrganisationKind,
-    PatientAge,
     Relationship,
-    SafetyAnswer,
-    ServiceType,
     Status,
 )
 from feedback.downloads import attachment_response
@@ -46,7 +46,18 @@ from feedback.forms import (
     StepForm,
     WithdrawFeedbackForm,
 )
-from feedback.labels import EASY_READ_START, communication_needs_text, easy_read_tracking
+from feedback.labels import (
+    EASY_READ_START,
+    FFT_RATING_LABELS,
+    KIND_LABELS,
+    PATIENT_AGE_LABELS,
+    RELATIONSHIP_LABELS,
+    SAFETY_ANSWER_LABELS,
+    SERVICE_TYPE_LABELS,
+    Text,
+    communication_needs_text,
+    easy_read_tracking,
+)
 from feedback.selectors import (
     feedback_get_by_token,
     organisation_practice,
@@ -67,7 +78,27 @@ STEP_OF_FIELD = {name: slug for slug, form in STEPS for name in form.base_fields
 KINDS_WITH_HANDLER_CHOICE = {Kind.COMPLAINT, Kind.CONCERN}
 
 
+@vary_on_headers("Accept-Language", "Cookie")
 def start(request: HttpRequest) -> HttpResponse:
+    """The start page. At the English address, someone whose browser prefers another language we
+    have (Accept-Language: cy) and who has not chosen one yet is sent to that language's start
+    page, once: the redirect sets the language cookie, so the "English" link of the language
+    switcher leads back here and stays (docs/adr/0021)."""
+    current = get_language()
+    if current == settings.LANGUAGE_CODE and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        preferred = get_language_from_request(request)
+        if preferred != current:
+            with override(preferred):
+                response: HttpResponse = redirect(reverse("start"))
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                preferred,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=cast(Literal["Lax", "Strict", "None"], settings.LANGUAGE_COOKIE_SAMESITE),
+            )
+            return response
     return render(request, "feedback/start.html")
 
 
@@ -117,11 +148,58 @@ def _render_step(
     return render(request, f"feedback/steps/{slug}.html", context)
 
 
-# What a patient calls each kind of practice.
-PRACTICE_NOUNS: dict[str, str] = {
-    OrganisationKind.GP_PRACTICE: "GP practice",
-    OrganisationKind.DENTAL_PRACTICE: "dentist",
-    OrganisationKind.PHARMACY: "pharmacy",
+@dataclass(frozen=True)
+class PracticeWords:
+    """What the "where" page says about the kind of practice searched for. Whole sentences, one
+    set a kind, so each language can write them its own way (Welsh mutates the noun after "the")."""
+
+    search: Text
+    find: Text
+    choose: Text
+    chosen: Text
+    none_found: Text  # with %(query)s
+
+
+PRACTICE_WORDS: dict[str, PracticeWords] = {
+    OrganisationKind.GP_PRACTICE: PracticeWords(
+        search=_(
+            "Search for the GP practice by its name, the town or its postcode. If you cannot "
+            "find it, tell us the area or a postcode or town below."
+        ),
+        find=_("Find the GP practice"),
+        choose=_("Choose the GP practice"),
+        chosen=_("The GP practice you chose"),
+        none_found=_(
+            "No GP practice found for “%(query)s”. Check the spelling or try the postcode, or "
+            "tell us the area below."
+        ),
+    ),
+    OrganisationKind.DENTAL_PRACTICE: PracticeWords(
+        search=_(
+            "Search for the dentist by its name, the town or its postcode. If you cannot find "
+            "it, tell us the area or a postcode or town below."
+        ),
+        find=_("Find the dentist"),
+        choose=_("Choose the dentist"),
+        chosen=_("The dentist you chose"),
+        none_found=_(
+            "No dentist found for “%(query)s”. Check the spelling or try the postcode, or tell "
+            "us the area below."
+        ),
+    ),
+    OrganisationKind.PHARMACY: PracticeWords(
+        search=_(
+            "Search for the pharmacy by its name, the town or its postcode. If you cannot find "
+            "it, tell us the area or a postcode or town below."
+        ),
+        find=_("Find the pharmacy"),
+        choose=_("Choose the pharmacy"),
+        chosen=_("The pharmacy you chose"),
+        none_found=_(
+            "No pharmacy found for “%(query)s”. Check the spelling or try the postcode, or tell "
+            "us the area below."
+        ),
+    ),
 }
 
 
@@ -143,7 +221,9 @@ def _practice_search(request: HttpRequest, form: StepForm, service_type: str) ->
             matches = [chosen, *matches]
     return {
         "practice_kind": kind,
-        "practice_noun": PRACTICE_NOUNS[kind],
+        "practice_words": replace(
+            PRACTICE_WORDS[kind], none_found=str(PRACTICE_WORDS[kind].none_found) % {"query": query}
+        ),
         "query": query,
         "matches": matches,
         "chosen_code": chosen_code,
@@ -251,6 +331,7 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
             try:
                 item = feedback_submit(
                     **cleaned,
+                    language=get_language(),
                     submission_key=answers["submission_key"],
                     submission_digest=submission_digest(cleaned),
                 )
@@ -259,6 +340,7 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
                 # these answers are a submission of their own.
                 item = feedback_submit(
                     **cleaned,
+                    language=get_language(),
                     submission_key=secrets.token_urlsafe(32),
                     submission_digest=submission_digest(cleaned),
                 )
@@ -283,9 +365,9 @@ def feedback_check(request: HttpRequest) -> HttpResponse:
 
 def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of "Check your answers": question, answer, and the page that changes it."""
-    not_given = "Not given"
+    not_given = _("Not given")
 
-    def row(key: str, value: str, step: str, *, multiline: bool = False) -> dict[str, Any]:
+    def row(key: Text, value: Text, step: str, *, multiline: bool = False) -> dict[str, Any]:
         return {
             "key": key,
             "value": value or not_given,
@@ -296,42 +378,42 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
     provider, area = cleaned.get("provider"), cleaned.get("area")
     service_type = cleaned.get("service_type", "")
     rows = [
-        row("What you are telling us", Kind(cleaned["kind"]).label, "kind"),
+        row(_("What you are telling us"), KIND_LABELS[cleaned["kind"]], "kind"),
         row(
-            "Kind of service",
-            ServiceType(service_type).label if service_type else "Something else, or not sure",
+            _("Kind of service"),
+            SERVICE_TYPE_LABELS[service_type] if service_type else _("Something else, or not sure"),
             "service",
         ),
-        row("Where the care was", provider.name if provider else "", "where"),
-        row("Area", area.name if area else "", "where"),
+        row(_("Where the care was"), provider.name if provider else "", "where"),
+        row(_("Area"), area.name if area else "", "where"),
     ]
     if cleaned.get("place"):
-        rows.append(row("Postcode or town", cleaned["place"], "where"))
+        rows.append(row(_("Postcode or town"), cleaned["place"], "where"))
     if cleaned["kind"] in KINDS_WITH_HANDLER_CHOICE:
         rows.append(
             row(
-                "Who should handle it",
-                "The integrated care board"
+                _("Who should handle it"),
+                _("The integrated care board")
                 if cleaned.get("wants_commissioner")
-                else "The organisation that should act on it",
+                else _("The organisation that should act on it"),
                 "where",
             )
         )
     rating = cleaned.get("fft_rating")
     rows += [
-        row("Overall experience", FftRating(rating).label if rating else "", "experience"),
-        row("What happened", cleaned["text"], "what-happened", multiline=True),
+        row(_("Overall experience"), FFT_RATING_LABELS[rating] if rating else "", "experience"),
+        row(_("What happened"), cleaned["text"], "what-happened", multiline=True),
         row(
-            "Anyone at risk of harm",
-            SafetyAnswer(cleaned["safety_answer"]).label if cleaned.get("safety_answer") else "",
+            _("Anyone at risk of harm"),
+            SAFETY_ANSWER_LABELS[cleaned["safety_answer"]] if cleaned.get("safety_answer") else "",
             "safety",
         ),
     ]
     on_behalf = cleaned.get("complainant_status") == ComplainantStatus.ON_BEHALF
     rows.append(
         row(
-            "Are you the patient?",
-            "No, I am writing for someone else" if on_behalf else "Yes",
+            _("Are you the patient?"),
+            _("No, I am writing for someone else") if on_behalf else _("Yes"),
             "patient",
         )
     )
@@ -339,37 +421,41 @@ def _check_rows(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
         relationship = cleaned.get("relationship", "")
         rows += [
             row(
-                "How you know the patient",
+                _("How you know the patient"),
                 cleaned.get("relationship_other", "")
                 if relationship == Relationship.OTHER
-                else Relationship(relationship).label
+                else RELATIONSHIP_LABELS[relationship]
                 if relationship
                 else "",
                 "patient",
             ),
-            row("The patient's name", cleaned.get("patient_name", ""), "patient"),
+            row(_("The patient's name"), cleaned.get("patient_name", ""), "patient"),
             row(
-                "Has the patient agreed?",
+                _("Has the patient agreed?"),
                 dict(CONSENT_CHOICES).get(cleaned.get("consent", ""), ""),
                 "patient",
             ),
         ]
     if cleaned["kind"] == Kind.COMPLAINT:
         age = cleaned.get("patient_age")
-        rows.append(row("Age of the patient", PatientAge(age).label if age else "", "your-details"))
+        rows.append(
+            row(_("Age of the patient"), PATIENT_AGE_LABELS[age] if age else "", "your-details")
+        )
     rows += [
         row(
-            "Your full name" if on_behalf else "Full name", cleaned.get("name", ""), "your-details"
+            _("Your full name") if on_behalf else _("Full name"),
+            cleaned.get("name", ""),
+            "your-details",
         ),
-        row("Email address", cleaned.get("email", ""), "your-details"),
-        row("Phone number", cleaned.get("phone", ""), "your-details"),
-        row("NHS number", cleaned.get("nhs_number", ""), "your-details"),
+        row(_("Email address"), cleaned.get("email", ""), "your-details"),
+        row(_("Phone number"), cleaned.get("phone", ""), "your-details"),
+        row(_("NHS number"), cleaned.get("nhs_number", ""), "your-details"),
         row(
-            "Communication needs",
+            _("Communication needs"),
             communication_needs_text(
                 cleaned.get("communication_needs") or [], cleaned.get("interpreter_language", "")
             )
-            or "None",
+            or _("None"),
             "communication",
         ),
     ]
@@ -429,7 +515,7 @@ def tracking_add(request: HttpRequest, token: str) -> HttpResponse:
         try:
             patient.patient_add_information(feedback=item, text=form.cleaned_data["text"])
         except InvalidFeedback as exc:
-            form.add_error("text", exc.errors.get("text", "Check what you entered"))
+            form.add_error("text", exc.errors.get("text", _("Check what you entered")))
         except IllegalTransition as exc:
             form.add_error("text", str(exc))
         else:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -82,15 +83,19 @@ class RequestSizeLimitMiddleware:
             advice = "Choose a smaller file and try again. Nothing was saved."
         elif takes:
             limit = settings.UPLOAD_REQUEST_MAX_BYTES
-            message = (
-                f"The file is larger than {limit // (1024 * 1024)} MB: attach files of "
-                f"{settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB or less."
-            )
-            advice = "Choose a smaller file and try again. Nothing was saved."
+            message = gettext(
+                "The file is larger than %(limit)s MB: attach files of %(most)s MB or less."
+            ) % {
+                "limit": limit // (1024 * 1024),
+                "most": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024),
+            }
+            advice = gettext("Choose a smaller file and try again. Nothing was saved.")
         else:
             limit = settings.MAX_REQUEST_BODY_BYTES
-            message = f"The request body is {length} bytes; the limit is {limit} bytes (1 MB)."
-            advice = "Shorten your feedback and try again. Nothing was saved."
+            message = gettext(
+                "The request body is %(length)s bytes; the limit is %(limit)s bytes (1 MB)."
+            ) % {"length": length, "limit": limit}
+            advice = gettext("Shorten your feedback and try again. Nothing was saved.")
         if length <= limit:
             return None
         if _wants_json(request):
@@ -117,7 +122,7 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.error("database unavailable: %s", exception)
-        message = (
+        message = gettext(
             "The service is temporarily unavailable and nothing was saved. "
             "Please try again in a few minutes."
         )

@@ -1,5 +1,6 @@
-"""Top-level URLs: patient pages, staff pages, the versioned API and its schema."""
+"""Top-level URLs: patient pages (in each language), staff pages, the API and its schema."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -17,22 +18,6 @@ admin.site.__class__ = OTPAdminSite
 urlpatterns = [
     path("health/", health, name="health"),
     path("metrics/", metrics, name="metrics"),
-    path("", views.start, name="start"),
-    path("feedback/easy-read/", views.easy_read_start, name="easy-read-start"),
-    path("feedback/new/", views.feedback_step, name="feedback-new"),
-    path("feedback/new/check/", views.feedback_check, name="feedback-check"),
-    path("feedback/new/<slug:step>/", views.feedback_step, name="feedback-step"),
-    path("feedback/submitted/<str:token>/", views.feedback_submitted, name="feedback-submitted"),
-    path("track/<str:token>/", views.tracking, name="tracking"),
-    path("track/<str:token>/add/", views.tracking_add, name="tracking-add"),
-    path("track/<str:token>/attachments/", views.tracking_attach, name="tracking-attach"),
-    path(
-        "track/<str:token>/attachments/<int:attachment_pk>/",
-        views.tracking_attachment,
-        name="tracking-attachment",
-    ),
-    path("track/<str:token>/withdraw/", views.tracking_withdraw, name="tracking-withdraw"),
-    path("track/<str:token>/response/", views.tracking_response, name="tracking-response"),
     path("staff/login/", staff_views.StaffLoginView.as_view(), name="login"),
     path("staff/two-factor/", staff_views.staff_two_factor, name="staff-two-factor"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -111,3 +96,26 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# The patient's pages, in each language of settings.LANGUAGES: English at the addresses without a
+# prefix (the links already given to patients keep working), Welsh under /cy/ (docs/adr/0021).
+# Staff pages and the API are in English only, outside these patterns.
+urlpatterns += i18n_patterns(
+    path("", views.start, name="start"),
+    path("feedback/easy-read/", views.easy_read_start, name="easy-read-start"),
+    path("feedback/new/", views.feedback_step, name="feedback-new"),
+    path("feedback/new/check/", views.feedback_check, name="feedback-check"),
+    path("feedback/new/<slug:step>/", views.feedback_step, name="feedback-step"),
+    path("feedback/submitted/<str:token>/", views.feedback_submitted, name="feedback-submitted"),
+    path("track/<str:token>/", views.tracking, name="tracking"),
+    path("track/<str:token>/add/", views.tracking_add, name="tracking-add"),
+    path("track/<str:token>/attachments/", views.tracking_attach, name="tracking-attach"),
+    path(
+        "track/<str:token>/attachments/<int:attachment_pk>/",
+        views.tracking_attachment,
+        name="tracking-attachment",
+    ),
+    path("track/<str:token>/withdraw/", views.tracking_withdraw, name="tracking-withdraw"),
+    path("track/<str:token>/response/", views.tracking_response, name="tracking-response"),
+    prefix_default_language=False,
+)

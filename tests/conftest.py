@@ -49,6 +49,17 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 @pytest.fixture(autouse=True)
+def _language_of_a_worker() -> Any:
+    """Each test starts in the default language, as a worker process or a new request does: the
+    test client leaves active the language of the last page fetched (/cy/...), in this thread."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _force_login_is_verified(monkeypatch: pytest.MonkeyPatch) -> None:
     """``client.force_login(user)`` signs in as a member of staff who also gave the code from a
     confirmed authenticator, as every staff session must; ``verified=False`` does not."""

@@ -100,6 +100,8 @@ def _all_routes(resolver: URLResolver | None = None, prefix: str = "") -> list[s
 
 # Every URL in the project and who may use it. A new URL fails this test until it is listed here
 # and covered by a permission test (anonymous, other organisation, own organisation).
+# The patient's pages are also served under each other language's prefix (/cy/...) with the same
+# rule (tests/feedback/test_languages.py checks the Welsh addresses of the token pages).
 ACCESS = {
     "": "public",
     "admin/": "django admin (staff users only)",

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 
 from feedback.audit import audit_record
 from feedback.choices import TERMINAL_STATUSES, Status
@@ -60,7 +61,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
 # What the file picker offers first (the content is checked all the same).
 ACCEPT = ",".join(f".{ext}" for extensions in EXTENSIONS.values() for ext in extensions)
 
-WRONG_TYPE = "Attach a PDF, JPEG, PNG, Word document or plain text file"
+WRONG_TYPE = gettext_lazy("Attach a PDF, JPEG, PNG, Word document or plain text file")
 MEGABYTE = 1024 * 1024
 # How much of a file its signature is looked for in (what ``filetype`` reads of a file itself).
 SIGNATURE_BYTES = 8192
@@ -75,11 +76,10 @@ def megabytes(size: int) -> str:
 
 def attachment_limits_hint() -> str:
     """The limits in the words the upload forms give as their hint."""
-    return (
-        f"A PDF, JPEG, PNG, Word document (.docx) or plain text file of "
-        f"{megabytes(settings.ATTACHMENT_MAX_BYTES)} MB or less. "
-        f"Up to {settings.ATTACHMENTS_PER_ITEM} files can be attached in all."
-    )
+    return gettext(
+        "A PDF, JPEG, PNG, Word document (.docx) or plain text file of %(size)s MB or less. "
+        "Up to %(count)s files can be attached in all."
+    ) % {"size": megabytes(settings.ATTACHMENT_MAX_BYTES), "count": settings.ATTACHMENTS_PER_ITEM}
 
 
 # --- What a file is ------------------------------------------------------------------------------
@@ -164,11 +164,16 @@ def attachment_name(original: str, content_type: str) -> str:
 
 def _refuse_if_full_or_closed(item: Feedback, *, by_patient: bool) -> None:
     if by_patient and item.status in TERMINAL_STATUSES:
-        raise IllegalTransition("This feedback is closed: you cannot add to it here.")
+        raise IllegalTransition(gettext("This feedback is closed: you cannot add to it here."))
     limit = settings.ATTACHMENTS_PER_ITEM
     if Attachment.objects.filter(feedback=item).count() >= limit:
         raise InvalidFeedback(
-            {"file": f"An item can have up to {limit} attached files, and this one has {limit}"}
+            {
+                "file": gettext(
+                    "An item can have up to %(limit)s attached files, and this one has %(limit)s"
+                )
+                % {"limit": limit}
+            }
         )
 
 
@@ -191,18 +196,20 @@ def attachment_add(
     size = uploaded_file.size or 0
     limit = settings.ATTACHMENT_MAX_BYTES
     if size == 0:
-        raise InvalidFeedback({"file": "The file is empty: attach a file with something in it"})
+        raise InvalidFeedback(
+            {"file": gettext("The file is empty: attach a file with something in it")}
+        )
     if size > limit:
         raise InvalidFeedback(
             {
-                "file": f"The file is {megabytes(size)} MB: attach files of "
-                f"{megabytes(limit)} MB or less"
+                "file": gettext("The file is %(size)s MB: attach files of %(limit)s MB or less")
+                % {"size": megabytes(size), "limit": megabytes(limit)}
             }
         )
     _refuse_if_full_or_closed(feedback, by_patient=by_patient)
     content_type = attachment_sniff(uploaded_file)
     if content_type is None:
-        raise InvalidFeedback({"file": WRONG_TYPE})
+        raise InvalidFeedback({"file": str(WRONG_TYPE)})
 
     attachment = Attachment(
         name=attachment_name(uploaded_file.name or "", content_type),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import phonenumbers
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from nhs_number import is_valid as nhs_number_is_valid
 
 from feedback.audit import audit_record
@@ -61,19 +62,21 @@ def communication_needs_problems(
     language = " ".join(clean_text(language).split())
     if CommunicationNeed.INTERPRETER in kept:
         if not language:
-            errors["interpreter_language"] = "Enter the language the interpreter should speak."
-        elif len(language) > LANGUAGE_MAX_LENGTH:
-            errors["interpreter_language"] = (
-                f"The language must be {LANGUAGE_MAX_LENGTH} characters or fewer."
+            errors["interpreter_language"] = gettext(
+                "Enter the language the interpreter should speak."
             )
+        elif len(language) > LANGUAGE_MAX_LENGTH:
+            errors["interpreter_language"] = gettext(
+                "The language must be %(limit)s characters or fewer."
+            ) % {"limit": LANGUAGE_MAX_LENGTH}
         elif not (
             language[0].isalpha() and all(c.isalpha() or c in _LANGUAGE_MARKS for c in language)
         ):
-            errors["interpreter_language"] = (
+            errors["interpreter_language"] = gettext(
                 "Enter the language in letters, like Polish or Chinese (Cantonese)."
             )
     elif language:
-        errors["interpreter_language"] = (
+        errors["interpreter_language"] = gettext(
             "A language is for an interpreter: choose an interpreter too, or leave the "
             "language out."
         )
@@ -192,9 +195,13 @@ def nhs_number_problem(value: str) -> str | None:
     if not value:
         return None
     if not (len(value) == 10 and value.isascii() and value.isdigit()):
-        return "Enter a valid 10-digit NHS number using the digits 0 to 9, like 943 476 5919."
+        return gettext(
+            "Enter a valid 10-digit NHS number using the digits 0 to 9, like 943 476 5919."
+        )
     if not nhs_number_is_valid(value):
-        return "Enter a valid 10-digit NHS number, like 943 476 5919 (it is on NHS letters)."
+        return gettext(
+            "Enter a valid 10-digit NHS number, like 943 476 5919 (it is on NHS letters)."
+        )
     return None
 
 
@@ -208,7 +215,9 @@ def phone_problem(value: str) -> str | None:
     value = value.strip()
     if not value:
         return None
-    message = "Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192."
+    message = gettext(
+        "Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192."
+    )
     if not _PHONE_CHARACTERS.fullmatch(value):
         return message
     try:
@@ -256,6 +265,7 @@ def feedback_submit(
     email: str = "",
     phone: str = "",
     nhs_number: str = "",
+    language: str = "",
     actor: User | None = None,
     submission_key: str | None = None,
     submission_digest: str = "",
@@ -327,6 +337,10 @@ def feedback_submit(
         communication_needs, interpreter_language
     )
     errors.update(problems)
+    languages = [code for code, _name in settings.LANGUAGES]
+    language = language or settings.LANGUAGE_CODE
+    if language not in languages:
+        errors["language"] = f"The language must be one of {', '.join(languages)}."
     if errors:
         raise InvalidFeedback(errors)
 
@@ -355,6 +369,7 @@ def feedback_submit(
             complainant_status=complainant_status,
             communication_needs=communication_needs,
             interpreter_language=interpreter_language,
+            language=language,
             text=text,
             relationship=representative["relationship"],
             relationship_other=representative["relationship_other"],

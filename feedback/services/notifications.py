@@ -14,7 +14,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from feedback.choices import (
     ComplainantStatus,
@@ -28,7 +30,9 @@ from feedback.labels import (
     COMPLAINT_HELP,
     COMPLAINT_HELP_HEADING,
     CQC_EXPLAINED,
+    Text,
     communication_needs_text,
+    kind_text,
 )
 from feedback.models import Feedback, Identity, Notification
 
@@ -64,6 +68,11 @@ def _tracking_url(item: Feedback) -> str:
     )
 
 
+def _date(value: dt.date) -> str:
+    """A date as the patient's language writes it: "04 December 2026", "04 Rhagfyr 2026"."""
+    return date_format(value, "d F Y")
+
+
 def _needs(item: Feedback) -> str:
     """What the patient said they need to communicate, said back to them (Accessible
     Information Standard), as a paragraph; "" when they said nothing."""
@@ -73,8 +82,12 @@ def _needs(item: Feedback) -> str:
     if not needs:
         return ""
     return (
-        f"You told us you need: {needs}. We have passed this on to the team handling it, so "
-        "they can contact you in the way you need.\n\n"
+        gettext(
+            "You told us you need: %(needs)s. We have passed this on to the team handling it, so "
+            "they can contact you in the way you need."
+        )
+        % {"needs": needs}
+        + "\n\n"
     )
 
 
@@ -85,58 +98,105 @@ def _on_behalf(item: Feedback) -> str:
         return ""
     if item.consent == Consent.TO_BE_SOUGHT:
         return (
-            "You told us you are writing for someone else and will need to ask them. The team "
-            "handling it will send you a consent form for the patient to sign. They wait for it "
-            "before they reply, and the time they take to reply stops until then.\n\n"
+            gettext(
+                "You told us you are writing for someone else and will need to ask them. The "
+                "team handling it will send you a consent form for the patient to sign. They "
+                "wait for it before they reply, and the time they take to reply stops until then."
+            )
+            + "\n\n"
         )
-    return "You told us you are writing for someone else. We will write to you, not to them.\n\n"
+    return (
+        gettext("You told us you are writing for someone else. We will write to you, not to them.")
+        + "\n\n"
+    )
+
+
+def _paragraphs(paragraphs: tuple[Text, ...]) -> str:
+    return "\n\n".join(str(paragraph) for paragraph in paragraphs)
 
 
 def _message(notification: Notification) -> tuple[str, str]:
+    """The subject and body of a message to the patient, in the language they used
+    (``Feedback.language``), whenever it is sent."""
     item = notification.feedback
-    handler = item.handled_by.name if item.handled_by else "the NHS"
-    kind = item.get_kind_display().lower()
+    with translation.override(item.language or settings.LANGUAGE_CODE):
+        return _message_in_language(notification, item)
+
+
+def _message_in_language(notification: Notification, item: Feedback) -> tuple[str, str]:
+    handler = item.handled_by.name if item.handled_by else gettext("the NHS")
+    kind = kind_text(item.kind)
+    link = _tracking_url(item)
     if notification.kind == NotificationKind.RECEIPT:
         return (
-            f"We have received your {kind}",
-            f"Thank you. We have received your {kind} and will send it to the organisation "
-            "that should act on it.\n\n"
-            f"{_needs(item)}"
-            f"{_on_behalf(item)}"
-            f"Keep this private link. It shows what happens next, and from it you can add "
-            f"information, answer questions and read the reply: {_tracking_url(item)}\n\n"
-            "Do not share the link: anyone who has it can see the progress of your feedback.\n",
+            gettext("We have received your %(kind)s") % {"kind": kind},
+            gettext(
+                "Thank you. We have received your %(kind)s and will send it to the organisation "
+                "that should act on it."
+            )
+            % {"kind": kind}
+            + "\n\n"
+            + _needs(item)
+            + _on_behalf(item)
+            + gettext(
+                "Keep this private link. It shows what happens next, and from it you can add "
+                "information, answer questions and read the reply: %(link)s"
+            )
+            % {"link": link}
+            + "\n\n"
+            + gettext(
+                "Do not share the link: anyone who has it can see the progress of your feedback."
+            )
+            + "\n",
         )
     if notification.kind == NotificationKind.REOPENED:
-        due = f" They aim to reply by {item.response_due:%d %B %Y}." if item.response_due else ""
+        due = (
+            " " + gettext("They aim to reply by %(date)s.") % {"date": _date(item.response_due)}
+            if item.response_due
+            else ""
+        )
         return (
-            f"Your {kind} has been reopened",
-            f"{handler} has reopened your {kind} to look at it again.{due}\n\n"
-            f"You can follow its progress here: {_tracking_url(item)}\n",
+            gettext("Your %(kind)s has been reopened") % {"kind": kind},
+            gettext("%(handler)s has reopened your %(kind)s to look at it again.")
+            % {"handler": handler, "kind": kind}
+            + due
+            + "\n\n"
+            + gettext("You can follow its progress here: %(link)s") % {"link": link}
+            + "\n",
         )
     if notification.kind == NotificationKind.ACKNOWLEDGEMENT and item.route == Route.CQC:
         return (
-            f"The Care Quality Commission has received your {kind}",
-            "\n\n".join(CQC_EXPLAINED)
-            + f"\n\n{_needs(item)}You can follow what happens here: {_tracking_url(item)}\n",
+            gettext("The Care Quality Commission has received your %(kind)s") % {"kind": kind},
+            _paragraphs(CQC_EXPLAINED)
+            + "\n\n"
+            + _needs(item)
+            + gettext("You can follow what happens here: %(link)s") % {"link": link}
+            + "\n",
         )
     if notification.kind == NotificationKind.ACKNOWLEDGEMENT:
         due = (
-            f" We aim to send you a full response by {item.response_due:%d %B %Y}."
-            if (item.response_due)
+            " "
+            + gettext("We aim to send you a full response by %(date)s.")
+            % {"date": _date(item.response_due)}
+            if item.response_due
             else ""
         )
         # Told again here, by the organisation that will answer (never on the CQC's message).
         help_text = (
-            "\n\n" + COMPLAINT_HELP_HEADING + "\n\n" + "\n\n".join(COMPLAINT_HELP) + "\n"
+            "\n\n" + str(COMPLAINT_HELP_HEADING) + "\n\n" + _paragraphs(COMPLAINT_HELP) + "\n"
             if item.kind in (Kind.COMPLAINT, Kind.CONCERN)
             else ""
         )
         return (
-            f"We have received your {kind}",
-            f"{handler} has received your {kind} and is looking into it.{due}\n\n"
-            f"{_needs(item)}"
-            f"You can follow its progress here: {_tracking_url(item)}\n{help_text}",
+            gettext("We have received your %(kind)s") % {"kind": kind},
+            gettext("%(handler)s has received your %(kind)s and is looking into it.")
+            % {"handler": handler, "kind": kind}
+            + due
+            + "\n\n"
+            + _needs(item)
+            + gettext("You can follow its progress here: %(link)s") % {"link": link}
+            + "\n"
+            + help_text,
         )
     if notification.kind == NotificationKind.UNMERGED:
         due = f" They aim to reply by {item.response_due:%d %B %Y}." if item.response_due else ""
@@ -149,39 +209,61 @@ def _message(notification: Notification) -> tuple[str, str]:
         )
     if notification.kind == NotificationKind.MERGED:
         return (
-            f"Your {kind} has been joined with another",
-            f"{handler} is already looking into another {kind} about the same matter, so they "
-            f"have joined yours to it. You will get one full response, for both, when it is "
-            "ready: we will send it to you too. You do not need to do anything.\n\n"
-            f"You can follow its progress here: {_tracking_url(item)}\n",
+            gettext("Your %(kind)s has been joined with another") % {"kind": kind},
+            gettext(
+                "%(handler)s is already looking into another %(kind)s about the same matter, so "
+                "they have joined yours to it. You will get one full response, for both, when it "
+                "is ready: we will send it to you too. You do not need to do anything."
+            )
+            % {"handler": handler, "kind": kind}
+            + "\n\n"
+            + gettext("You can follow its progress here: %(link)s") % {"link": link}
+            + "\n",
         )
     # The final response: an item merged into another is sent that item's response.
     answered = item.duplicate_of or item
     joined = (
-        f"Your {kind} was joined to another about the same matter, so this response answers "
-        "both.\n\n"
+        gettext(
+            "Your %(kind)s was joined to another about the same matter, so this response "
+            "answers both."
+        )
+        % {"kind": kind}
+        + "\n\n"
         if answered is not item
         else ""
     )
     late = (
-        f"\n\nWhy this took longer than we said: {answered.late_reason}"
+        "\n\n"
+        + gettext("Why this took longer than we said: %(reason)s")
+        % {"reason": answered.late_reason}
         if answered.late_reason
         else ""
     )
     return (
-        f"Our response to your {kind}",
-        f"{joined}{answered.response_text}{late}\n\nYou can also read this response at "
-        f"{_tracking_url(item)} (we will email you a code to show it there).\n",
+        gettext("Our response to your %(kind)s") % {"kind": kind},
+        f"{joined}{answered.response_text}{late}\n\n"
+        + gettext(
+            "You can also read this response at %(link)s (we will email you a code to show it "
+            "there)."
+        )
+        % {"link": link}
+        + "\n",
     )
 
 
 def security_code_send(*, feedback: Feedback, email: str, code: str) -> None:
-    """Send the code that shows the response on the tracking page, now (it lasts 15 minutes)."""
-    subject = "Your code to read the response"
+    """Send the code that shows the response on the tracking page, now (it lasts 15 minutes),
+    in the language of the page it was asked for from."""
+    subject = gettext("Your code to read the response")
     body = (
-        f"Your code is {code}. Enter it on the page where you asked for it to read the response "
-        "to your feedback. It lasts 15 minutes.\n\nIf you did not ask for a code, you can ignore "
-        "this email.\n"
+        gettext(
+            "Your code is %(code)s. Enter it on the page where you asked for it to read the "
+            "response to your feedback. It lasts 15 minutes."
+        )
+        % {"code": code}
+        + "\n\n"
+        + gettext("If you did not ask for a code, you can ignore this email.")
+        + "\n"
     )
     if settings.GOVUK_NOTIFY_API_KEY:
         from notifications_python_client.notifications import NotificationsAPIClient

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from feedback.audit import audit_record
 from feedback.choices import TERMINAL_STATUSES, Status
@@ -37,13 +38,18 @@ def patient_add_information(*, feedback: Feedback, text: str) -> PatientMessage:
     text = clean_text(text)
     limit = settings.FEEDBACK_TEXT_MAX_LENGTH
     if not text:
-        raise InvalidFeedback({"text": "Enter what you want to add."})
+        raise InvalidFeedback({"text": gettext("Enter what you want to add.")})
     if len(text) > limit:
-        raise InvalidFeedback({"text": f"What you add must be {limit} characters or fewer."})
+        raise InvalidFeedback(
+            {
+                "text": gettext("What you add must be %(limit)s characters or fewer.")
+                % {"limit": limit}
+            }
+        )
     with transaction.atomic():
         item = item_locked(feedback)
         if item.status in TERMINAL_STATUSES:
-            raise IllegalTransition("This feedback is closed: you cannot add to it here.")
+            raise IllegalTransition(gettext("This feedback is closed: you cannot add to it here."))
         answering = item.status == Status.AWAITING_COMPLAINANT
         message = PatientMessage.objects.create(feedback=item, text=text, answers_request=answering)
         audit_record(
@@ -62,7 +68,7 @@ def patient_withdraw(*, feedback: Feedback, reason: str) -> Feedback:
 
     item = Feedback.objects.get(pk=feedback.pk)
     if item.status in TERMINAL_STATUSES or item.status == Status.RESPONDED:
-        raise IllegalTransition("This feedback has been answered or closed already.")
+        raise IllegalTransition(gettext("This feedback has been answered or closed already."))
     return complaint_withdraw(feedback=item, actor=None, reason=reason)
 
 
@@ -100,7 +106,7 @@ def response_access(*, feedback: Feedback, session: dict) -> ResponseAccess:
         return ResponseAccess(True, False, "", "")
     if identity.email:
         return ResponseAccess(False, True, _hide(identity.email), "")
-    how = "by phone" if identity.phone else "by post"
+    how = gettext("by phone") if identity.phone else gettext("by post")
     return ResponseAccess(False, False, "", how)
 
 
@@ -115,7 +121,7 @@ def response_code_send(*, feedback: Feedback, session: dict) -> None:
 
     identity = Identity.objects.filter(feedback=feedback).first()
     if identity is None or not identity.email:
-        raise InvalidFeedback({"code": "There is no email address to send a code to."})
+        raise InvalidFeedback({"code": gettext("There is no email address to send a code to.")})
     code = f"{secrets.randbelow(1_000_000):06d}"
     session[_session_key(feedback)] = {
         "digest": _digest(feedback, code),
@@ -130,9 +136,9 @@ def response_code_send(*, feedback: Feedback, session: dict) -> None:
 def response_code_check(*, feedback: Feedback, session: dict, code: str) -> bool:
     state = dict(session.get(_session_key(feedback)) or {})
     if not state or time.time() > state.get("expires", 0):
-        raise InvalidFeedback({"code": "The code has expired: ask for a new one."})
+        raise InvalidFeedback({"code": gettext("The code has expired: ask for a new one.")})
     if state.get("tries", 0) >= CODE_TRIES:
-        raise InvalidFeedback({"code": "Too many wrong codes: ask for a new one."})
+        raise InvalidFeedback({"code": gettext("Too many wrong codes: ask for a new one.")})
     state["tries"] = state.get("tries", 0) + 1
     good = hmac.compare_digest(state.get("digest", ""), _digest(feedback, code.strip()))
     if good:
@@ -141,7 +147,7 @@ def response_code_check(*, feedback: Feedback, session: dict, code: str) -> bool
             audit_record(feedback=feedback, actor=None, action="response_read_by_patient")
     session[_session_key(feedback)] = state
     if not good:
-        raise InvalidFeedback({"code": "That code is not right. Check the email we sent."})
+        raise InvalidFeedback({"code": gettext("That code is not right. Check the email we sent.")})
     return True
 
 

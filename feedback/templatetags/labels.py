@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.utils.translation import get_language_info
 
 from feedback import labels
 from feedback.services.attachments import megabytes
@@ -55,13 +57,42 @@ def file_size(size: int) -> str:
     return f"{megabytes(size)} MB"
 
 
+@register.filter
+def language_label(code: str) -> str:
+    """A language code in words for staff: "Welsh (Cymraeg)", "British English"."""
+    try:
+        info = get_language_info(code)
+    except KeyError:
+        return code
+    if info["name_local"] == info["name"] or code == settings.LANGUAGE_CODE:
+        return str(info["name"])
+    return f"{info['name']} ({info['name_local']})"
+
+
+@register.filter
+def status_text(code: str) -> str:
+    """A status in the words of the page's language (the patient's pages, the status tag)."""
+    return str(labels.STATUS_TEXT.get(code, code))
+
+
+@register.filter
+def kind_text(code: str) -> str:
+    """A kind inside a sentence in the page's language: "complaint", "cwyn"."""
+    return labels.kind_text(code)
+
+
 @register.simple_tag
-def cqc_explained() -> tuple[str, ...]:
+def cqc_explained() -> tuple[labels.Text, ...]:
     return labels.CQC_EXPLAINED
 
 
 @register.simple_tag
-def complaint_help() -> tuple[str, ...]:
+def complaint_help_heading() -> labels.Text:
+    return labels.COMPLAINT_HELP_HEADING
+
+
+@register.simple_tag
+def complaint_help() -> tuple[labels.Text, ...]:
     return labels.COMPLAINT_HELP
 
 

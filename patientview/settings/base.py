@@ -49,6 +49,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The patient's pages in the language of their URL (English unprefixed, Welsh under /cy/);
+    # every other page in English (docs/adr/0021). After sessions, before CommonMiddleware.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -181,6 +184,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# The languages the patient's pages are written in (docs/adr/0021; docs/languages.md says how to
+# add one). Only languages whose catalogue is complete are listed: a test fails otherwise.
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("cy", "Cymraeg"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language cookie only says the patient has chosen (or been sent to) a language: the start
+# page follows the browser's Accept-Language to /cy/ only for someone without it (docs/adr/0021).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

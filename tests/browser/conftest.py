@@ -168,8 +168,9 @@ def new_browsing(
     """Opens a tab in a browser context of its own (its own cookies: one person each)."""
     contexts: list[Any] = []
 
-    def open_tab(width: int = 1280, height: int = 900) -> Browsing:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    def open_tab(width: int = 1280, height: int = 900, locale: str = "en-GB") -> Browsing:
+        # locale: the browser's language, sent as Accept-Language.
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
         contexts.append(context)
         # Injected through the browser's debugging protocol, so the pages' content security
         # policy (scripts from our own origin only) stays on and is tested too.

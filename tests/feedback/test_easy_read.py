@@ -221,8 +221,8 @@ def test_every_easy_read_sentence_is_one_short_sentence():
 def test_easy_read_writes_numbers_as_digits_and_spells_out_abbreviations():
     for point in easy_read_all():
         for sentence in point.sentences:
-            assert not NUMBER_WORDS.search(sentence), sentence
-            assert set(ABBREVIATION.findall(sentence)) <= {"NHS"}, sentence
+            assert not NUMBER_WORDS.search(str(sentence)), sentence
+            assert set(ABBREVIATION.findall(str(sentence))) <= {"NHS"}, sentence
 
 
 def test_every_easy_read_picture_is_drawn():
