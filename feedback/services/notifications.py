@@ -199,13 +199,25 @@ def _message_in_language(notification: Notification, item: Feedback) -> tuple[st
             + help_text,
         )
     if notification.kind == NotificationKind.UNMERGED:
-        due = f" They aim to reply by {item.response_due:%d %B %Y}." if item.response_due else ""
+        due = (
+            " " + gettext("They aim to reply by %(date)s.") % {"date": _date(item.response_due)}
+            if item.response_due
+            else ""
+        )
         return (
-            f"Your {kind} is being looked at on its own again",
-            f"We told you that {handler} had joined your {kind} to another about the same "
-            f"matter. They will not answer them together after all, so they are now looking "
-            f"into yours on its own.{due} You do not need to do anything.\n\n"
-            f"You can follow its progress here: {_tracking_url(item)}\n",
+            gettext("Your %(kind)s is being looked at on its own again") % {"kind": kind},
+            gettext(
+                "We told you that %(handler)s had joined your %(kind)s to another about the same "
+                "matter. They will not answer them together after all, so they are now looking "
+                "into yours on its own."
+            )
+            % {"handler": handler, "kind": kind}
+            + due
+            + " "
+            + gettext("You do not need to do anything.")
+            + "\n\n"
+            + gettext("You can follow its progress here: %(link)s") % {"link": link}
+            + "\n",
         )
     if notification.kind == NotificationKind.MERGED:
         return (

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0024_representatives'),
+        ('feedback', '0026_text_language'),
     ]
 
     operations = [
