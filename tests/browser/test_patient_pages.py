@@ -25,8 +25,10 @@ def trust(db: None) -> Any:
 
 
 def continue_(b: Browsing) -> None:
-    b.page.get_by_role("button", name="Continue").click()
-    b.page.wait_for_load_state()
+    # Wait for the next page itself: on a busy machine the old page is still "loaded" when the
+    # click returns, and axe would read a page half parsed.
+    with b.page.expect_navigation():
+        b.page.get_by_role("button", name="Continue").click()
 
 
 def check(b: Browsing, name: str) -> None:
@@ -40,7 +42,8 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     b, page = browsing, browsing.page
     b.goto("/")
     check(b, "start")
-    page.get_by_role("button", name="Start now").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Start now").click()
 
     # Question 1: empty, with an error, answered.
     check(b, "kind: empty")
@@ -142,20 +145,20 @@ def test_every_patient_page_in_every_state_has_no_serious_axe_violations(
     continue_(b)
 
     check(b, "check your answers")
-    page.get_by_role("button", name="Send feedback").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send feedback").click()
     # The service rejects the NHS number: the problem is shown where it was asked.
     assert "Your contact details" in page.locator("h1").inner_text()
     check(b, "your details: NHS number rejected on sending")
     page.get_by_label("NHS number").fill("943 476 5919")
     continue_(b)
-    page.get_by_role("button", name="Send feedback").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send feedback").click()
 
     assert page.locator("h1").inner_text() == "Feedback sent"
     check(b, "confirmation")
-    page.locator("#tracking-link").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#tracking-link").click()
     assert page.locator("#status").inner_text() == "Received"
     check(b, "tracking: received")
 
@@ -200,19 +203,19 @@ def test_a_patient_searches_for_their_gp_practice_and_chooses_it(
     continue_(b)
     check(b, "where (GP): search")
     page.get_by_label("Find the GP practice").fill("zzz")
-    page.get_by_role("button", name="Search").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
     assert "No GP practice found" in page.content()
     check(b, "where (GP): nothing found")
     page.get_by_label("Find the GP practice").fill("settle")
-    page.get_by_role("button", name="Search").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
     check(b, "where (GP): results")
     page.get_by_label("Townhead Surgery").check()
     continue_(b)
     assert page.url.endswith("/feedback/new/experience/")
-    page.get_by_role("link", name="Back").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Back").click()
     # Coming back, the practice chosen is shown and still chosen.
     assert page.get_by_label("Townhead Surgery").is_checked()
     assert not b.problems, b.problems
@@ -221,7 +224,8 @@ def test_a_patient_searches_for_their_gp_practice_and_chooses_it(
 def test_the_journey_works_without_javascript(browsing_without_js: Browsing, trust: Any) -> None:
     b, page = browsing_without_js, browsing_without_js.page
     b.goto("/")
-    page.get_by_role("button", name="Start now").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Start now").click()
     continue_(b)
     # Without JavaScript the error summary is still there and its links still go to the field.
     page.locator(".nhsuk-error-summary a").click()
@@ -250,8 +254,8 @@ def test_the_journey_works_without_javascript(browsing_without_js: Browsing, tru
     page.get_by_label("An interpreter", exact=True).check()
     page.get_by_label("Which language do you need an interpreter for?").fill("Urdu")
     continue_(b)
-    page.get_by_role("button", name="Send feedback").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send feedback").click()
     assert page.locator("h1").inner_text() == "Feedback sent"
     page.locator("#tracking-link").click()
     assert page.locator("#status").inner_text() == "Received"
