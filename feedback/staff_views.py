@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -10,56 +9,41 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
-from feedback import clocks
-from feedback.choices import CLOCK_RUNNING_STATUSES, TERMINAL_STATUSES, Role, Status
+from feedback.choices import TERMINAL_STATUSES, Role, Status
 from feedback.downloads import attachment_response
 from feedback.errors import IllegalTransition, InvalidFeedback
-from feedback.filters import QueueFilter
 from feedback.forms import AttachmentForm
-from feedback.models import Feedback, ReplyTemplate, User
-from feedback.reply_templates import DEFAULTS, PLACEHOLDERS, TEMPLATE_STEPS
+from feedback.models import Feedback, User
+from feedback.reply_templates import TEMPLATE_STEPS
 from feedback.selectors import (
-    MATCH_START,
-    MATCH_STOP,
-    SEARCH_RANK_LIMIT,
     feedback_get_for_user,
     feedback_get_readable,
-    feedback_queue,
     feedback_visible_to,
     reply_templates_for,
-    saved_views_for,
-    search_snippet_words,
 )
 from feedback.services import (
     attachments,
     duplicates,
-    fft_uploads,
     joint,
     merging,
     privacy,
     reply_templates,
-    saved_views,
     two_factor,
     workflow,
 )
 from feedback.services.intake import feedback_submit
-from feedback.services.steps import WORKFLOW_STEPS, available_steps, bulk_apply
+from feedback.services.steps import WORKFLOW_STEPS, available_steps
 from feedback.staff_forms import (
     AgreeDeadlineForm,
     AssignForm,
-    BulkActionForm,
     CloseForm,
     ConfirmRiskForm,
     CorrectAnalysisForm,
@@ -67,8 +51,6 @@ from feedback.staff_forms import (
     InvestigateForm,
     JointFindingsForm,
     JointInviteForm,
-    LinkForm,
-    MergeForm,
     PersonForm,
     RecordConsentForm,
     ReopenForm,
@@ -79,7 +61,6 @@ from feedback.staff_forms import (
     StaffEntryForm,
     StaffLoginForm,
     TwoFactorConfirmForm,
-    UnmergeForm,
     WithdrawForm,
 )
 from patientview.middleware import accepts_file_uploads
@@ -115,78 +96,6 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-_SNIPPET_CHARS = 110
-
-
-def _snippet_html(item: Feedback, words: list[str]) -> str:
-    """The item's snippet for a search, escaped, the matching words in <mark>."""
-    snippet = getattr(item, "snippet", None)
-    if snippet is None:
-        return ""
-    if MATCH_START not in snippet:
-        # The database did not mark it (SQLite, or found by its number): a window around the
-        # first word found, marked here.
-        pattern = (
-            re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
-        )
-        first = pattern.search(snippet) if pattern else None
-        start = max(0, first.start() - _SNIPPET_CHARS) if first else 0
-        window = snippet[start : start + 2 * _SNIPPET_CHARS]
-        window = ("\u2026" if start else "") + window
-        window += "\u2026" if start + 2 * _SNIPPET_CHARS < len(snippet) else ""
-        snippet = (
-            pattern.sub(lambda m: f"{MATCH_START}{m.group(0)}{MATCH_STOP}", window)
-            if pattern
-            else window
-        )
-    marked = escape(snippet).replace(MATCH_START, "<mark>").replace(MATCH_STOP, "</mark>")
-    return mark_safe(marked)  # noqa: S308 (escaped above; only our own <mark> tags added)
-
-
-@login_required
-def staff_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    queryset = feedback_queue(user).select_related("assigned_to")
-    filters = QueueFilter(request.GET or None, queryset=queryset, request=request)
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    searched = (
-        filters.form.cleaned_data.get("q", "") if filters.is_bound and filters.is_valid() else ""
-    )
-    words = search_snippet_words(searched)
-    rows = [
-        {
-            "item": item,
-            "snippet": _snippet_html(item, words) if searched else "",
-            "overdue": clocks.is_item_overdue(item.status, item.response_due, today),
-            "due_this_week": item.status in CLOCK_RUNNING_STATUSES
-            and clocks.is_due_within(item.response_due, today, 7),
-        }
-        for item in page.object_list
-    ]
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "staff/queue.html",
-        {
-            "page": page,
-            "rows": rows,
-            "filter": filters,
-            "query": query.urlencode(),
-            "searched": searched,
-            "search_limit": SEARCH_RANK_LIMIT,
-            "saved_views": _saved_views(user, request),
-            "uploads_fft": user.organisation is not None
-            and user.organisation.kind in fft_uploads.UPLOADING_KINDS,
-            "colleagues": User.objects.filter(
-                organisation=user.organisation, is_active=True
-            ).order_by("username"),
-        },
-    )
-
-
-# How the item page reads each step's input; steps without a form are a single button.
 STEP_FORMS: dict[str, type[forms.Form]] = {
     "investigate": InvestigateForm,
     "request-information": RequestInformationForm,
@@ -364,95 +273,6 @@ def _form_problem(form: forms.Form) -> str:
 
 
 @login_required
-@require_POST
-def staff_item_link(request: HttpRequest, pk: int) -> HttpResponse:
-    """Link the item to another of the queue; both show the link."""
-    user = _user(request)
-    item = feedback_get_for_user(user, pk)
-    back = reverse("staff-item", kwargs={"pk": pk}) + "#duplicates"
-    form = LinkForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_problem(form))
-        return redirect(back)
-    other = feedback_get_for_user(user, form.cleaned_data["other"])
-    try:
-        duplicates.feedback_link(feedback=item, other=other, actor=user)
-    except (IllegalTransition, InvalidFeedback) as exc:
-        messages.error(request, f"Not linked: {_refusal(exc)}")
-    else:
-        messages.success(request, f"Linked to #{other.pk}.")
-    return redirect(back)
-
-
-@login_required
-@require_POST
-def staff_item_unlink(request: HttpRequest, pk: int) -> HttpResponse:
-    """Remove the link between the item and another of the queue (linked by mistake)."""
-    user = _user(request)
-    item = feedback_get_for_user(user, pk)
-    back = reverse("staff-item", kwargs={"pk": pk}) + "#duplicates"
-    form = LinkForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_problem(form))
-        return redirect(back)
-    other = feedback_get_for_user(user, form.cleaned_data["other"])
-    try:
-        duplicates.feedback_unlink(feedback=item, other=other, actor=user)
-    except (IllegalTransition, InvalidFeedback) as exc:
-        messages.error(request, f"Not unlinked: {_refusal(exc)}")
-    else:
-        messages.success(request, f"Link to #{other.pk} removed.")
-    return redirect(back)
-
-
-@login_required
-@require_POST
-def staff_item_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
-    """Undo a merge made by mistake: the duplicate is reopened in the queue."""
-    user = _user(request)
-    item = feedback_get_for_user(user, pk)
-    back = reverse("staff-item", kwargs={"pk": pk}) + "#duplicates"
-    form = UnmergeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_problem(form))
-        return redirect(back)
-    try:
-        merging.complaint_unmerge(feedback=item, actor=user, reason=form.cleaned_data["reason"])
-    except (IllegalTransition, InvalidFeedback) as exc:
-        messages.error(request, f"Merge not undone: {_refusal(exc)}")
-    else:
-        messages.success(request, f"Merge undone: #{item.pk} is open again in your queue.")
-    return redirect(back)
-
-
-@login_required
-@require_POST
-def staff_item_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    """Merge the item into another of the queue; back to the page the button was on, or to the
-    item kept once merged."""
-    user = _user(request)
-    item = feedback_get_for_user(user, pk)
-    form = MergeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_problem(form))
-        return redirect(reverse("staff-item", kwargs={"pk": pk}) + "#duplicates")
-    into = feedback_get_for_user(user, form.cleaned_data["into"])
-    came_from = form.cleaned_data.get("back")
-    back = came_from if came_from in (item.pk, into.pk) else item.pk
-    try:
-        merging.complaint_merge(feedback=item, into=into, actor=user)
-    except (IllegalTransition, InvalidFeedback) as exc:
-        messages.error(request, f"Not merged: {_refusal(exc)}")
-        return redirect(reverse("staff-item", kwargs={"pk": back}) + "#duplicates")
-    messages.success(
-        request,
-        f"#{item.pk} merged into #{into.pk} and closed as a duplicate. Its complainant has been "
-        f"told, and will be sent the final response of #{into.pk}.",
-    )
-    return redirect(reverse("staff-item", kwargs={"pk": into.pk}) + "#duplicates")
-
-
-@login_required
 def staff_item(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     item = feedback_get_readable(user, pk)
@@ -501,156 +321,6 @@ def staff_item_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> 
     attachment = attachments.attachment_get(feedback=item, pk=attachment_pk)
     content = attachments.attachment_open(attachment=attachment, actor=user)
     return attachment_response(attachment, content)
-
-
-# How many saved views the queue counts on each visit (each is one count query).
-SAVED_VIEWS_COUNTED = 12
-
-
-def _saved_views(user: User, request: HttpRequest) -> list[dict[str, Any]]:
-    """The user's saved views with how many items each holds now."""
-    rows = []
-    for view in saved_views_for(user)[:SAVED_VIEWS_COUNTED]:
-        params = QueryDict(view.query)
-        count = QueueFilter(params, queryset=feedback_queue(user), request=request).qs.count()
-        # A broad search keeps only its most recent matches: the badge says "1000+", not 1000.
-        capped = bool(params.get("q", "").strip()) and count >= SEARCH_RANK_LIMIT
-        rows.append(
-            {"view": view, "count": count, "capped": capped, "mine": view.owner_id == user.pk}
-        )
-    return rows
-
-
-@login_required
-@require_POST
-def staff_queue_view_save(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    query = request.POST.get("query", "")
-    try:
-        view = saved_views.saved_view_create(
-            user=user,
-            name=request.POST.get("name", ""),
-            query=query,
-            shared=request.POST.get("shared") == "on",
-        )
-    except InvalidFeedback as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
-        return redirect(reverse("staff-queue") + (f"?{query}" if query else ""))
-    messages.success(request, f"View saved: {view.name}.")
-    return redirect(reverse("staff-queue") + f"?{view.query}")
-
-
-@login_required
-@require_POST
-def staff_queue_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    try:
-        saved_views.saved_view_delete(user=user, pk=pk)
-    except InvalidFeedback as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
-    else:
-        messages.success(request, "View deleted.")
-    return redirect("staff-queue")
-
-
-@login_required
-def staff_templates(request: HttpRequest) -> HttpResponse:
-    """A manager's page for the organisation's reply templates (handlers read them)."""
-    user = _user(request)
-    if user.organisation_id is None:
-        raise Http404("No organisation.")
-    editing = None
-    if request.GET.get("edit", "").isdigit():
-        editing = ReplyTemplate.objects.filter(
-            pk=int(request.GET["edit"]), organisation_id=user.organisation_id
-        ).first()
-    errors: dict[str, str] = {}
-    values = {
-        "step": editing.step if editing else "respond",
-        "name": editing.name if editing else "",
-        "body": editing.body if editing else "",
-    }
-    if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in ("step", "name", "body")}
-        pk = request.POST.get("pk", "")
-        try:
-            saved = reply_templates.reply_template_save(
-                user=user, pk=int(pk) if pk.isdigit() else None, **values
-            )
-        except InvalidFeedback as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Template saved: {saved.name}.")
-            return redirect("staff-templates")
-    own = ReplyTemplate.objects.filter(organisation_id=user.organisation_id).order_by(
-        "step", "name"
-    )
-    return render(
-        request,
-        "staff/templates.html",
-        {
-            "own": own,
-            "defaults": DEFAULTS,
-            "steps": TEMPLATE_STEPS,
-            "placeholders": PLACEHOLDERS,
-            "values": values,
-            "editing": editing,
-            "errors": errors,
-            "is_manager": user.role == Role.MANAGER,
-        },
-        status=400 if errors else 200,
-    )
-
-
-@login_required
-@require_POST
-def staff_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    try:
-        reply_templates.reply_template_delete(user=user, pk=pk)
-    except InvalidFeedback as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
-    else:
-        messages.success(request, "Template deleted.")
-    return redirect("staff-templates")
-
-
-@login_required
-@require_POST
-def staff_queue_bulk(request: HttpRequest) -> HttpResponse:
-    """Acknowledge or assign the items ticked in the queue, each its own audited step."""
-    user = _user(request)
-    form = BulkActionForm(request.POST, organisation_id=user.organisation_id)
-    # Back to the queue as it was filtered (a query string on our own path: never off-site).
-    return_to = request.POST.get("return_to", "")
-    back = reverse("staff-queue") + (f"?{return_to}" if return_to else "")
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect(back)
-    wanted = form.cleaned_data["items"]
-    items = list(feedback_queue(user).filter(pk__in=wanted))
-    data = (
-        {"assignee": form.cleaned_data["assignee"]}
-        if form.cleaned_data["action"] == "assign"
-        else {}
-    )
-    result = bulk_apply(items=items, actor=user, step=form.cleaned_data["action"], data=data)
-    missing = sorted(set(wanted) - {item.pk for item in items})
-    label = STEPS[form.cleaned_data["action"]].label
-    if result.done:
-        messages.success(
-            request, f"{label}: done for {len(result.done)} item{pluralize(len(result.done))}."
-        )
-    problems = [f"#{pk}: {why}" for pk, why in result.refused]
-    problems += [f"#{pk}: not in your queue" for pk in missing]
-    if problems:
-        messages.error(request, f"{label}: not done for " + "; ".join(problems) + ".")
-    return redirect(back)
 
 
 @login_required

@@ -8,7 +8,15 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analytics import views as dashboard_views
-from feedback import staff_fft_views, staff_joint_views, staff_views, views
+from feedback import (
+    staff_duplicate_views,
+    staff_fft_views,
+    staff_joint_views,
+    staff_queue_views,
+    staff_template_views,
+    staff_views,
+    views,
+)
 from patientview.health import health
 from patientview.metrics import metrics
 
@@ -21,18 +29,20 @@ urlpatterns = [
     path("staff/login/", staff_views.StaffLoginView.as_view(), name="login"),
     path("staff/two-factor/", staff_views.staff_two_factor, name="staff-two-factor"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("staff/queue/", staff_views.staff_queue, name="staff-queue"),
-    path("staff/queue/bulk/", staff_views.staff_queue_bulk, name="staff-queue-bulk"),
-    path("staff/queue/views/", staff_views.staff_queue_view_save, name="staff-queue-view-save"),
-    path("staff/templates/", staff_views.staff_templates, name="staff-templates"),
+    path("staff/queue/", staff_queue_views.staff_queue, name="staff-queue"),
+    path("staff/queue/bulk/", staff_queue_views.staff_queue_bulk, name="staff-queue-bulk"),
+    path(
+        "staff/queue/views/", staff_queue_views.staff_queue_view_save, name="staff-queue-view-save"
+    ),
+    path("staff/templates/", staff_template_views.staff_templates, name="staff-templates"),
     path(
         "staff/templates/<int:pk>/delete/",
-        staff_views.staff_template_delete,
+        staff_template_views.staff_template_delete,
         name="staff-template-delete",
     ),
     path(
         "staff/queue/views/<int:pk>/delete/",
-        staff_views.staff_queue_view_delete,
+        staff_queue_views.staff_queue_view_delete,
         name="staff-queue-view-delete",
     ),
     path("staff/items/<int:pk>/", staff_views.staff_item, name="staff-item"),
@@ -53,12 +63,22 @@ urlpatterns = [
         staff_views.staff_item_attachment,
         name="staff-item-attachment",
     ),
-    path("staff/items/<int:pk>/links/", staff_views.staff_item_link, name="staff-item-link"),
-    path("staff/items/<int:pk>/merge/", staff_views.staff_item_merge, name="staff-item-merge"),
-    path("staff/items/<int:pk>/unlink/", staff_views.staff_item_unlink, name="staff-item-unlink"),
+    path(
+        "staff/items/<int:pk>/links/", staff_duplicate_views.staff_item_link, name="staff-item-link"
+    ),
+    path(
+        "staff/items/<int:pk>/merge/",
+        staff_duplicate_views.staff_item_merge,
+        name="staff-item-merge",
+    ),
+    path(
+        "staff/items/<int:pk>/unlink/",
+        staff_duplicate_views.staff_item_unlink,
+        name="staff-item-unlink",
+    ),
     path(
         "staff/items/<int:pk>/unmerge/",
-        staff_views.staff_item_unmerge,
+        staff_duplicate_views.staff_item_unmerge,
         name="staff-item-unmerge",
     ),
     path("staff/joint/", staff_joint_views.staff_joint, name="staff-joint"),

@@ -122,10 +122,10 @@ def test_a_broad_search_shows_the_most_recent_matches_and_says_so(
 
     from django.utils import timezone
 
-    from feedback import selectors, staff_views
+    from feedback import selectors, staff_queue_views
 
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
-    monkeypatch.setattr(staff_views, "SEARCH_RANK_LIMIT", 3)
+    monkeypatch.setattr(staff_queue_views, "SEARCH_RANK_LIMIT", 3)
     now = timezone.now()
     items = [
         FeedbackFactory(
@@ -160,11 +160,11 @@ def test_a_broad_search_shows_the_most_recent_matches_and_says_so(
 def test_a_saved_broad_search_counts_as_the_limit_or_more_not_a_false_total(
     client: Client, trust, handler, monkeypatch
 ):
-    from feedback import selectors, staff_views
+    from feedback import selectors, staff_queue_views
     from feedback.services import saved_views
 
     monkeypatch.setattr(selectors, "SEARCH_RANK_LIMIT", 3)
-    monkeypatch.setattr(staff_views, "SEARCH_RANK_LIMIT", 3)
+    monkeypatch.setattr(staff_queue_views, "SEARCH_RANK_LIMIT", 3)
     for n in range(5):
         FeedbackFactory(provider=trust, handled_by=trust, text=f"Parking was a nightmare {n}.")
     FeedbackFactory(provider=trust, handled_by=trust, text="The porter was lovely.")
