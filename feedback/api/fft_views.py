@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback.api import serializers as s
+from feedback.api import staff_serializers as s
 from feedback.api.permissions import IsOrganisationStaff
 from feedback.selectors import fft_upload_get_for_user, fft_uploads_for
 from feedback.services.fft_uploads import fft_upload_receive

@@ -16,8 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback.api import serializers as s
+from feedback.api import staff_serializers as s
 from feedback.api.permissions import IsManager, IsOrganisationStaff
+from feedback.api.serializers import FeedbackSubmitOutputSerializer
 from feedback.downloads import attachment_response
 from feedback.errors import NotPermitted
 from feedback.filters import QueueFilter
@@ -158,14 +159,14 @@ class StaffEntryApi(APIView):
 
     @extend_schema(
         request=s.StaffEntryInputSerializer,
-        responses={201: s.FeedbackSubmitOutputSerializer},
+        responses={201: FeedbackSubmitOutputSerializer},
         operation_id="queue_entry_create",
     )
     def post(self, request: Request) -> Response:
         serializer = s.StaffEntryInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = feedback_submit(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(s.FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)
+        return Response(FeedbackSubmitOutputSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
 class QueueItemAttachmentsApi(APIView):
