@@ -237,3 +237,29 @@ def test_no_import_cycles_between_the_projects_modules() -> None:
 
 def test_the_cycle_check_would_see_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# Modules stay under about 500 lines (docs/architecture.md). The phrase tables are data; the others
+# listed are still to be split, and may not grow meanwhile.
+MODULE_LINES = 520
+LARGER_FOR_NOW = {
+    "analytics/ml/routing_phrases.py": 520,  # data: the phrase tables
+    "feedback/forms.py": 610,
+    "feedback/views.py": 600,
+    "feedback/api/staff_views.py": 540,
+    "demo/generator.py": 540,
+    "bench/load.py": 800,
+}
+
+
+def test_no_module_grows_past_about_500_lines() -> None:
+    too_long = {}
+    for package in (*PACKAGES, "bench"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            name = str(path.relative_to(ROOT))
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > LARGER_FOR_NOW.get(name, MODULE_LINES):
+                too_long[name] = lines
+    assert too_long == {}
