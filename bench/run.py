@@ -17,6 +17,7 @@ None of them is part of `make test`: they take minutes, and timings are not pass
     fft_upload     100,000 FFT rows uploaded as CSV and XLSX, beside a bare bulk insert (issue 18)
     triage_speed   the analyser with the triage reader against it without (issue 15)
     reader_precision  held-out scores with the reader in fp32 and in bfloat16 (issue 21)
+    paper          scanned paper forms: tick boxes, QR codes, OCR error rate, pages/s (issue 20)
 
 At the end it prints one table: every ratio or headline figure (the bold cells) of each
 benchmark's results file, with the row it belongs to.
@@ -44,6 +45,7 @@ BENCHES = (
     "fft_upload",
     "triage_speed",
     "reader_precision",
+    "paper",
 )
 
 
