@@ -3,11 +3,16 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     DJANGO_SETTINGS_MODULE=patientview.settings.production
 WORKDIR /app
+# Tesseract reads the handwriting on scanned paper forms (paper/, docs/adr/0023).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY patientview patientview
 COPY feedback feedback
 COPY analytics analytics
 COPY demo demo
+COPY paper paper
 # torch on its own first; point pip at a CPU-only build in your build environment.
 ARG TORCH_REQUIREMENT="torch==2.13.0"
 RUN pip install --no-cache-dir "$TORCH_REQUIREMENT" \

@@ -19,6 +19,7 @@ None of them is part of `make test`: they take minutes, and timings are not pass
     reader_precision  held-out scores with the reader in fp32 and in bfloat16 (issue 21)
     language       language detection on evaluation/language: accuracy per language, English
                    false alarms, time per item; a multilingual encoder beside the base (issue 19)
+    paper          scanned paper forms: tick boxes, QR codes, OCR error rate, pages/s (issue 20)
 
 At the end it prints one table: every ratio or headline figure (the bold cells) of each
 benchmark's results file, with the row it belongs to.
@@ -47,6 +48,7 @@ BENCHES = (
     "triage_speed",
     "reader_precision",
     "language",
+    "paper",
 )
 
 

@@ -39,6 +39,13 @@ def accepts_fft_uploads(view: _View) -> _View:
     return view
 
 
+def accepts_paper_uploads(view: _View) -> _View:
+    """Marks a view that takes scanned paper forms: up to PAPER_UPLOAD_MAX_BYTES, and as much
+    again, so files a little too large get the page's own error naming the limit."""
+    view.accepts_file_uploads = "paper"  # type: ignore[attr-defined]
+    return view
+
+
 def _takes_files(view: Callable[..., Any]) -> bool | str:
     """False, True (attachments) or "fft" (FFT exports), as the view or its class says."""
     # A class-based view (a DRF APIView) says so on its class.
@@ -81,6 +88,14 @@ class RequestSizeLimitMiddleware:
                 "(split a larger one by month or by service)."
             )
             advice = "Choose a smaller file and try again. Nothing was saved."
+        elif takes == "paper":
+            limit = 2 * settings.PAPER_UPLOAD_MAX_BYTES
+            mb = settings.PAPER_UPLOAD_MAX_BYTES // (1024 * 1024)
+            message = (
+                f"The files are larger than {2 * mb} MB: upload scans of {mb} MB or less "
+                "at a time (split a large batch in two)."
+            )
+            advice = "Choose fewer files and try again. Nothing was saved."
         elif takes:
             limit = settings.UPLOAD_REQUEST_MAX_BYTES
             message = gettext(

@@ -17,6 +17,7 @@ from feedback import (
     staff_views,
     views,
 )
+from paper import views as paper_views
 from patientview.health import health
 from patientview.metrics import metrics
 
@@ -103,6 +104,16 @@ urlpatterns = [
     path("staff/privacy/", staff_views.staff_privacy, name="staff-privacy"),
     path("staff/fft-uploads/", staff_fft_views.staff_fft_uploads, name="staff-fft-uploads"),
     path("staff/fft-uploads/<int:pk>/", staff_fft_views.staff_fft_upload, name="staff-fft-upload"),
+    path("staff/paper/", paper_views.paper_forms, name="paper-forms"),
+    path("staff/paper/batches/<int:pk>/pdf/", paper_views.paper_batch_pdf, name="paper-batch-pdf"),
+    path("staff/paper/uploads/", paper_views.paper_uploads, name="paper-uploads"),
+    path("staff/paper/uploads/<int:pk>/", paper_views.paper_upload, name="paper-upload"),
+    path("staff/paper/pages/<int:pk>/", paper_views.paper_page, name="paper-page"),
+    path(
+        "staff/paper/pages/<int:pk>/discard/",
+        paper_views.paper_page_discard,
+        name="paper-page-discard",
+    ),
     path("staff/dashboard/", dashboard_views.response_times, name="staff-dashboard"),
     path(
         "staff/dashboard/feedback/",

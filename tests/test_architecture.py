@@ -162,7 +162,7 @@ def test_nothing_imports_the_demo_data_generator() -> None:
     assert problems == {}
 
 
-PACKAGES = ("feedback", "analytics", "demo", "patientview")
+PACKAGES = ("feedback", "analytics", "demo", "patientview", "paper")
 
 
 def _module_name(path: Path) -> str:

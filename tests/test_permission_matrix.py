@@ -520,3 +520,63 @@ def test_tokens_count_a_joint_complaint_for_its_lead_only(joint_world, viewer):
 @pytest.mark.parametrize("viewer", list(STAFF_SEES))
 def test_dashboards_count_a_joint_complaint_for_its_lead_only(joint_world, viewer):
     test_dashboards_count_only_the_queues_the_viewer_oversees(joint_world, viewer)
+
+
+# Paper forms (issue 20): batches, scan uploads and their pages belong to the organisation that
+# printed or uploaded them; staff of any other see none of them (404), the signed out none.
+PAPER_URLS = [
+    ("get", "/staff/paper/batches/{batch}/pdf/"),
+    ("get", "/staff/paper/uploads/{upload}/"),
+    ("get", "/staff/paper/pages/{page}/"),
+    ("post", "/staff/paper/pages/{page}/discard/"),
+]
+PAPER_OWNERS = {"trust staff": "trust", "icb staff": "icb", "other trust staff": "other"}
+
+
+@pytest.fixture
+def paper(world, trust, icb, other_trust) -> dict[str, dict[str, int]]:
+    from paper.models import PrintBatch, ScanPage, ScanUpload
+
+    records = {}
+    for name, organisation in (("trust", trust), ("icb", icb), ("other", other_trust)):
+        user = UserFactory(organisation=organisation)
+        batch = PrintBatch.objects.create(
+            code=f"CODE{name.upper()}",
+            organisation=organisation,
+            form="fft",
+            copies=1,
+            printed_by=user,
+        )
+        upload = ScanUpload.objects.create(
+            organisation=organisation, uploaded_by=user, status="done", pages_total=1
+        )
+        page = ScanPage.objects.create(upload=upload, number=1, reading="unaligned")
+        records[name] = {"batch": batch.pk, "upload": upload.pk, "page": page.pk}
+    return records
+
+
+@pytest.mark.parametrize(("method", "url"), PAPER_URLS)
+@pytest.mark.parametrize("viewer", list(PAPER_OWNERS))
+def test_staff_open_only_their_own_organisations_paper_forms(world, paper, viewer, method, url):
+    from paper.models import ScanPage
+
+    client = Client()
+    client.force_login(world["staff"][viewer])
+    for name, ids in paper.items():
+        response = getattr(client, method)(url.format(**ids))
+        if name == PAPER_OWNERS[viewer]:
+            assert response.status_code in (200, 302), (viewer, name, response.status_code)
+        else:
+            assert response.status_code == 404, (viewer, name, response.status_code)
+    # Only the viewer's own page was set aside.
+    if url.endswith("discard/"):
+        assert set(ScanPage.objects.filter(status="discarded").values_list("pk", flat=True)) == {
+            paper[PAPER_OWNERS[viewer]]["page"]
+        }
+
+
+@pytest.mark.parametrize(("method", "url"), PAPER_URLS)
+def test_nobody_signed_out_opens_a_paper_form(world, paper, method, url):
+    for ids in paper.values():
+        response = getattr(Client(), method)(url.format(**ids))
+        assert response.status_code in (302, 401, 403)

@@ -174,6 +174,19 @@ ACCESS = {
         "staff: their own organisation's uploads; trusts and ICBs upload (others 403); audited"
     ),
     "staff/fft-uploads/<int:pk>/": "staff: own organisation's uploads only",
+    "staff/paper/": (
+        "staff: their own organisation's printed batches; trusts and ICBs print; audited "
+        "(tests/test_permission_matrix.py, PAPER_URLS)"
+    ),
+    "staff/paper/batches/<int:pk>/pdf/": "staff: own organisation's batches only",
+    "staff/paper/uploads/": (
+        "staff: their own organisation's scan uploads; trusts and ICBs upload; audited"
+    ),
+    "staff/paper/uploads/<int:pk>/": "staff: own organisation's uploads only",
+    "staff/paper/pages/<int:pk>/": (
+        "staff: own organisation's scanned pages only; confirming is audited on the item"
+    ),
+    "staff/paper/pages/<int:pk>/discard/": "staff: own organisation's scanned pages only (POST)",
     "staff/items/<int:pk>/": (
         "staff: own organisation; a joint complaint's partner organisation reads it (no steps, "
         "no contact details)"

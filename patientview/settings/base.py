@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "feedback",
     "analytics",
     "demo",
+    "paper",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,11 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "uploads")))
 # past these limits is refused with a message naming them (split it by month or service). The
 # file is kept through the storage API until the worker has read it.
 FFT_UPLOAD_MAX_BYTES = env.int("FFT_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# Scanned paper forms (paper/, docs/adr/0023): the files of one upload together at most this
+# size and this many pages (a 50-page scan at 150-200 dpi is 10-20 MB).
+PAPER_UPLOAD_MAX_BYTES = env.int("PAPER_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+PAPER_UPLOAD_MAX_PAGES = env.int("PAPER_UPLOAD_MAX_PAGES", default=100)
+PAPER_PRINT_MAX_COPIES = 200
 FFT_UPLOAD_MAX_ROWS = env.int("FFT_UPLOAD_MAX_ROWS", default=200_000)
 # The refused rows kept and shown (the count of all of them is kept too).
 FFT_UPLOAD_ERRORS_KEPT = 100
@@ -308,6 +314,8 @@ CELERY_TASK_ROUTES = {
     # analysed from another (ANALYSIS_BULK_QUEUE): a patient's item, sent to "analysis", waits
     # for one batch at most, never behind a month of FFT answers.
     "feedback.tasks.process_fft_upload": {"queue": "imports"},
+    # Scanned forms are read (OCR) on the imports queue too, never in a web request.
+    "paper.tasks.read_scan_upload": {"queue": "imports"},
     "feedback.tasks.requeue_fft_uploads": {"queue": "intake"},
     "feedback.tasks.requeue_unanalysed": {"queue": "intake"},
     "feedback.tasks.worker_heartbeat": {"queue": "analysis"},
