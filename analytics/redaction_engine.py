@@ -24,7 +24,13 @@ from typing import Any
 
 from analytics.redaction_learnt import LearntRecogniser, beside_rules, learnt_recogniser
 from analytics.redaction_names import name_recogniser
-from analytics.redaction_patterns import BESIDE_GAP, DATE, STAFF_TITLE, recognisers
+from analytics.redaction_patterns import (
+    ADDRESS_BEFORE_POSTCODE,
+    BESIDE_GAP,
+    DATE,
+    STAFF_TITLE,
+    recognisers,
+)
 
 # The placeholder each kind of identifier becomes in exported text.
 KINDS: dict[str, str] = {
@@ -123,9 +129,49 @@ def find_many(
             nlp_artifacts=nlp_artifacts,
         )
         spans = [(r.start, r.end, r.entity_type) for r in results]
-        spans = _merged(sorted([*spans, *beside_rules(spans, more)]))
-        found.append(_merged(sorted([*spans, *dates_beside_identifiers(text, spans)])))
+        houses = addresses_before_postcodes(text, spans)
+        spans = _merged(sorted([*spans, *beside_rules(spans, more), *houses]))
+        dates = dates_beside_identifiers(text, spans)
+        found.append(_merged(sorted([*_cut(spans, dates), *dates])))
     return found
+
+
+def addresses_before_postcodes(
+    text: str, spans: Sequence[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """The comma-separated parts written straight before a postcode, though no street word
+    marks them ("Mains of Auchterless, Turriff AB53 8BT", "Croft 7, Balallan, Isle of Lewis HS2
+    9PN"): a house, a farm or a croft and its village, which the street patterns cannot see."""
+    out = []
+    for start, _end, kind in spans:
+        if kind != "UK_POSTCODE":
+            continue
+        # Not back into another find (a phone number before the house).
+        after = max([e for s, e, _ in spans if e <= start], default=0)
+        match = ADDRESS_BEFORE_POSTCODE.search(text, max(after, start - 160), start)
+        if match:
+            out.append(
+                (match.start(), match.start() + len(match.group().rstrip(" \t,")), "UK_ADDRESS")
+            )
+    return out
+
+
+def _cut(
+    spans: Sequence[tuple[int, int, str]], dates: Sequence[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Finds with the dates of birth taken out of them: a name or a house number that ran into
+    a date ("Zahra 7th" of "Zahra 7th july 2001") keeps the part beside it, and the date is
+    one date of birth."""
+    out = list(spans)
+    for d_start, d_end, _ in dates:
+        pieces = []
+        for start, end, kind in out:
+            if end <= d_start or d_end <= start:
+                pieces.append((start, end, kind))
+                continue
+            pieces.extend((s, e, kind) for s, e in ((start, d_start), (d_end, end)) if s < e)
+        out = pieces
+    return out
 
 
 # What a date of birth is set down beside in an identity block.
@@ -143,9 +189,15 @@ def dates_beside_identifiers(
     out = []
     for match in DATE.finditer(text):
         start, end = match.span()
-        if any(s < end and start < e for s, e, _ in spans):
-            continue
-        before = [span for span in spans if span[1] <= start and span[2] in _IDENTIFIERS]
+        if any(s <= start and end <= e for s, e, _ in spans):
+            continue  # inside one find already
+        # A find that ran into the date ("Zahra 7th", "1958 2 Rosemary Gardens") ends where the
+        # date starts.
+        before = [
+            (s, min(e, start), kind)
+            for s, e, kind in spans
+            if s < start and kind in _IDENTIFIERS and text[s:start].strip()
+        ]
         if not before:
             continue
         first, last, kind = max(before, key=lambda span: span[1])

@@ -36,7 +36,12 @@ _DATE = (
     rf"|(?:the\s+)?{_ORDINAL_WORDS}\s+of\s+{_MONTH}\s+(?:nineteen|two thousand)"
     r"(?:[\s-]+(?:and\s+)?[a-z]+){0,3})"
 )
-_BIRTH_WORDS = r"(?:dob|d\.o\.b\.?|date of birth|born(?:\s+on)?|birthday(?:\s+is)?)"
+_BIRTH_WORDS = (
+    r"(?:dob|d\.o\.b\.?|date of birth|birth\s?date|born(?:\s+on)?|birthday(?:\s+is)?"
+    # A baby's birth, told as an event: "my wife had baby on 18/09/2024", "gave birth on ...".
+    r"|had\s+(?:a\s+|the\s+|her\s+|his\s+|my\s+|our\s+|their\s+)?(?:baby|son|daughter|twins)"
+    r"(?:\s+(?:boy|girl))?(?:\s+on)?|gave\s+birth(?:\s+on)?|was\s+delivered(?:\s+on)?)"
+)
 
 # A date set down beside a person's name or number, as people write an identity block ("Ama
 # Darko 31/12/1990", "Tadhg 18.03.2011 Bláthnaid 02.07.2013", "D01992277 July 4th 1993"): a date
@@ -82,6 +87,22 @@ _UNIT = (
 )
 
 
+# An address written as comma-separated parts with no street word ("Mains of Auchterless,
+# Turriff", "Croft 7, Balallan, Isle of Lewis", "Chy an Mor, Trevone Farm, St Merryn"): each part
+# one to four words, the first word of each capitalised or a number, never "I". On its own such a
+# run is any list; it is an address where it stands before a postcode (redaction_engine) or after
+# "my address is", "we live at", "c/o".
+_RUN_WORD = rf"(?-i:[A-Z][\w{APOS}\-.]*|\d{{1,4}}[A-Za-z]?\b)"
+_RUN_LINK = r"(?-i:of|an|y|yr|upon|on|le|la|de|du|the|by|under|next|en|am|nan|na)\b"
+_RUN_PART = rf"(?-i:(?!I\b)){_RUN_WORD}(?:[ \t]+(?:{_RUN_WORD}|{_RUN_LINK})){{0,3}}"
+ADDRESS_RUN = rf"{_RUN_PART}(?:,[ \t]*{_RUN_PART}){{1,4}}"
+ADDRESS_BEFORE_POSTCODE = re.compile(rf"(?<![\w{APOS}\-/.])(?:c/o\s+)?{ADDRESS_RUN},?[ \t]*$")
+_ADDRESS_CUE = (
+    r"(?:address\s+(?:is|was)|address\s*:|(?:live|lives|living|stay|stays|staying|stopping)\s+at"
+    r"|c/o|care\s+of)"
+)
+
+
 def _pattern(name: str, entity: str, regexes: Sequence[str], score: float) -> Any:
     from presidio_analyzer import Pattern, PatternRecognizer
 
@@ -91,6 +112,15 @@ def _pattern(name: str, entity: str, regexes: Sequence[str], score: float) -> An
         patterns=[Pattern(f"{name} {i}", regex, score) for i, regex in enumerate(regexes)],
         global_regex_flags=0,
     )
+
+
+def _a_date(groups: Sequence[str]) -> bool:
+    """Day, month and year then more digits ("30 01 1972 14": a date of birth and a house
+    number), which nobody groups an NHS number as."""
+    if len(groups) < 3 or [len(g) for g in groups[:3]] != [2, 2, 4]:
+        return False
+    day, month, year = (int(g) for g in groups[:3])
+    return 1 <= day <= 31 and 1 <= month <= 12 and 1900 <= year <= 2099
 
 
 def _grouped_nhs_number() -> Any:
@@ -105,7 +135,7 @@ def _grouped_nhs_number() -> Any:
             separators = {ch for ch in pattern_text if not ch.isdigit()}
             kinds = {" " if ch in " \t" else ch for ch in separators}
             groups = [g for g in _GROUPS.split(pattern_text) if g]
-            return len(kinds) <= 1 and len(groups) in {1, 2, 3, 4, 10}
+            return len(kinds) <= 1 and len(groups) in {1, 2, 3, 4, 10} and not _a_date(groups)
 
     return GroupedNhsNumber(
         supported_entity="UK_NHS",
@@ -173,13 +203,23 @@ def recognisers() -> list[Any]:
             "UK_ADDRESS",
             [
                 # [Flat 12,] [Nelson Mandela House,] [64] Peckham Hill Street[, London]
-                rf"(?i)\b(?:{_UNIT},?\s+)?(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
-                rf"(?:{_NUMBER},?\s+)(?:[a-z][\w{APOS}\-]*\s+){{0,3}}{_STREET}\b{_TOWNS}",
+                rf"(?i)\b(?:c/o\s+)?(?:{_UNIT},?\s+)?(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
+                rf"(?:{_NUMBER},?\s+)(?:(?!(?:at|in|on|from|to|by|near|and|or)\b)[a-z][\w{APOS}\-]*\s+)"
+                rf"{{0,3}}{_STREET}\b{_TOWNS}",
                 rf"(?i)\b{_UNIT},?\s+(?:(?-i:{_CAP}\s+){{0,3}}{_HOUSE},?\s+)?"
                 rf"(?:{_NUMBER},?\s+)?(?-i:{_CAP}\s+){{0,3}}{_STREET}\b{_TOWNS}",
                 # [Tŷ Gwyn,] [12] Heol y Dderwen[, Llandeilo]
                 rf"(?:(?-i:{_CAP}(?:\s+{_CAP})?),\s+)?(?:\d{{1,4}}[a-z]?,?\s+)?{_WELSH_STREET}"
                 rf"(?:,\s*{_TOWN})?",
+                # A Welsh house name and its village: "Ty Newydd, Pentre, Rhondda"
+                rf"(?-i:(?:T[y\u0177]|Plas|Hafod|Bwthyn|Fferm|Hendre|Llys)\s+{_CAP}(?:\s+{_CAP})?)"
+                rf"(?:,\s*{_TOWN}){{1,2}}",
+                # A house name before a named street and its town: "The Willows, Back Lane, Great
+                # Ayton" (the street and the town both written, or it is any name and a street)
+                rf"(?-i:(?:The\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}),\s+(?:\d{{1,4}}[a-z]?\s+)?"
+                rf"(?-i:(?:{_CAP}\s+){{1,3}})(?i:{_STREET})\b,\s*{_TOWN}",
+                # Parts with no street word after "my address is", "we live at", "c/o"
+                rf"(?i)(?<=\b{_ADDRESS_CUE}\s+){ADDRESS_RUN}",
                 # A house name with its street and town: "Cherry Tree Farm, Long Lane, Holmfirth"
                 rf"(?-i:(?:{_CAP}\s+){{0,3}})(?i:{_HOUSE}),\s+(?:\d{{1,4}}[a-z]?\s+)?"
                 rf"(?-i:(?:{_CAP}\s+){{0,3}})(?i:{_STREET})\b(?:,\s*{_TOWN})?",
@@ -199,8 +239,11 @@ def recognisers() -> list[Any]:
             [
                 r"(?i)(?<=\b(?:hospital|hosp|patient|unit|case|record|mrn|rtx|pas|crn)\.?\s*"
                 r"(?:no\.?|number|num|id|ref(?:erence)?)?(?:[:\s]{1,3}|\s?#\s?)(?:is\s+)?)"
-                r"[A-Z]{0,3}[0-9]{0,3}(?:[ \-/]?[0-9]{2,8}){1,3}\b",
+                r"[A-Z]{0,3}[0-9]{0,3}(?:[ \-/]?[0-9]{2,8}){1,3}[A-Z]?\b",
                 r"\b(?!NHS)[A-Z]{1,3}[0-9]{6,8}\b",
+                # A trust's code, then the number: "RQ6-7718802", "RWP/4455109", "RX1 448812".
+                r"\b(?!NHS\b|NI\b)[A-Z]{1,3}[0-9]{0,2}[\-/][0-9]{5,8}\b",
+                r"\b(?!NHS\b|NI\b)[A-Z]{1,3}[0-9]\s[0-9]{6,8}\b",
                 r"\b(?!NHS\b|NI\b)[A-Z]{1,3}[0-9]?\s[0-9]{3,4}\s[0-9]{2,4}\b",
             ],
             0.6,
