@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,25 +10,19 @@ from itertools import accumulate
 from typing import Any
 
 from analytics.ml.heads import sentiment_label
-from demo.directory import _acknowledge_due, _Directory, _Org, _response_due, _statutory_due
+from demo.directory import _Directory, _Org
 from demo.tables import (
-    _AMBULANCE_AREAS,
     _CHANNELS,
     _CQC_FLAGS,
     _CQC_RULE,
     _CQC_SHARE,
     _KINDS,
-    _OUTCOMES,
     _PATIENT_AGE_TABLE,
-    _PRIMARY_AREAS,
     _PRIMARY_SERVICE_TABLE,
-    _PROFESSIONS,
     _RISK_FIELD,
     _SENTIMENTS_FOR_KIND,
-    _SERVICE_AREAS,
     _SERVICE_LABEL,
     _SERVICE_TABLES,
-    _SUBJECTS,
     _Item,
     _nhs_number,
     _pick,
@@ -40,29 +33,24 @@ from demo.texts import (
     _FIRST_NAMES,
     _IDENTIFIER_EXTRAS,
     _LAST_NAMES,
-    _LATE_REASONS,
     _PATIENT_REQUEST_SUFFIX,
-    _RESPONSES,
     _THEME_SLUGS,
     _Text,
 )
+from demo.workflow import _complaint_workflow, _other_workflow
 from feedback import clocks
 from feedback.choices import (
     FFT_QUESTION,
-    PRIMARY_CARE_SERVICES,
     AnalysisState,
     Channel,
     ComplainantStatus,
     Consent,
-    InvestigationApproach,
     Kind,
     OrganisationKind,
     Relationship,
     Route,
-    ServiceType,
     Status,
 )
-from feedback.ko41 import Profession, Subject
 
 # A representative's relationship and the patient's consent (mostly given, some not needed).
 _RELATIONSHIPS = tuple(Relationship.values[:-1])  # "someone else" needs words of their own
@@ -406,128 +394,9 @@ class _Generator:
             routed_at=analysed_at,
         )
         if kind in (Kind.COMPLAINT, Kind.CONCERN):
-            self._complaint_workflow(values, kind, received, handler, str(place["service_type"]))
+            _complaint_workflow(
+                self.rng, self.now, values, kind, received, handler, str(place["service_type"])
+            )
         else:
-            self._other_workflow(values, received)
+            _other_workflow(self.rng, self.now, values, received)
         return _Item(values, themes, identity)
-
-    def _complaint_workflow(
-        self, values: dict[str, Any], kind: str, received: dt.datetime, handler: _Org, service: str
-    ) -> None:
-        """Clocks, then as far along received -> acknowledged -> investigating -> responded ->
-        closed as the time since it arrived allows, at the handler's pace."""
-        rng = self.rng
-        now = self.now
-        day = received.date()  # received is in London time: this is its day in England
-        response_due = _response_due(
-            day, handler.response_target_days, handler.response_target_working_days
-        )
-        statutory_due = _statutory_due(day)
-        values.update(acknowledge_due=_acknowledge_due(day), statutory_due=statutory_due)
-        values["status"] = Status.RECEIVED
-        values["response_due"] = response_due
-        if rng.random() < 0.88:
-            acknowledged = received + dt.timedelta(hours=rng.uniform(0.5, 60) * handler.pace)
-        else:
-            acknowledged = received + dt.timedelta(days=rng.uniform(3, 12))
-        if acknowledged > now:
-            return
-        values.update(status=Status.ACKNOWLEDGED, acknowledged_at=acknowledged)
-        if rng.random() < 0.02:
-            withdrawn = acknowledged + dt.timedelta(days=rng.uniform(0.5, 20))
-            if withdrawn <= now:
-                values.update(status=Status.WITHDRAWN, withdrawn_at=withdrawn)
-                return
-        started = acknowledged + dt.timedelta(hours=rng.uniform(1, 72))
-        if started > now:
-            return
-        early = rng.random() < (0.7 if kind == Kind.CONCERN else 0.4)
-        values.update(
-            status=Status.INVESTIGATING,
-            investigation_approach=(
-                InvestigationApproach.EARLY_RESOLUTION if early else InvestigationApproach.DETAILED
-            ),
-        )
-        if early:
-            days = rng.uniform(2, 24) * handler.pace
-        elif rng.random() < 0.01:
-            days = rng.uniform(200, 500)  # lost in the system: long overdue
-        else:
-            days = rng.lognormvariate(math.log(25 * handler.pace), 0.5)
-        # Never before the investigation started.
-        responded = max(
-            received + dt.timedelta(days=days), started + dt.timedelta(hours=rng.uniform(2, 48))
-        )
-        if not early and rng.random() < 0.1:
-            paused = started + dt.timedelta(days=rng.uniform(1, 10))
-            resumed = paused + dt.timedelta(days=rng.randint(3, 35))
-            if paused <= now < resumed:
-                values.update(
-                    status=Status.AWAITING_COMPLAINANT,
-                    paused_at=paused,
-                    status_before_pause=Status.INVESTIGATING,
-                )
-                return
-            if paused <= now:
-                pause_days = (resumed.date() - paused.date()).days
-                values["paused_days"] = pause_days
-                response_due = response_due + dt.timedelta(days=pause_days)
-                values["response_due"] = response_due
-                responded = max(
-                    responded + dt.timedelta(days=pause_days),
-                    resumed + dt.timedelta(days=rng.uniform(1, 10)),
-                )
-        if days > 150 and rng.random() < 0.5:
-            agreed = clocks.add_months(day, 8)
-            values.update(agreed_due=agreed, statutory_due=max(statutory_due, agreed))
-        if responded > now:
-            return
-        service_areas = (
-            _PRIMARY_AREAS
-            if service in PRIMARY_CARE_SERVICES
-            else _AMBULANCE_AREAS
-            if service
-            in (ServiceType.AMBULANCE, ServiceType.NHS_111, ServiceType.PATIENT_TRANSPORT)
-            else _SERVICE_AREAS.get(service, _SERVICE_AREAS[ServiceType.ACUTE])
-        )
-        subjects = {_pick(rng, _SUBJECTS) for _ in range(rng.randint(1, 3))}
-        if handler.kind == OrganisationKind.ICB and rng.random() < 0.3:
-            subjects.add(Subject.COMMISSIONING)
-        values.update(
-            status=Status.RESPONDED,
-            responded_at=responded,
-            response_text=rng.choice(_RESPONSES),
-            outcome=_pick(rng, _OUTCOMES),
-            ko41_subjects=sorted(subjects),
-            ko41_service_area=_pick(rng, service_areas),
-            ko41_profession=(
-                Profession.AMBULANCE
-                if service_areas is _AMBULANCE_AREAS
-                else _pick(rng, _PROFESSIONS)
-            ),
-        )
-        if responded.date() > response_due:
-            values["late_reason"] = rng.choice(_LATE_REASONS)
-        if rng.random() < 0.9:
-            closed = responded + dt.timedelta(days=rng.uniform(0, 21))
-            if closed <= now:
-                values.update(status=Status.CLOSED, closed_at=closed)
-                if rng.random() < 0.8:
-                    values["resolved_at"] = closed
-
-    def _other_workflow(self, values: dict[str, Any], received: dt.datetime) -> None:
-        """Compliments and suggestions: no clock; most are passed on to the team and closed."""
-        rng = self.rng
-        values["status"] = Status.RECEIVED
-        if rng.random() < 0.12:
-            acknowledged = received + dt.timedelta(hours=rng.uniform(1, 72))
-            if acknowledged > self.now:
-                return
-            values.update(status=Status.ACKNOWLEDGED, acknowledged_at=acknowledged)
-        if rng.random() < 0.97:
-            since = values.get("acknowledged_at") or received
-            closed = since + dt.timedelta(days=rng.uniform(0.5, 30))
-            if closed <= self.now:
-                values.update(status=Status.CLOSED, closed_at=closed)
-                if rng.random() < 0.95:
-                    values["resolved_at"] = closed

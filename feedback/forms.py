@@ -26,7 +26,7 @@ from feedback.choices import (
     SafetyAnswer,
     ServiceType,
 )
-from feedback.models import Organisation
+from feedback.form_fields import OptionalChoices, OrganisationChoiceField, Radios, StepForm
 from feedback.selectors import organisation_icbs, organisation_practices, organisation_trusts
 from feedback.services.intake import (
     LANGUAGE_MAX_LENGTH,
@@ -46,42 +46,6 @@ KIND_HINTS: dict[str, labels.Text] = {
     Kind.COMPLIMENT: _("Something went well and you want to say thank you"),
     Kind.SUGGESTION: _("You have an idea to make the service better"),
 }
-
-
-class Radios(forms.RadioSelect):
-    """Radios that carry a hint per item and an "or" divider, for the NHS radios markup."""
-
-    def __init__(
-        self,
-        *,
-        hints: dict[str, labels.Text] | None = None,
-        divider_before: str = "",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.hints = hints or {}
-        self.divider_before = divider_before
-
-    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        option = super().create_option(*args, **kwargs)
-        option["hint"] = self.hints.get(str(option["value"]), "")
-        option["divider_before"] = bool(self.divider_before) and option["value"] == (
-            self.divider_before
-        )
-        return option
-
-
-class OrganisationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organisation) -> str:
-        return obj.name
-
-
-class StepForm(forms.Form):
-    """Ids are the field names (``id="kind"``), so error summary links are stable."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "%s")
-        super().__init__(*args, **kwargs)
 
 
 class KindForm(StepForm):
@@ -402,13 +366,6 @@ class DetailsForm(StepForm):
     )
 
 
-class OptionalChoices(forms.MultipleChoiceField):
-    """Checkboxes where an empty value (a form that sends "" for "none ticked") is no choice."""
-
-    def to_python(self, value: Any) -> list[str]:
-        return [choice for choice in super().to_python(value) if choice != ""]
-
-
 class CommunicationForm(StepForm):
     """Communication needs, asked as the Accessible Information Standard asks: the formats and
     support the patient needs, and the language when it is an interpreter. Optional: nothing
@@ -519,83 +476,3 @@ STEPS: list[tuple[str, type[StepForm]]] = [
     ("your-details", DetailsForm),
     ("communication", CommunicationForm),
 ]
-
-
-class AddInformationForm(forms.Form):
-    text = forms.CharField(
-        label=_("What do you want to add?"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=settings.FEEDBACK_TEXT_MAX_LENGTH,
-        error_messages={
-            "required": _("Enter what you want to add"),
-            "max_length": _("What you add must be %(limit_value)d characters or fewer"),
-        },
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "add-%s")
-        super().__init__(*args, **kwargs)
-
-
-class WithdrawFeedbackForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why do you want to withdraw it?"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-        error_messages={"required": _("Tell us why you want to withdraw it")},
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "withdraw-%s")
-        super().__init__(*args, **kwargs)
-
-
-class ResponseCodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Code from the email"),
-        max_length=6,
-        error_messages={"required": _("Enter the 6-digit code from the email")},
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "response-%s")
-        super().__init__(*args, **kwargs)
-
-
-class AttachmentForm(forms.Form):
-    """A file to attach to an item (the staff item page, the patient's tracking page). Only that
-    one was chosen is checked here: what it is, its size and whether it may be added are for
-    ``attachment_add`` to say."""
-
-    file = forms.FileField(
-        label=_("Attach a letter, photo or form"),
-        allow_empty_file=True,
-        error_messages={
-            "required": _("Choose a file to attach"),
-            "missing": _("Choose a file to attach"),
-            "invalid": _("Choose a file to attach"),
-        },
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "attach-%s")
-        super().__init__(*args, **kwargs)
-
-
-class FftUploadForm(forms.Form):
-    """An organisation's FFT export to upload. Only that one was chosen is checked here: what
-    it is and whether it can be taken are for ``fft_upload_receive`` to say."""
-
-    file = forms.FileField(
-        label="Choose the export to upload",
-        allow_empty_file=True,
-        error_messages={
-            "required": "Choose the FFT export to upload",
-            "missing": "Choose the FFT export to upload",
-            "invalid": "Choose the FFT export to upload",
-        },
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "fft-%s")
-        super().__init__(*args, **kwargs)

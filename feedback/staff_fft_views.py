@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from feedback.choices import FFT_UPLOAD_RUNNING, FftUploadStatus
 from feedback.errors import InvalidFeedback
 from feedback.fft_vocabulary import COLUMNS
-from feedback.forms import FftUploadForm
 from feedback.models import User
 from feedback.selectors import (
     fft_upload_earlier_same_file,
@@ -19,6 +18,7 @@ from feedback.selectors import (
     fft_uploads_for,
 )
 from feedback.services import fft_uploads
+from feedback.upload_forms import FftUploadForm
 from patientview.middleware import accepts_fft_uploads
 
 UPLOADS_LISTED = 20

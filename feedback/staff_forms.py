@@ -21,7 +21,8 @@ from feedback.choices import (
     Relationship,
     RiskFlag,
 )
-from feedback.forms import FeedbackForm, OrganisationChoiceField
+from feedback.form_fields import OrganisationChoiceField
+from feedback.forms import FeedbackForm
 from feedback.ko41 import Outcome, Profession, ServiceArea, Subject
 from feedback.models import Feedback, Organisation, User
 from feedback.selectors import organisation_practices

@@ -20,7 +20,6 @@ from django_otp import login as otp_login
 from feedback.choices import TERMINAL_STATUSES, Role, Status
 from feedback.downloads import attachment_response
 from feedback.errors import IllegalTransition, InvalidFeedback
-from feedback.forms import AttachmentForm
 from feedback.models import Feedback, User
 from feedback.reply_templates import TEMPLATE_STEPS
 from feedback.selectors import (
@@ -63,6 +62,7 @@ from feedback.staff_forms import (
     TwoFactorConfirmForm,
     WithdrawForm,
 )
+from feedback.upload_forms import AttachmentForm
 from patientview.middleware import accepts_file_uploads
 
 PAGE_SIZE = 25

@@ -15,6 +15,7 @@ from feedback import (
     staff_queue_views,
     staff_template_views,
     staff_views,
+    tracking_views,
     views,
 )
 from paper import views as paper_views
@@ -138,15 +139,15 @@ urlpatterns += i18n_patterns(
     path("feedback/new/check/", views.feedback_check, name="feedback-check"),
     path("feedback/new/<slug:step>/", views.feedback_step, name="feedback-step"),
     path("feedback/submitted/<str:token>/", views.feedback_submitted, name="feedback-submitted"),
-    path("track/<str:token>/", views.tracking, name="tracking"),
-    path("track/<str:token>/add/", views.tracking_add, name="tracking-add"),
-    path("track/<str:token>/attachments/", views.tracking_attach, name="tracking-attach"),
+    path("track/<str:token>/", tracking_views.tracking, name="tracking"),
+    path("track/<str:token>/add/", tracking_views.tracking_add, name="tracking-add"),
+    path("track/<str:token>/attachments/", tracking_views.tracking_attach, name="tracking-attach"),
     path(
         "track/<str:token>/attachments/<int:attachment_pk>/",
-        views.tracking_attachment,
+        tracking_views.tracking_attachment,
         name="tracking-attachment",
     ),
-    path("track/<str:token>/withdraw/", views.tracking_withdraw, name="tracking-withdraw"),
-    path("track/<str:token>/response/", views.tracking_response, name="tracking-response"),
+    path("track/<str:token>/withdraw/", tracking_views.tracking_withdraw, name="tracking-withdraw"),
+    path("track/<str:token>/response/", tracking_views.tracking_response, name="tracking-response"),
     prefix_default_language=False,
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback.api import staff_views
+from feedback.api import staff_joint_views, staff_views
 from feedback.api.fft_views import FftUploadApi, FftUploadsApi
 from feedback.api.views import FeedbackSubmitApi, TrackingApi
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("feedback/", FeedbackSubmitApi.as_view(), name="api-feedback-submit"),
     path("tracking/<str:token>/", TrackingApi.as_view(), name="api-tracking"),
     path("queue/", staff_views.QueueListApi.as_view(), name="api-queue"),
-    path("joint/", staff_views.JointListApi.as_view(), name="api-joint"),
+    path("joint/", staff_joint_views.JointListApi.as_view(), name="api-joint"),
     path("queue/entries/", staff_views.StaffEntryApi.as_view(), name="api-queue-entry"),
     path("queue/<int:pk>/", staff_views.QueueItemApi.as_view(), name="api-queue-item"),
     path(
@@ -60,17 +60,17 @@ urlpatterns = [
     ),
     path(
         "queue/<int:pk>/partners/",
-        staff_views.QueueItemPartnersApi.as_view(),
+        staff_joint_views.QueueItemPartnersApi.as_view(),
         name="api-queue-item-partners",
     ),
     path(
         "queue/<int:pk>/partners/<str:ods_code>/",
-        staff_views.QueueItemPartnerApi.as_view(),
+        staff_joint_views.QueueItemPartnerApi.as_view(),
         name="api-queue-item-partner",
     ),
     path(
         "queue/<int:pk>/contribution/",
-        staff_views.QueueItemContributionApi.as_view(),
+        staff_joint_views.QueueItemContributionApi.as_view(),
         name="api-queue-item-contribution",
     ),
     path(

@@ -7,7 +7,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from bench.load import make_bodies
+from bench.load_bodies import make_bodies
 from feedback.models import Feedback
 
 
