@@ -3,7 +3,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     DJANGO_SETTINGS_MODULE=patientview.settings.production
 WORKDIR /app
-# Tesseract reads the handwriting on scanned paper forms (paper/, docs/adr/0023).
+# Tesseract reads the handwriting on scanned paper forms (paper/, docs/adr/0023): the tesserocr
+# wheel brings the library, these its English and Welsh data (and the command, to try a page).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym \
     && rm -rf /var/lib/apt/lists/*

@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     photos = sum(1 for p in pages if p.transforms.get("scale", 1.0) != 1.0)
     print(f"generated in {generated_s:.0f} s; reading ...", flush=True)
 
+    load_before = _load()
     _, quick_s = read_all(jpegs, ocr=False, workers=args.workers)
     full, full_s = read_all(jpegs, ocr=True, workers=args.workers)
 
@@ -188,22 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     ]
     table = ["| figure | measured | target |", "| --- | --- | --- |"]
     table += [f"| {figure} | {measured} | {target} |" for figure, measured, target in rows]
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
     text = "\n".join(
         [
-            "# Paper forms: reading scans (issue 20)",
+            f"## {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC",
             "",
-            f"`make bench BENCH=paper` ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
-            f"{os.cpu_count()} cores, load average {load:.1f} at the end). {n} generated pages "
+            f"`make bench BENCH=paper` ({os.cpu_count()} cores, load average {load_before:.1f} "
+            f"before reading and {_load():.1f} at the end). {n} generated pages "
             f"(seed {args.seed}): {len(forms)} filled forms (FFT cards and complaint forms in "
             f"turn, a fifth large print), {photos} of them photographed (perspective, shadow, "
             f"a table round the page), every rotation, blur, noise and shading; {len(blanks)} "
             f"blank sheets. Free text: real FFT comments from the shared NHS pxtextmining data "
             f"(The Strategy Unit / NHS England), in the fonts {fonts}. Generating them took "
-            f"{generated_s:.0f} s (not timed below). Tesseract {_tesseract_version()}, English.",
+            f"{generated_s:.0f} s (not timed below). Tesseract {_tesseract_version()} "
+            "(tesserocr, the model loaded once a process), English.",
             "",
             *table,
             "",
@@ -213,15 +211,35 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
     )
-    RESULTS.write_text(text, encoding="utf-8")
+    RESULTS.write_text(_with_earlier_runs(text), encoding="utf-8")
     print(text)
     return 0
 
 
-def _tesseract_version() -> str:
-    import pytesseract
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
-    return str(pytesseract.get_tesseract_version())
+
+TITLE = "# Paper forms: reading scans (issue 20)"
+
+
+def _with_earlier_runs(section: str) -> str:
+    """This run's section first, the earlier runs' below it, newest first."""
+    earlier = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    earlier = earlier.removeprefix(TITLE).strip()
+    if earlier and not earlier.startswith("## "):
+        earlier = "## An earlier run\n\n" + earlier
+    return "\n".join([TITLE, "", section.strip(), "", *([earlier, ""] if earlier else [])])
+
+
+def _tesseract_version() -> str:
+    import tesserocr
+
+    # "tesseract 5.5.4\n leptonica-1.87.0 ...": the first line's version.
+    return tesserocr.tesseract_version().split()[1]
 
 
 if __name__ == "__main__":

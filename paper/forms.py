@@ -8,7 +8,7 @@ from django import forms
 
 from feedback.choices import FftRating, Kind, OrganisationKind, ServiceType
 from feedback.models import Organisation
-from paper.models import FormKind
+from paper.models import FormKind, FormLanguage
 
 
 class PrintForm(forms.Form):
@@ -29,6 +29,15 @@ class PrintForm(forms.Form):
         max_length=60,
         required=False,
         error_messages={"max_length": "The ward or service must be 60 characters or fewer"},
+    )
+    language = forms.TypedChoiceField(
+        label="Language of the form",
+        help_text="Welsh forms are read back in Welsh, and the feedback is kept as Welsh",
+        choices=FormLanguage.choices,
+        widget=forms.RadioSelect,
+        initial=FormLanguage.ENGLISH,
+        required=False,
+        empty_value=FormLanguage.ENGLISH,
     )
     large_print = forms.BooleanField(label="Large print (16 point)", required=False)
     copies = forms.IntegerField(
@@ -104,6 +113,13 @@ class PageConfirmForm(forms.Form):
         choices=FormKind.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose which form the page is"},
+    )
+    # Left out: the language the QR code said (English when it was not read).
+    language = forms.ChoiceField(
+        label="Language of the form",
+        choices=FormLanguage.choices,
+        widget=forms.RadioSelect,
+        required=False,
     )
     fft_rating = forms.TypedChoiceField(
         label="Overall, how was your experience of our service?",

@@ -16,6 +16,13 @@ class FormKind(models.TextChoices):
     COMPLAINT = "complaint", "Complaint or concern form"
 
 
+class FormLanguage(models.TextChoices):
+    """The language a form is printed in (the QR code says which: paper.scan.layout)."""
+
+    ENGLISH = "en", "English"
+    WELSH = "cy", "Cymraeg"
+
+
 class PrintBatch(models.Model):
     """One printing of a form for an organisation (and a ward or service): its code is in every
     copy's QR code, so a scanned page says which batch, organisation and service it came from."""
@@ -29,6 +36,12 @@ class PrintBatch(models.Model):
     # The ward or service printed on the form ("Ward 7", "Outpatients"), if staff gave one.
     service_name = models.CharField(max_length=60, blank=True)
     large_print = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=2,
+        choices=FormLanguage.choices,
+        default=FormLanguage.ENGLISH,
+        db_default=FormLanguage.ENGLISH,
+    )
     copies = models.PositiveSmallIntegerField()
     printed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -107,6 +120,14 @@ class ScanPage(models.Model):
     reading = models.CharField(max_length=10)
     form = models.CharField(max_length=10, choices=FormKind.choices, blank=True)
     qr_text = models.CharField(max_length=200, blank=True)
+    # The language the form was printed in, from its QR code (English when it was not read):
+    # the item it becomes is in that language.
+    language = models.CharField(
+        max_length=2,
+        choices=FormLanguage.choices,
+        default=FormLanguage.ENGLISH,
+        db_default=FormLanguage.ENGLISH,
+    )
     batch = models.ForeignKey(PrintBatch, null=True, blank=True, on_delete=models.SET_NULL)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

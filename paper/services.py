@@ -49,7 +49,7 @@ from feedback.services.attachments import (
     megabytes,
 )
 from feedback.services.intake import feedback_submit
-from paper.models import PageStatus, PrintBatch, ScanPage, ScanUpload, UploadStatus
+from paper.models import FormLanguage, PageStatus, PrintBatch, ScanPage, ScanUpload, UploadStatus
 from paper.scan import reader
 from paper.scan.layout import FORMS
 from paper.scan.printing import form_pdf
@@ -84,8 +84,9 @@ def print_batch_create(
     service_type: str = "",
     service_name: str = "",
     large_print: bool = False,
+    language: str = FormLanguage.ENGLISH,
 ) -> PrintBatch:
-    """A new batch of ``copies`` forms for the actor's organisation."""
+    """A new batch of ``copies`` forms for the actor's organisation, in English or Welsh."""
     organisation = _organisation_of(actor)
     errors = {}
     if form not in FORMS:
@@ -95,6 +96,8 @@ def print_batch_create(
         errors["copies"] = f"Print between 1 and {limit} copies at a time."
     if service_type and service_type not in ServiceType.values:
         errors["service_type"] = "Choose a service from the list, or none."
+    if language not in FormLanguage.values:
+        errors["language"] = "Choose English or Cymraeg (Welsh)."
     service_name = " ".join(service_name.split())
     if len(service_name) > 60:
         errors["service_name"] = "The ward or service must be 60 characters or fewer."
@@ -112,6 +115,7 @@ def print_batch_create(
             service_type=service_type,
             service_name=service_name,
             large_print=large_print,
+            language=language,
             copies=copies,
             printed_by=actor,
         )
@@ -120,7 +124,12 @@ def print_batch_create(
             actor=actor,
             action="paper_printed",
             to_value=batch.code,
-            detail={"form": form, "copies": copies, "organisation": organisation.ods_code},
+            detail={
+                "form": form,
+                "copies": copies,
+                "organisation": organisation.ods_code,
+                "language": language,
+            },
         )
     return batch
 
@@ -134,6 +143,7 @@ def print_batch_pdf(batch: PrintBatch) -> bytes:
         service_name=batch.service_name,
         large_print=batch.large_print,
         copies=batch.copies,
+        language=batch.language,
     )
 
 
@@ -293,6 +303,7 @@ def _page_from_reading(
         reading=reading.status,
         form=reading.form,
         qr_text=reading.qr_text,
+        language=reading.language or FormLanguage.ENGLISH,
         status=PageStatus.BLANK if reading.status == "blank" else PageStatus.TO_CHECK,
         fields={name: f.as_dict() for name, f in reading.fields.items()},
     )
@@ -361,6 +372,7 @@ def page_proposal(page: ScanPage) -> dict[str, Any]:
     initial: dict[str, Any] = {
         "organisation": page.organisation.ods_code if page.organisation else "",
         "form": page.form,
+        "language": page.language,
         "text": values.get("text", ""),
         "name": values.get("name", ""),
         "email": contact if "@" in contact else "",
@@ -402,12 +414,15 @@ def scan_page_confirm(
     name: str = "",
     email: str = "",
     phone: str = "",
+    language: str = "",
 ) -> Feedback:
     """Submit the checked page as feedback (channel paper) with its image attached, and mark it
-    confirmed. Nothing is saved unless all of it is."""
+    confirmed. Nothing is saved unless all of it is. The item's language is the form's (a
+    Welsh form's is "cy"), or ``language`` when the person checking says otherwise."""
     if organisation.kind not in PRINTING_KINDS:
         raise InvalidFeedback({"organisation": "Enter the ODS code of an NHS trust or ICB."})
     trust = organisation.kind == OrganisationKind.TRUST
+    language = language or page.language
     return _confirm(
         actor=actor,
         page=page,
@@ -424,6 +439,8 @@ def scan_page_confirm(
             "name": name,
             "email": email,
             "phone": phone,
+            # The portal's language codes: a Welsh form's item is Welsh, any other English.
+            "language": "cy" if language == FormLanguage.WELSH else settings.LANGUAGE_CODE,
         },
     )
 

@@ -178,6 +178,7 @@ def paper_page(request: HttpRequest, pk: int) -> HttpResponse:
                 name=data["name"],
                 email=data["email"],
                 phone=data["phone"],
+                language=data.get("language") or "",
             )
         except InvalidFeedback as exc:
             _add_errors(form, exc)

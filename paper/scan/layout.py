@@ -11,13 +11,18 @@ which form it is when the QR code cannot be read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 
 PAGE_WIDTH_MM = 210.0
 PAGE_HEIGHT_MM = 297.0
 # Version printed in the QR code; the reader refuses a version it does not know.
 FORM_VERSION = 1
 QR_PREFIX = "NHSPV"
+# The languages a form is printed in: English, and Welsh (the same boxes, in the same places).
+ENGLISH = "en"
+WELSH = "cy"
+LANGUAGES = (ENGLISH, WELSH)
 
 
 @dataclass(frozen=True)
@@ -210,31 +215,114 @@ COMPLAINT_FORM = FormLayout(
 
 FORMS: dict[str, FormLayout] = {FFT_CARD.kind: FFT_CARD, COMPLAINT_FORM.kind: COMPLAINT_FORM}
 
+# The words printed on a Welsh form. Where the portal's Welsh pages say the same English phrase
+# (locale/cy/LC_MESSAGES/django.po) the Welsh is theirs, word for word (tests/paper check it);
+# the others were written for the forms and wait for a Welsh speaker's review.
+CYMRAEG: dict[str, str] = {
+    # From the portal's catalogue.
+    FFT_QUESTION: "At ei gilydd, sut oedd eich profiad o'n gwasanaeth?",
+    "Very good": "Da iawn",
+    "Good": "Da",
+    "Neither good nor poor": "Ddim yn dda nac yn wael",
+    "Poor": "Gwael",
+    "Very poor": "Gwael iawn",
+    "Don't know": "Ddim yn gwybod",
+    "Complaint": "Cwyn",
+    "Concern": "Pryder",
+    "Compliment": "Canmoliaeth",
+    "Suggestion": "Awgrym",
+    "Ambulance": "Ambiwlans",
+    "GP practice": "Meddygfa",
+    "Dentist": "Deintydd",
+    "Pharmacy": "Fferyllfa",
+    "NHS 111": "GIG 111",
+    # Written for the forms (to review).
+    "Friends and Family Test": "Prawf Ffrindiau a Theulu",
+    "Please tell us why you gave your answer": "Dywedwch wrthym ni pam y rhoesoch chi eich ateb",
+    "Your name (optional)": "Eich enw (dewisol)",
+    "Email or phone, if you would like a reply (optional)": (
+        "E-bost neu ffôn, os hoffech chi gael ateb (dewisol)"
+    ),
+    "Tell us about your care": "Dywedwch wrthym ni am eich gofal",
+    "What would you like to tell us about?": "Am beth hoffech chi ddweud wrthym ni?",
+    "Which service was it?": "Pa wasanaeth oedd e?",
+    "Hospital": "Ysbyty",
+    "Mental health": "Iechyd meddwl",
+    "Community": "Cymunedol",
+    "Tell us what happened, and what you would like us to do": (
+        "Dywedwch wrthym ni beth ddigwyddodd, a beth hoffech chi i ni ei wneud"
+    ),
+}
+# The foot of every page, and the PDF's title, in each language.
+FOOTER = {
+    ENGLISH: "Form {form} version {version}, batch {batch}. Hand it back to staff or post it to "
+    "the complaints team.",
+    WELSH: "Ffurflen {form} fersiwn {version}, swp {batch}. Rhowch hi yn ôl i'r staff neu "
+    "postiwch hi i'r tîm cwynion.",
+}
+DOCUMENT_TITLE = {
+    ENGLISH: "{title}: {organisation} (batch {batch})",
+    WELSH: "{title}: {organisation} (swp {batch})",
+}
+
+
+@functools.cache
+def layout_in(form: str, language: str = ENGLISH) -> FormLayout:
+    """The form with its words in ``language``: the same boxes in the same places, so the
+    reader needs to know the language only to read the handwriting."""
+    layout = FORMS[form]
+    if language == ENGLISH:
+        return layout
+    if language != WELSH:
+        raise ValueError(f"no forms in {language!r}")
+
+    def cy(words: str) -> str:
+        return CYMRAEG[words]
+
+    return replace(
+        layout,
+        title=cy(layout.title),
+        ticks=tuple(
+            replace(
+                group,
+                question=cy(group.question),
+                options=tuple(replace(o, label=cy(o.label)) for o in group.options),
+            )
+            for group in layout.ticks
+        ),
+        texts=tuple(replace(t, label=cy(t.label)) for t in layout.texts),
+    )
+
 
 @dataclass(frozen=True)
 class QrPayload:
     """What a form's QR code carries: the form and its version, the printed batch, the
-    organisation (ODS code) and the ward or service it was printed for."""
+    organisation (ODS code), the ward or service it was printed for, and the language it was
+    printed in (only a Welsh form's code says so: an English one's is as it always was)."""
 
     form: str
     version: int
     batch: str
     organisation: str
     service: str = ""
+    language: str = ENGLISH
 
     def encode(self) -> str:
         service = self.service.replace("|", "/")
-        return f"{QR_PREFIX}|{self.version}|{self.form}|{self.batch}|{self.organisation}|{service}"
+        text = f"{QR_PREFIX}|{self.version}|{self.form}|{self.batch}|{self.organisation}|{service}"
+        return text if self.language == ENGLISH else f"{text}|{self.language}"
 
     @classmethod
     def decode(cls, text: str) -> QrPayload | None:
         """The payload of a form of ours, or None for anything else (another QR code)."""
         parts = text.split("|")
-        if len(parts) != 6 or parts[0] != QR_PREFIX:
+        if len(parts) == 6:
+            parts.append(ENGLISH)
+        if len(parts) != 7 or parts[0] != QR_PREFIX:
             return None
-        _, version, form, batch, organisation, service = parts
+        _, version, form, batch, organisation, service, language = parts
         if not version.isdigit() or int(version) != FORM_VERSION or form not in FORMS:
             return None
-        if not batch or not organisation:
+        if not batch or not organisation or language not in LANGUAGES:
             return None
-        return cls(form, int(version), batch, organisation, service)
+        return cls(form, int(version), batch, organisation, service, language)

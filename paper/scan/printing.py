@@ -15,8 +15,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from paper.scan.layout import (
+    DOCUMENT_TITLE,
+    ENGLISH,
+    FOOTER,
     FORM_CODE_SLOTS,
-    FORMS,
     HEADER_BOX,
     MARKS,
     PAGE_HEIGHT_MM,
@@ -24,6 +26,7 @@ from paper.scan.layout import (
     Box,
     FormLayout,
     QrPayload,
+    layout_in,
 )
 
 NHS_BLUE = HexColor("#005EB8")
@@ -112,7 +115,14 @@ def _page(
     canvas.setFillColor(NHS_BLUE)
     _rect(canvas, HEADER_BOX, fill=True, stroke=False)
     canvas.setFillColor(white)
-    _text(canvas, HEADER_BOX.x + 4, HEADER_BOX.y + 10, layout.title, size=sizes.title, bold=True)
+    _text(
+        canvas,
+        HEADER_BOX.x + 4,
+        HEADER_BOX.y + 10,
+        layout.title,
+        size=_fit(layout.title, sizes.title, HEADER_BOX.w - 8, FONT_BOLD),
+        bold=True,
+    )
     where = organisation_name + (f": {service_name}" if service_name else "")
     _text(
         canvas,
@@ -128,7 +138,14 @@ def _page(
     canvas.setLineWidth(1.2)
     for group in layout.ticks:
         first = group.options[0].box
-        _text(canvas, 18.0, first.y - 3.5, group.question, size=sizes.body, bold=True)
+        _text(
+            canvas,
+            18.0,
+            first.y - 3.5,
+            group.question,
+            size=_fit(group.question, sizes.body, 174.0, FONT_BOLD),
+            bold=True,
+        )
         for option in group.options:
             _rect(canvas, option.box)
             _text(
@@ -150,9 +167,8 @@ def _page(
         )
         _rect(canvas, text.box)
 
-    footer = (
-        f"Form {layout.kind} version {payload.version}, batch {payload.batch}. "
-        "Hand it back to staff or post it to the complaints team."
+    footer = FOOTER[payload.language].format(
+        form=layout.kind, version=payload.version, batch=payload.batch
     )
     _text(canvas, 62.0, PAGE_HEIGHT_MM - 11.5, footer, size=_fit(footer, sizes.small, 128.0))
 
@@ -166,19 +182,26 @@ def form_pdf(
     service_name: str = "",
     large_print: bool = False,
     copies: int = 1,
+    language: str = ENGLISH,
 ) -> bytes:
-    """``copies`` pages of the form for one printed batch, as one PDF."""
-    layout = FORMS[form]
+    """``copies`` pages of the form for one printed batch, as one PDF, in English or Welsh
+    (``language`` "en" or "cy": the QR code says which)."""
+    layout = layout_in(form, language)
     payload = QrPayload(
         form=form,
         version=1,
         batch=batch,
         organisation=organisation_code,
         service=service_name,
+        language=language,
     )
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
-    canvas.setTitle(f"{layout.title}: {organisation_name} (batch {batch})")
+    canvas.setTitle(
+        DOCUMENT_TITLE[language].format(
+            title=layout.title, organisation=organisation_name, batch=batch
+        )
+    )
     canvas.setAuthor("NHS Patient View")
     sizes = LARGE if large_print else STANDARD
     for _ in range(copies):

@@ -10,22 +10,28 @@ The steps, each with OpenCV on a grey image:
 3. The QR code is read where it is printed; failing that, anywhere in the photo.
 4. A tick box is ticked when enough of its inside is ink; the confidence says how far the ink
    is from the threshold, and a question with two ticks, or none, is doubtful.
-5. A writing box with ink is read by Tesseract (``pytesseract``); its confidence is Tesseract's
-   mean word confidence. Handwriting reads poorly: that is why staff confirm every page.
+5. A writing box with ink is read by Tesseract (``tesserocr``: the library in this process, its
+   model loaded once per thread); its confidence is Tesseract's mean word confidence.
+   Handwriting reads poorly: that is why staff confirm every page.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
-import pytesseract
+import tesserocr
+from tesserocr import OEM, PSM, RIL, PyTessBaseAPI
 
 from paper.scan.layout import (
+    ENGLISH,
     FORM_CODE_SLOTS,
     FORMS,
     MARK_BIG_MM,
@@ -34,6 +40,7 @@ from paper.scan.layout import (
     PAGE_HEIGHT_MM,
     PAGE_WIDTH_MM,
     QR_BOX,
+    WELSH,
     Box,
     FormLayout,
     QrPayload,
@@ -54,7 +61,13 @@ EMPTY_TEXT_INK = 0.0008
 BLANK_PAGE_INK = 0.003
 # Fields below this confidence are highlighted for the person checking.
 LOW_CONFIDENCE = 0.8
-TESSERACT_CONFIG = "--oem 1 --psm 6"
+# Tesseract's LSTM engine reading each stack of writing boxes as one block of text (what the
+# command line's ``--oem 1 --psm 6`` asks for).
+TESSERACT_OEM = OEM.LSTM_ONLY
+TESSERACT_PSM = PSM.SINGLE_BLOCK
+# Where Debian's tesseract-ocr-eng and -cym put the trained data (the wheel brings Tesseract,
+# not its data).
+DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
 
 
 @dataclass
@@ -89,6 +102,11 @@ class PageReading:
     @property
     def qr_text(self) -> str:
         return self.qr.encode() if self.qr else ""
+
+    @property
+    def language(self) -> str:
+        """The language the form was printed in, as its QR code says ("" when unread)."""
+        return self.qr.language if self.qr else ""
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -304,16 +322,118 @@ def read_ticks(layout: FormLayout, ink: np.ndarray) -> dict[str, FieldReading]:
     return readings
 
 
+def tessdata_path() -> str:
+    """The directory of Tesseract's trained data: ``TESSDATA_PREFIX`` when set, else where the
+    library looks by default if English is there, else Debian's."""
+    prefix = os.environ.get("TESSDATA_PREFIX", "")
+    return os.path.join(prefix, "") if prefix else _default_tessdata()
+
+
+@functools.cache
+def _default_tessdata() -> str:
+    try:
+        default, languages = tesserocr.get_languages()
+    except RuntimeError:
+        default, languages = "", []
+    if default and "eng" in languages:
+        return os.path.join(default, "")
+    return DEBIAN_TESSDATA
+
+
+def ocr_language(language: str = ENGLISH) -> str:
+    """Tesseract's language for a form printed in ``language``: Welsh ("cym") when its trained
+    data is installed, else English."""
+    if language == WELSH and os.path.isfile(os.path.join(tessdata_path(), "cym.traineddata")):
+        return "cym"
+    return "eng"
+
+
+_tesseract = threading.local()
+
+
+def tesseract_api(lang: str = "eng") -> PyTessBaseAPI:
+    """This thread's Tesseract for ``lang``, made the first time it is asked for (loading the
+    model is the slow part: it is done once, not once a page). One per thread, as an API is not
+    safe to share; a forked worker makes its own."""
+    apis: dict[str, PyTessBaseAPI] | None = getattr(_tesseract, "apis", None)
+    if apis is None or getattr(_tesseract, "pid", None) != os.getpid():
+        apis = _tesseract.apis = {}
+        _tesseract.pid = os.getpid()
+    api = apis.get(lang)
+    if api is None:
+        api = apis[lang] = PyTessBaseAPI(
+            path=tessdata_path(), lang=lang, oem=TESSERACT_OEM, psm=TESSERACT_PSM
+        )
+    return api
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word Tesseract read: its text, its line (block, paragraph, line: in reading order), its
+    box's top and bottom in pixels, and its confidence (0-100)."""
+
+    text: str
+    line: tuple[int, int, int]
+    top: int
+    bottom: int
+    confidence: float
+
+
+def ocr_words(image: np.ndarray, *, lang: str = "eng") -> list[Word]:
+    """The words in a grey image (black on white), with their lines numbered as Tesseract's
+    TSV output numbers them."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    height, width = image.shape
+    pixels = image.tobytes()  # held until Tesseract has read it (it does not copy)
+    api = tesseract_api(lang)
+    words: list[Word] = []
+    try:
+        api.SetImageBytes(pixels, width, height, 1, width)
+        api.Recognize()
+        iterator = api.GetIterator()
+        if iterator is None:
+            return words
+        block = paragraph = line = 0
+        while True:
+            if not iterator.Empty(RIL.WORD):
+                if iterator.IsAtBeginningOf(RIL.BLOCK):
+                    block, paragraph, line = block + 1, 0, 0
+                if iterator.IsAtBeginningOf(RIL.PARA):
+                    paragraph, line = paragraph + 1, 0
+                if iterator.IsAtBeginningOf(RIL.TEXTLINE):
+                    line += 1
+                _, top, _, bottom = iterator.BoundingBox(RIL.WORD)
+                words.append(
+                    Word(
+                        iterator.GetUTF8Text(RIL.WORD) or "",
+                        (block, paragraph, line),
+                        top,
+                        bottom,
+                        iterator.Confidence(RIL.WORD),
+                    )
+                )
+            if not iterator.Next(RIL.WORD):
+                break
+    finally:
+        api.Clear()
+    return words
+
+
 # White between the writing boxes stacked into one image for Tesseract.
 STACK_GAP_PX = 40
 
 
 def read_texts(
-    layout: FormLayout, page: np.ndarray, ink: np.ndarray, *, ocr: bool = True
+    layout: FormLayout,
+    page: np.ndarray,
+    ink: np.ndarray,
+    *,
+    ocr: bool = True,
+    language: str = ENGLISH,
 ) -> dict[str, FieldReading]:
     """The writing boxes: empty ones without asking Tesseract, the others stacked into one
-    image and read in one call (starting Tesseract costs about a quarter of a second; a call
-    per box tripled it), each word then given to the box it lies in."""
+    image and read in one recognition, each word then given to the box it lies in. A form
+    printed in Welsh is read with Tesseract's Welsh data when it is installed."""
     readings: dict[str, FieldReading] = {}
     stack: list[tuple[str, np.ndarray]] = []
     for text_field in layout.texts:
@@ -338,20 +458,17 @@ def read_texts(
         parts.append(padded)
         spans.append((name, top, top + padded.shape[0]))
         top += padded.shape[0]
-    data = pytesseract.image_to_data(
-        np.vstack(parts), lang="eng", config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
-    )
+    found = ocr_words(np.vstack(parts), lang=ocr_language(language))
     words: dict[str, dict[tuple[int, int, int], list[str]]] = {name: {} for name, _, _ in spans}
     confidences: dict[str, list[float]] = {name: [] for name, _, _ in spans}
-    for i, word in enumerate(data["text"]):
-        word = word.strip()
-        if not word:
+    for word in found:
+        text = word.text.strip()
+        if not text:
             continue
-        middle = data["top"][i] + data["height"][i] / 2
+        middle = word.top + (word.bottom - word.top) / 2
         name = next((n for n, start, end in spans if start <= middle < end), spans[-1][0])
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        words[name].setdefault(key, []).append(word)
-        confidences[name].append(max(float(data["conf"][i]), 0.0) / 100)
+        words[name].setdefault(word.line, []).append(text)
+        confidences[name].append(max(float(word.confidence), 0.0) / 100)
     for name, _, _ in spans:
         value = "\n".join(" ".join(line) for _, line in sorted(words[name].items()))
         confidence = float(np.mean(confidences[name])) if confidences[name] else 0.0
@@ -386,7 +503,7 @@ def read_page(image: np.ndarray, *, ocr: bool = True) -> PageReading:
     if layout is not None:
         reading.fields = {
             **read_ticks(layout, ink_mask(page, TICK_INK_LEVEL)),
-            **read_texts(layout, page, page_ink, ocr=ocr),
+            **read_texts(layout, page, page_ink, ocr=ocr, language=reading.language or ENGLISH),
         }
     return reading
 

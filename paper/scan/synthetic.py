@@ -23,7 +23,7 @@ import numpy as np
 import pypdfium2
 from PIL import Image, ImageDraw, ImageFont
 
-from paper.scan.layout import FORMS, QR_BOX, Box
+from paper.scan.layout import ENGLISH, FORMS, QR_BOX, Box
 from paper.scan.printing import form_pdf
 from paper.scan.reader import DPI, PX_PER_MM
 
@@ -58,7 +58,12 @@ class Filled:
 
 @functools.lru_cache(maxsize=8)
 def blank_form(
-    form: str, organisation_code: str, batch: str, service_name: str = "", large_print: bool = False
+    form: str,
+    organisation_code: str,
+    batch: str,
+    service_name: str = "",
+    large_print: bool = False,
+    language: str = ENGLISH,
 ) -> np.ndarray:
     """The printed form at the reader's resolution, RGB."""
     pdf = pypdfium2.PdfDocument(
@@ -69,6 +74,7 @@ def blank_form(
             batch=batch,
             service_name=service_name,
             large_print=large_print,
+            language=language,
         )
     )
     try:
@@ -140,12 +146,15 @@ def fill_form(
     spoil_qr: bool = False,
     ticks: dict[str, list[str]] | None = None,
     fonts: tuple[str, ...] = HANDWRITING_FONTS,
+    language: str = ENGLISH,
 ) -> tuple[np.ndarray, dict[str, str]]:
     """The form filled in: one option ticked in each question (or those ``ticks`` names), the
     comment written, and the contact details when given, in one of ``fonts``. Returns the RGB
     image and the answers."""
     layout = FORMS[form]
-    image = Image.fromarray(blank_form(form, organisation_code, batch, "", large_print).copy())
+    image = Image.fromarray(
+        blank_form(form, organisation_code, batch, "", large_print, language).copy()
+    )
     draw = ImageDraw.Draw(image)
     pen = rng.choice(PENS)
     answers: dict[str, str] = {}
@@ -242,9 +251,11 @@ def generate(
     organisation_code: str = "RJ1",
     batch: str = "TESTBATCH1",
     photo_share: float = 0.5,
+    language: str = ENGLISH,
 ) -> list[Filled]:
     """``count`` pages: FFT cards and complaint forms in turn, each with one of ``comments``,
-    half of them with a name and contact details, a share of them photographed."""
+    half of them with a name and contact details, a share of them photographed, printed in
+    ``language``."""
     rng = random.Random(seed)  # noqa: S311 (a test set, not a secret)
     pages = []
     for i in range(count):
@@ -259,6 +270,7 @@ def generate(
             name=rng.choice(("Sam Patel", "Jo Evans", "Ann Clarke")) if with_contact else "",
             contact=rng.choice(("jo@example.com", "07700 900123")) if with_contact else "",
             large_print=rng.random() < 0.2,
+            language=language,
         )
         image, transforms = degrade(rgb, rng=rng, photo=rng.random() < photo_share)
         pages.append(Filled(form, answers, image, transforms=transforms))

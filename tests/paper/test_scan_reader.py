@@ -4,6 +4,7 @@ ticks right, the handwriting sent to Tesseract; blank and spoilt pages told apar
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -114,3 +115,50 @@ def _cer(truth: str, read: str) -> float:
     from paper.scan.metrics import character_error_rate
 
     return character_error_rate(truth, read)
+
+
+def _printed(lines: list[str]) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (900, 80 * len(lines) + 40), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(synthetic.FALLBACK_FONT, 40)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 80 * i), line, font=font, fill=0)
+    return np.array(image)
+
+
+def test_tesseract_reads_words_with_their_lines_boxes_and_confidences():
+    words = reader.ocr_words(_printed(["Kind nurses on the ward", "Parking was hard"]))
+    assert [w.text for w in words] == [
+        "Kind",
+        "nurses",
+        "on",
+        "the",
+        "ward",
+        "Parking",
+        "was",
+        "hard",
+    ]
+    assert [w.line for w in words] == [(1, 1, 1)] * 5 + [(1, 1, 2)] * 3
+    assert all(w.confidence > 80 for w in words)
+    assert words[0].top < words[0].bottom < words[-1].top
+
+
+def test_each_thread_keeps_its_own_tesseract_loaded():
+    import threading
+
+    first = reader.tesseract_api("eng")
+    assert reader.tesseract_api("eng") is first
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(reader.tesseract_api("eng")))
+    thread.start()
+    thread.join()
+    assert other and other[0] is not first
+
+
+def test_tessdata_is_found_from_the_environment_first(monkeypatch, tmp_path):
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    assert reader.tessdata_path() == f"{tmp_path}/"
+    monkeypatch.delenv("TESSDATA_PREFIX")
+    assert (Path(reader.tessdata_path()) / "eng.traineddata").is_file()
