@@ -55,20 +55,30 @@ BENCHES = (
 RATIO_COLUMN = re.compile(r"vs baseline|/ baseline|/ ilike|ratio", re.IGNORECASE)
 
 
+# A headline figure: a cell that starts in bold ("**15.70** (408 pages in 26.0 s)").
+HEADLINE = re.compile(r"\*\*([^*]+)\*\*")
+
+
 def _cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
 def summary(names: list[str]) -> str:
     """Each benchmark's ratios against its baselines: the columns of its results tables that
-    hold them, and the bold cells (a headline figure in a two-column table)."""
+    hold them, and the bold cells (a headline figure in a two-column table). Of a file that
+    keeps earlier runs under headings of their own ("## 2026-12-04 14:31 ..."), only the tables
+    up to the first such heading after a table: the run it shows first."""
     lines = ["| Benchmark | Row | Figure |", "|---|---|---:|"]
     for name in names:
         path = ROOT / "bench" / "results" / f"{name}.md"
         if not path.is_file():
             continue
         header: list[str] = []
+        read_a_table = False
         for row in path.read_text(encoding="utf-8").splitlines():
+            if row.startswith("## ") and read_a_table:
+                break  # an earlier run, kept below the newest
+            read_a_table = read_a_table or row.startswith("|")
             if not row.startswith("|"):
                 header = []
                 continue
@@ -86,9 +96,9 @@ def summary(names: list[str]) -> str:
             for column, cell in zip(header, cells, strict=False):
                 if RATIO_COLUMN.search(column):
                     lines.append(f"| {name} | {label} | {column}: {cell} |")
-            bold = [c for c in cells[1:] if c.startswith("**") and c.endswith("**")]
+            bold = [m.group(1) for c in cells[1:] if (m := HEADLINE.match(c))]
             if bold:
-                lines.append(f"| {name} | {cells[0]} | {bold[0].strip('*')} |")
+                lines.append(f"| {name} | {cells[0]} | {bold[0]} |")
     return "\n".join(lines)
 
 
